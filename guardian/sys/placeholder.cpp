@@ -1,0 +1,1 @@
+#include "guardian/util/result.hpp"
