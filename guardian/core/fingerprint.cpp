@@ -21,8 +21,8 @@ std::string region_value(const Region& r) {
 std::vector<Difference> compare_geometry(const Fingerprint& before, const Fingerprint& after) {
     std::vector<Difference> out;
     if (before.identity.uuid != after.identity.uuid)
-        out.push_back({Difference::Kind::changed, Structure::geometry, std::nullopt, "identity.uuid",
-                       before.identity.uuid, after.identity.uuid});
+        out.push_back({Difference::Kind::changed, Structure::geometry, std::nullopt,
+                       "identity.uuid", before.identity.uuid, after.identity.uuid});
     auto b = before.geometry.begin();
     auto a = after.geometry.begin();
     while (b != before.geometry.end() || a != after.geometry.end()) {
@@ -58,12 +58,12 @@ std::vector<Difference> compare(const Fingerprint& before, const Fingerprint& af
     auto a = ra.begin();
     while (b != rb.end() || a != ra.end()) {
         if (a == ra.end() || (b != rb.end() && key_of(*b) < key_of(*a))) {
-            out.push_back({Difference::Kind::removed, b->structure, b->group, "", region_value(*b),
-                           ""});
+            out.push_back(
+                {Difference::Kind::removed, b->structure, b->group, "", region_value(*b), ""});
             ++b;
         } else if (b == rb.end() || key_of(*a) < key_of(*b)) {
-            out.push_back({Difference::Kind::added, a->structure, a->group, "", "",
-                           region_value(*a)});
+            out.push_back(
+                {Difference::Kind::added, a->structure, a->group, "", "", region_value(*a)});
             ++a;
         } else {
             if (b->digest != a->digest || b->blocks != a->blocks)
@@ -95,8 +95,8 @@ std::string describe(const Difference& d) {
     if (d.group)
         out += " group " + std::to_string(*d.group);
     if (!d.before.empty() || !d.after.empty())
-        out += ": " + (d.before.empty() ? "-" : d.before) + " -> " +
-               (d.after.empty() ? "-" : d.after);
+        out +=
+            ": " + (d.before.empty() ? "-" : d.before) + " -> " + (d.after.empty() ? "-" : d.after);
     return out;
 }
 

@@ -81,8 +81,10 @@ Result<Fingerprint> fingerprint_from_json(const std::string& text) {
         return Error{"version: missing or not an integer", 0};
     fp.schema = v->get<int>();
     if (fp.schema != k_fingerprint_schema)
-        return Error{"version: " + std::to_string(fp.schema) + " is not supported (this guardian "
-                     "reads version " + std::to_string(k_fingerprint_schema) + ")",
+        return Error{"version: " + std::to_string(fp.schema) +
+                         " is not supported (this guardian "
+                         "reads version " +
+                         std::to_string(k_fingerprint_schema) + ")",
                      0};
     const auto id = j.find("identity");
     if (id == j.end() || !id->is_object())

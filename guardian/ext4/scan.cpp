@@ -1,4 +1,436 @@
+// Orchestration of one scan: superblock, group descriptors and journal first
+// (small, fixed places), then the inode tables chunk by chunk with the next
+// chunk's reads in flight while the current one is verified, then what the
+// inodes reference. Findings are first collected as suspects; on a live
+// filesystem the confirmation pass (scan_confirm.cpp) keeps only damage that
+// is not explained by the journal and persists across a re-read.
 #include "guardian/ext4/scan.hpp"
+
+#include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/inode_walk.hpp"
+#include "guardian/ext4/scan_confirm.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <tuple>
+
 namespace guardian::ext4 {
-Result<ScanResult> scan(const ScanOptions&) { return Error{"scan: not yet built", 0}; }
+namespace {
+
+std::string now_iso8601() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
 }
+
+std::string hex32(std::uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%08x", v);
+    return b;
+}
+
+Error truncated(const BlockReader& r, const std::string& what, std::uint64_t block) {
+    return Error{"truncated: " + what + " block " + std::to_string(block) +
+                     " lies beyond the end of " + r.path() + " (" +
+                     std::to_string(r.device_bytes()) + " bytes)",
+                 0};
+}
+
+// One group's share of the inode table stream.
+struct GroupPlan {
+    std::uint32_t group = 0;
+    std::uint64_t itable_blocks = 0; // blocks that can hold in-use inodes
+    bool block_bitmap = false;
+    bool inode_bitmap = false;
+};
+
+class Scanner {
+public:
+    Scanner(const ScanOptions& o, BlockReader& reader, FsHandle& fs) : m_opt(o) {
+        m_ctx.reader = &reader;
+        m_ctx.fs = &fs;
+        m_ctx.fingerprint = o.fingerprint;
+        m_ctx.batch_bytes = std::max<std::size_t>(o.memory_budget / 4, 1u << 20);
+    }
+
+    Result<ScanResult> run(Bytes sb_bytes);
+
+private:
+    Status read_group_descriptors();
+    void check_geometry();
+    Status scan_journal();
+    Status scan_inode_tables();
+    void process_group(const GroupPlan& plan, const ReadBatch& batch, InodeWalker& walker);
+    void add_suspect(Structure s, std::optional<std::uint32_t> group, const Span& at,
+                     std::string detail) {
+        Suspect x;
+        x.finding = Finding{s, group, std::nullopt, at.block, std::move(detail)};
+        x.at = at;
+        m_ctx.suspects.push_back(std::move(x));
+    }
+    // The 1024-byte superblock inside its block.
+    [[nodiscard]] Span sb_span() const {
+        return {m_ctx.sb.sb_block, 1024 % m_ctx.sb.block_size, 1024, block_hash(m_ctx.sb.raw)};
+    }
+
+    const ScanOptions& m_opt;
+    ScanContext m_ctx;
+    ScanResult m_out;
+    std::vector<bool> m_group_ok;
+    std::optional<Journal> m_journal;
+    JournalSuperblock m_jsb;
+    LogScan m_log;
+};
+
+Result<ScanResult> Scanner::run(Bytes sb_bytes) {
+    auto& report = m_out.report;
+    std::string insane;
+    m_ctx.sb = parse_superblock(sb_bytes, insane);
+    const SuperInfo& sb = m_ctx.sb;
+    report.identity.type = sb.type();
+    report.identity.uuid = sb.uuid();
+    report.identity.label = sb.label();
+    report.metadata_csum = sb.metadata_csum();
+    BlockReader& reader = *m_ctx.reader;
+    if (!insane.empty()) {
+        report.findings.push_back({Structure::superblock, std::nullopt, std::nullopt, 0,
+                                   "impossible superblock: " + insane});
+        return std::move(m_out);
+    }
+    reader.set_block_size(sb.block_size);
+    if (sb.metadata_csum()) {
+        const Bytes raw(sb.raw);
+        if (u8(raw, 0x175) != 1)
+            add_suspect(Structure::superblock, std::nullopt, sb_span(),
+                        "unknown checksum type " + std::to_string(u8(raw, 0x175)));
+        else if (const auto c = superblock_csum(raw); !c.ok())
+            add_suspect(Structure::superblock, std::nullopt, sb_span(), c.describe());
+    }
+    if (m_ctx.fingerprint) {
+        StreamDigest d;
+        d.update(sb.raw);
+        m_ctx.digests.add_region(Structure::superblock, std::nullopt, 1, d.hex());
+    }
+    add_superblock_geometry(sb, m_out.fingerprint.geometry);
+    if (sb.blocks_count * sb.block_size > reader.device_bytes())
+        report.findings.push_back(
+            {Structure::geometry, std::nullopt, std::nullopt, std::nullopt,
+             "s_blocks_count " + std::to_string(sb.blocks_count) + " (" +
+                 std::to_string(sb.blocks_count * sb.block_size) +
+                 " bytes) is larger than the device (" + std::to_string(reader.device_bytes()) +
+                 " bytes)"});
+
+    GUARDIAN_TRY(read_group_descriptors());
+    check_geometry();
+    GUARDIAN_TRY(scan_journal());
+    GUARDIAN_TRY(scan_inode_tables());
+
+    Confirmer confirm(m_ctx, m_opt.mode, m_journal ? &*m_journal : nullptr, m_jsb, m_log);
+    GUARDIAN_TRY(confirm.run(report));
+
+    if (!sb.metadata_csum()) {
+        report.not_verified.push_back(
+            sb.gdt_csum() ? "no metadata_csum: inode, extent, directory, xattr, bitmap checksums "
+                            "not available"
+                          : "no metadata_csum: group descriptor, inode, extent, directory, xattr, "
+                            "bitmap checksums not available");
+    } else if (m_opt.mode == CheckMode::live) {
+        report.not_verified.push_back("block_bitmap, inode_bitmap: not verified in live mode "
+                                      "(their checksums lag on a mounted filesystem)");
+    }
+    m_out.fingerprint.regions = m_ctx.fingerprint ? m_ctx.digests.finish() : std::vector<Region>{};
+    report.stats.inodes_checked = m_ctx.inodes_checked;
+    return std::move(m_out);
+}
+
+Status Scanner::read_group_descriptors() {
+    const SuperInfo& sb = m_ctx.sb;
+    BlockReader& reader = *m_ctx.reader;
+    const std::uint64_t n = sb.desc_blocks();
+    std::vector<std::uint64_t> blocks;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint64_t b = m_ctx.fs->descriptor_block(i);
+        if ((b + 1) * sb.block_size > reader.device_bytes())
+            return truncated(reader, "group descriptor", b);
+        blocks.push_back(b);
+    }
+    GUARDIAN_TRY_ASSIGN(auto batch, reader.read(blocks));
+    const std::uint32_t per = sb.block_size / sb.desc_size;
+    m_ctx.groups.reserve(sb.group_count);
+    for (std::uint32_t g = 0; g < sb.group_count; ++g) {
+        const std::uint64_t b = blocks[g / per];
+        const Bytes d = batch->data(b).subspan(std::size_t{g % per} * sb.desc_size, sb.desc_size);
+        m_ctx.groups.push_back(parse_group_desc(d));
+        if (sb.gdt_csum()) {
+            if (const auto c =
+                    group_desc_csum(d, g, sb.csum_seed, sb.metadata_csum(), Bytes(sb.raw).subspan(0x68, 16));
+                !c.ok())
+                add_suspect(Structure::group_descriptor, g,
+                            make_span(b, batch->data(b), std::size_t{g % per} * sb.desc_size,
+                                      sb.desc_size),
+                            c.describe());
+        }
+        if (m_ctx.fingerprint) {
+            StreamDigest dg;
+            dg.update(d);
+            m_ctx.digests.add_region(Structure::group_descriptor, g, 1, dg.hex());
+        }
+        add_group_geometry(g, m_ctx.groups.back(), m_out.fingerprint.geometry);
+    }
+    return ok_status();
+}
+
+void Scanner::check_geometry() {
+    const SuperInfo& sb = m_ctx.sb;
+    // Group 0's superblock + descriptor table + reserved GDT blocks.
+    const std::uint64_t meta_end = sb.first_data_block + 1 + sb.desc_blocks() + sb.reserved_gdt;
+    const std::uint64_t itb = sb.inode_table_blocks();
+    m_group_ok.assign(sb.group_count, true);
+    for (std::uint32_t g = 0; g < sb.group_count; ++g) {
+        const GroupDesc& gd = m_ctx.groups[g];
+        const std::uint64_t gstart = sb.first_data_block + std::uint64_t{g} * sb.blocks_per_group;
+        const std::uint64_t gend = std::min(sb.blocks_count, gstart + sb.blocks_per_group);
+        std::string problem;
+        auto check = [&](const char* what, std::uint64_t first, std::uint64_t count) {
+            if (!problem.empty())
+                return;
+            if (first < sb.first_data_block || first + count > sb.blocks_count || first + count < first)
+                problem = std::string(what) + " at block " + std::to_string(first) +
+                          " lies outside the filesystem";
+            else if (first < meta_end && first + count > sb.first_data_block &&
+                     !(sb.feature_incompat & k_incompat_meta_bg))
+                problem = std::string(what) + " at block " + std::to_string(first) +
+                          " overlaps the superblock / group descriptor table";
+            else if (!sb.flex_bg() && (first < gstart || first + count > gend))
+                problem = std::string(what) + " at block " + std::to_string(first) +
+                          " lies outside its group (no flex_bg)";
+        };
+        check("block bitmap", gd.block_bitmap, 1);
+        check("inode bitmap", gd.inode_bitmap, 1);
+        check("inode table", gd.inode_table, itb);
+        if (!problem.empty()) {
+            m_group_ok[g] = false;
+            m_out.report.findings.push_back(
+                {Structure::geometry, g, std::nullopt, std::nullopt, "group " + std::to_string(g) + ": " + problem});
+        }
+    }
+}
+
+Status Scanner::scan_journal() {
+    const SuperInfo& sb = m_ctx.sb;
+    auto& report = m_out.report;
+    if (!sb.has_journal())
+        return ok_status();
+    if (sb.journal_dev != 0 || sb.journal_inum == 0) {
+        report.not_verified.push_back("journal: external journal device not verified");
+        return ok_status();
+    }
+    if (sb.journal_inum > sb.inodes_count) {
+        report.findings.push_back({Structure::journal_superblock, std::nullopt, sb.journal_inum,
+                                   std::nullopt, "s_journal_inum beyond s_inodes_count"});
+        return ok_status();
+    }
+    m_journal.emplace(*m_ctx.reader, m_ctx.fs->journal_map(sb.journal_inum), sb.blocks_count);
+    std::vector<Finding> jf;
+    GUARDIAN_TRY_ASSIGN(m_jsb, m_journal->read_superblock(jf));
+    for (auto& f : jf)
+        add_suspect(f.structure, std::nullopt, {*f.block, 0, 1024, block_hash(m_jsb.raw)},
+                    f.detail);
+    if (!m_jsb.raw.empty()) {
+        auto& g = m_out.fingerprint.geometry;
+        g["journal_superblock.s_blocksize"] = std::to_string(m_jsb.blocksize);
+        g["journal_superblock.s_maxlen"] = std::to_string(m_jsb.maxlen);
+        g["journal_superblock.s_first"] = std::to_string(m_jsb.first);
+        SuperInfo tmp;
+        tmp.raw.assign(0x68, std::byte{0});
+        tmp.raw.insert(tmp.raw.end(), m_jsb.raw.begin() + 0x30, m_jsb.raw.begin() + 0x40);
+        g["journal_superblock.s_uuid"] = tmp.uuid();
+        g["journal_superblock.s_feature_compat"] = hex32(m_jsb.feature_compat);
+        g["journal_superblock.s_feature_incompat"] = hex32(m_jsb.feature_incompat);
+        g["journal_superblock.s_feature_ro_compat"] = hex32(m_jsb.feature_ro_compat);
+        if (m_ctx.fingerprint) {
+            StreamDigest d;
+            d.update(m_jsb.raw);
+            m_ctx.digests.add_region(Structure::journal_superblock, std::nullopt, 1, d.hex());
+        }
+    }
+    if (!jf.empty())
+        return ok_status(); // no usable log to walk
+    GUARDIAN_TRY_ASSIGN(m_log, m_journal->walk(m_jsb, m_jsb.start, m_jsb.sequence,
+                                               m_opt.mode == CheckMode::stable));
+    if (m_ctx.fingerprint)
+        for (const auto& d : m_log.log_blocks)
+            m_ctx.digests.add_block(Structure::journal_block, std::nullopt, d);
+    return ok_status();
+}
+
+Status Scanner::scan_inode_tables() {
+    const SuperInfo& sb = m_ctx.sb;
+    BlockReader& reader = *m_ctx.reader;
+    const bool csum = sb.gdt_csum();
+    // Plan the groups and cut them into chunks of about batch_bytes of reads.
+    std::vector<std::vector<GroupPlan>> chunks(1);
+    std::uint64_t chunk_bytes = 0;
+    for (std::uint32_t g = 0; g < sb.group_count; ++g) {
+        if (!m_group_ok[g])
+            continue;
+        const GroupDesc& gd = m_ctx.groups[g];
+        GroupPlan p;
+        p.group = g;
+        std::uint64_t used = sb.inodes_per_group;
+        if (csum)
+            used = (gd.flags & k_bg_inode_uninit)
+                       ? 0
+                       : sb.inodes_per_group - std::min(gd.itable_unused, sb.inodes_per_group);
+        p.itable_blocks = (used * sb.inode_size + sb.block_size - 1) / sb.block_size;
+        p.block_bitmap = !(csum && (gd.flags & k_bg_block_uninit));
+        p.inode_bitmap = !(csum && (gd.flags & k_bg_inode_uninit));
+        if (p.block_bitmap && (gd.block_bitmap + 1) * sb.block_size > reader.device_bytes())
+            return truncated(reader, "block bitmap of group " + std::to_string(g) + ":", gd.block_bitmap);
+        if (p.inode_bitmap && (gd.inode_bitmap + 1) * sb.block_size > reader.device_bytes())
+            return truncated(reader, "inode bitmap of group " + std::to_string(g) + ":", gd.inode_bitmap);
+        if ((gd.inode_table + p.itable_blocks) * sb.block_size > reader.device_bytes())
+            return truncated(reader, "inode table of group " + std::to_string(g) + ":",
+                             gd.inode_table + p.itable_blocks - 1);
+        const std::uint64_t bytes = (p.itable_blocks + 2) * sb.block_size;
+        if (chunk_bytes > 0 && chunk_bytes + bytes > m_ctx.batch_bytes) {
+            chunks.emplace_back();
+            chunk_bytes = 0;
+        }
+        chunks.back().push_back(p);
+        chunk_bytes += bytes;
+    }
+    auto submit = [&](const std::vector<GroupPlan>& chunk) {
+        std::vector<std::uint64_t> blocks;
+        for (const auto& p : chunk) {
+            const GroupDesc& gd = m_ctx.groups[p.group];
+            if (p.block_bitmap)
+                blocks.push_back(gd.block_bitmap);
+            if (p.inode_bitmap)
+                blocks.push_back(gd.inode_bitmap);
+            for (std::uint64_t b = 0; b < p.itable_blocks; ++b)
+                blocks.push_back(gd.inode_table + b);
+        }
+        return reader.submit(std::move(blocks));
+    };
+    InodeWalker walker(m_ctx);
+    std::unique_ptr<ReadBatch> current = submit(chunks[0]);
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+        std::unique_ptr<ReadBatch> next;
+        if (c + 1 < chunks.size())
+            next = submit(chunks[c + 1]);
+        const Status st = reader.wait(*current);
+        if (!st.ok()) {
+            if (next)
+                (void)reader.wait(*next); // buffers must outlive the readers
+            return st;
+        }
+        for (const auto& p : chunks[c])
+            process_group(p, *current, walker);
+        current.reset();
+        const Status ds = walker.drain();
+        if (!ds.ok()) {
+            if (next)
+                (void)reader.wait(*next);
+            return ds;
+        }
+        current = std::move(next);
+    }
+    return ok_status();
+}
+
+void Scanner::process_group(const GroupPlan& p, const ReadBatch& batch, InodeWalker& walker) {
+    const SuperInfo& sb = m_ctx.sb;
+    const GroupDesc& gd = m_ctx.groups[p.group];
+    // Bitmap checksums cover the bits in use: clusters or inodes per group.
+    const bool verify_bitmaps = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
+    if (p.block_bitmap) {
+        const Bytes d = batch.data(gd.block_bitmap);
+        if (m_ctx.fingerprint)
+        {
+            StreamDigest s;
+            s.update(d);
+            m_ctx.digests.add_region(Structure::block_bitmap, p.group, 1, s.hex());
+        }
+        const std::size_t n = sb.clusters_per_group / 8;
+        if (verify_bitmaps && n <= d.size()) {
+            if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, gd.block_bitmap_csum, gd.bitmap_csum_hi);
+                !c.ok())
+                add_suspect(Structure::block_bitmap, p.group, make_span(gd.block_bitmap, d), c.describe());
+        }
+    }
+    if (p.inode_bitmap) {
+        const Bytes d = batch.data(gd.inode_bitmap);
+        if (m_ctx.fingerprint) {
+            StreamDigest s;
+            s.update(d);
+            m_ctx.digests.add_region(Structure::inode_bitmap, p.group, 1, s.hex());
+        }
+        const std::size_t n = sb.inodes_per_group / 8;
+        if (verify_bitmaps && n <= d.size()) {
+            if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, gd.inode_bitmap_csum, gd.bitmap_csum_hi);
+                !c.ok())
+                add_suspect(Structure::inode_bitmap, p.group, make_span(gd.inode_bitmap, d), c.describe());
+        }
+    }
+    StreamDigest itable;
+    const std::uint64_t per_block = sb.block_size / sb.inode_size;
+    for (std::uint64_t b = 0; b < p.itable_blocks; ++b) {
+        const Bytes d = batch.data(gd.inode_table + b);
+        if (m_ctx.fingerprint)
+            itable.update(d);
+        const std::uint64_t first = std::uint64_t{p.group} * sb.inodes_per_group + b * per_block + 1;
+        walker.inode_block(p.group, gd.inode_table + b, d, static_cast<std::uint32_t>(first));
+    }
+    if (m_ctx.fingerprint)
+        m_ctx.digests.add_region(Structure::inode, p.group, p.itable_blocks, itable.hex());
+}
+
+} // namespace
+
+Result<ScanResult> scan(const ScanOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    GUARDIAN_TRY_ASSIGN(auto reader,
+                        BlockReader::open(options.path, options.direct_io, options.queue_depth));
+    if (reader->device_bytes() < 2048)
+        return Error{options.path + ": truncated: too small to hold an ext2/3/4 superblock", 0};
+    GUARDIAN_TRY_ASSIGN(const auto sb_bytes, reader->read_bytes(1024, 1024));
+    if (le16(Bytes(sb_bytes), 0x38) != 0xEF53)
+        return Error{options.path + ": not an ext2/3/4 filesystem (no superblock magic)", 0};
+    GUARDIAN_TRY_ASSIGN(auto opened, FsHandle::open(options.path));
+    ScanResult result;
+    if (!opened.fs) {
+        // libext2fs refused the superblock or descriptors: that is damage.
+        std::string insane;
+        const SuperInfo sb = parse_superblock(Bytes(sb_bytes), insane);
+        result.report.identity = {options.path, sb.type(), sb.uuid(), sb.label()};
+        result.report.metadata_csum = sb.metadata_csum();
+        result.report.findings.push_back({Structure::superblock, std::nullopt, std::nullopt, 0,
+                                          "rejected by libext2fs: " + opened.rejected});
+    } else {
+        Scanner scanner(options, *reader, *opened.fs);
+        GUARDIAN_TRY_ASSIGN(result, scanner.run(Bytes(sb_bytes)));
+    }
+    auto& r = result.report;
+    r.identity.source = options.path;
+    r.mode = options.mode;
+    std::sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) {
+        return std::tie(a.structure, a.group, a.inode, a.block, a.detail) <
+               std::tie(b.structure, b.group, b.inode, b.block, b.detail);
+    });
+    r.stats.blocks_read = reader->blocks_read;
+    r.stats.bytes_read = reader->bytes_read;
+    r.stats.seconds_x1e6 = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
+    result.fingerprint.identity = r.identity;
+    result.fingerprint.mode = options.mode;
+    result.fingerprint.taken_at = now_iso8601();
+    return result;
+}
+
+} // namespace guardian::ext4

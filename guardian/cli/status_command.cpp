@@ -1,0 +1,108 @@
+// guardianctl status: what guardian sees on this machine right now. On a Xen
+// guest: the vbds and their backend features, the kernel's suspend-safety
+// verdict, and what guardiand last published; elsewhere it says so and shows
+// the filesystem part.
+#include "guardian/cli/commands.hpp"
+
+#include "guardian/core/domain_report.hpp"
+#include "guardian/core/risk_table.hpp"
+#include "guardian/sys/kernel_info.hpp"
+#include "guardian/sys/mounts.hpp"
+#include "guardian/util/fd.hpp"
+#include "guardian/xen/blkfront_capture.hpp"
+#include "guardian/xen/subtree.hpp"
+#include "guardian/xen/xs_client.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace guardian::cli {
+namespace {
+
+KernelVerdict verdict_for(const StatusArgs& args, const sys::KernelInfo& k) {
+    auto text = read_text_file(args.risk_table, 4u << 20);
+    if (!text)
+        return {Safety::unknown, "", "no kernel risk table: " + text.error().message, {}};
+    auto table = parse_risk_table(*text);
+    if (!table)
+        return {Safety::unknown, "", args.risk_table + ": " + table.error().message, {}};
+    return judge_kernel(*table, k.release, k.package_version);
+}
+
+} // namespace
+
+int run_status(const StatusArgs& args) {
+    const SystemRoot root(args.root);
+    nlohmann::json j;
+    auto kernel = sys::read_kernel_info(root);
+    if (!kernel) {
+        fmt::print(stderr, "guardianctl: {}\n", kernel.error().message);
+        return k_exit_cannot_check;
+    }
+    const KernelVerdict v = verdict_for(args, *kernel);
+    j["version"] = GUARDIAN_VERSION;
+    j["kernel"] = {{"release", kernel->release},
+                   {"package_version", kernel->package_version.value_or("")},
+                   {"suspend_safety", to_string(v.safety)},
+                   {"reason", v.reason}};
+
+    std::string text = fmt::format("guardian {}\nkernel {}: suspend {} ({})\n", GUARDIAN_VERSION,
+                                   kernel->release, to_string(v.safety), v.reason);
+    auto xs = xen::open_xenstore();
+    if (!xs) {
+        j["xen"] = {{"guest", false}, {"reason", xs.error().message}};
+        text += fmt::format("xen: not a Xen guest ({})\n", xs.error().message);
+    } else {
+        nlohmann::json xj{{"guest", true}};
+        auto cap = xen::capture_blkfront(**xs, root);
+        if (!cap) {
+            xj["error"] = cap.error().message;
+            text += fmt::format("xen: blkfront capture failed: {}\n", cap.error().message);
+        } else {
+            xj["domid"] = cap->domid.value_or("");
+            text += fmt::format("xen: domid {}, {} vbd(s)\n", cap->domid.value_or("?"),
+                                cap->vbds.size());
+            nlohmann::json vbds = nlohmann::json::array();
+            for (const auto& vbd : cap->vbds) {
+                vbds.push_back({{"id", vbd.id},
+                                {"device", vbd.device},
+                                {"backend", vbd.backend_path},
+                                {"state", vbd.frontend_state.value_or("")},
+                                {"features", feature_summary(vbd)}});
+                text += fmt::format("  vbd {} -> {} backend {} state {}\n    {}\n", vbd.id,
+                                    vbd.device.empty() ? "?" : vbd.device, vbd.backend_path,
+                                    vbd.frontend_state.value_or("?"), feature_summary(vbd));
+            }
+            xj["vbds"] = vbds;
+        }
+        DomainReport own;
+        if (auto nodes = xen::read_subtree(**xs, "data/guardian"); nodes)
+            own.nodes = std::move(nodes).value();
+        xj["published"] = own.nodes;
+        if (own.has_guardian())
+            text += fmt::format("guardiand: state {}; last restore: {}; last verification: {}\n",
+                                own.get("state", "?"), own.get("last-restore", "none"),
+                                own.get("last-verification", "none"));
+        else
+            text += "guardiand: nothing published in data/guardian/ (not running?)\n";
+        j["xen"] = xj;
+    }
+
+    nlohmann::json fs = nlohmann::json::array();
+    if (auto mounts = sys::read_mounts(root); mounts) {
+        text += "filesystems:\n";
+        for (const auto& m : sys::mounted_ext_filesystems(*mounts)) {
+            fs.push_back(
+                {{"source", m.source}, {"mount_point", m.mount_point}, {"type", m.fs_type}});
+            text += fmt::format("  {} on {} ({})\n", m.source, m.mount_point, m.fs_type);
+        }
+    }
+    j["filesystems"] = fs;
+    if (args.json)
+        fmt::print("{}\n", j.dump(1));
+    else
+        fmt::print("{}", text);
+    return k_exit_ok;
+}
+
+} // namespace guardian::cli

@@ -1,0 +1,36 @@
+// The provider's side of data/guardian/: what one guest reported, read back
+// from its node set (the inverse of report.hpp), and the decisions dom0
+// tooling takes from it (preflight before a save or migration).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace guardian {
+
+struct DomainReport {
+    std::string domid;
+    std::string name;                         // /local/domain/<id>/name, may be empty
+    std::map<std::string, std::string> nodes; // data/guardian/ as read
+
+    [[nodiscard]] bool has_guardian() const { return nodes.contains("version"); }
+    [[nodiscard]] std::string get(const std::string& node, const std::string& fallback = "") const;
+};
+
+struct PreflightResult {
+    bool ok = false;
+    std::string reason; // one line, always set
+};
+
+// Only a guest that runs guardian and reports suspend-safety "safe" passes:
+// unknown is not safe (the provider could not tell which kernels its
+// customers run: DESIGN.md incident 1).
+[[nodiscard]] PreflightResult preflight(const DomainReport& d);
+
+[[nodiscard]] std::string render_status_table(const std::vector<DomainReport>& domains);
+[[nodiscard]] nlohmann::json status_to_json(const std::vector<DomainReport>& domains);
+
+} // namespace guardian

@@ -1,0 +1,119 @@
+#include "guardian/core/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace guardian {
+namespace {
+
+// Node names built from vbd ids: digits only (xenstore ids are device numbers).
+bool valid_vbd_id(const std::string& id) {
+    return !id.empty() && id.size() <= 10 &&
+           std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+constexpr std::size_t k_fixed_nodes = 12; // the non-vbd nodes build_report writes
+constexpr std::size_t k_nodes_per_vbd = 4;
+
+} // namespace
+
+std::string bounded_value(std::string_view text, std::size_t limit) {
+    std::string out;
+    out.reserve(std::min(text.size(), limit));
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\n' || c == '\r' || c == '\t')
+            out += ' ';
+        else if (u < 0x20 || u > 0x7e)
+            out += '?';
+        else
+            out += c;
+    }
+    if (out.size() > limit) {
+        out.resize(limit >= 3 ? limit - 3 : 0);
+        out += std::string("...").substr(0, std::min<std::size_t>(3, limit));
+    }
+    return out;
+}
+
+std::string iso8601_utc(std::chrono::nanoseconds since_epoch) {
+    using namespace std::chrono;
+    const sys_seconds t{floor<seconds>(since_epoch)};
+    const sys_days day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{t - day};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
+}
+
+std::size_t max_report_nodes(std::size_t vbds) {
+    const std::size_t n = std::min(vbds, k_max_report_vbds);
+    // + data/guardian itself, + vbd/, + one directory per vbd.
+    return k_fixed_nodes + 1 + 1 + n * (k_nodes_per_vbd + 1);
+}
+
+ReportNodes build_report(const ReportInput& in) {
+    ReportNodes n;
+    n["version"] = bounded_value(in.version, 64);
+    n["state"] = bounded_value(in.state, 64);
+    n["kernel"] = bounded_value(in.kernel, 64);
+    n["suspend-safety"] = std::string(to_string(in.verdict.safety));
+    n["suspend-safety-reason"] = bounded_value(in.verdict.reason);
+    if (in.last_restore) {
+        n["last-restore"] =
+            bounded_value(iso8601_utc(in.last_restore->realtime) + " " + in.last_restore->signals);
+        std::string changes;
+        for (const auto& c : in.last_restore->changes) {
+            if (!changes.empty())
+                changes += "; ";
+            changes += c.compact();
+            if (changes.size() > k_max_report_value)
+                break;
+        }
+        n["last-restore-changes"] = bounded_value(changes);
+    } else {
+        n["last-restore"] = "";
+        n["last-restore-changes"] = "";
+    }
+    if (in.last_verification) {
+        n["last-verification"] = bounded_value(iso8601_utc(in.last_verification->realtime) + " " +
+                                               in.last_verification->result);
+        n["last-verdict-reason"] = bounded_value(in.last_verification->reason);
+    } else {
+        n["last-verification"] = "";
+        n["last-verdict-reason"] = "";
+    }
+    std::size_t vbds = 0;
+    std::size_t skipped = 0;
+    for (const auto& v : in.vbds) {
+        if (!valid_vbd_id(v.id) || vbds == k_max_report_vbds) {
+            ++skipped;
+            continue;
+        }
+        ++vbds;
+        const std::string p = "vbd/" + v.id + "/";
+        n[p + "backend"] = bounded_value(v.backend_path, 256);
+        n[p + "features"] = bounded_value(feature_summary(v));
+        n[p + "state"] = bounded_value(v.frontend_state.value_or("-"), 16);
+        std::string dev = v.device.empty() ? "-" : v.device;
+        dev += " sectors=" + (v.size_sectors ? std::to_string(*v.size_sectors) : "-");
+        if (!v.partitions.empty()) {
+            dev += " partitions=";
+            for (std::size_t i = 0; i < v.partitions.size(); ++i)
+                dev += (i ? "," : "") + v.partitions[i];
+        }
+        n[p + "device"] = bounded_value(dev, 256);
+    }
+    n["vbd-count"] = std::to_string(vbds) + (skipped ? " (" + std::to_string(skipped) +
+                                                           " not reported)"
+                                                     : "");
+    n["schema"] = "1";
+    n["updated"] = iso8601_utc(in.updated);
+    return n;
+}
+
+} // namespace guardian

@@ -1,0 +1,64 @@
+// The node set guardian publishes under the guest's data/guardian/ for the
+// provider (schema: docs/xenstore-schema.md). Pure: builds names and values;
+// guardian/xen/publisher.* writes them. Bounded: a fixed number of nodes per
+// vbd, at most k_max_report_vbds vbds, every value at most
+// k_max_report_value bytes of printable ASCII, so a hostile or broken input
+// can never push the guest over its xenstore quota (1000 nodes, 2048 bytes).
+#pragma once
+
+#include "guardian/core/blkfront.hpp"
+#include "guardian/core/risk_table.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace guardian {
+
+inline constexpr std::size_t k_max_report_value = 1024;
+inline constexpr std::size_t k_max_report_vbds = 32;
+
+struct RestoreRecord {
+    std::chrono::nanoseconds realtime{0}; // when it was detected (CLOCK_REALTIME)
+    std::string signals;                  // RestoreDecision::signal_list()
+    std::vector<CaptureChange> changes;   // blkfront changes across it
+};
+
+struct VerificationRecord {
+    std::chrono::nanoseconds realtime{0};
+    std::string result; // "healthy", "warning", "critical"
+    std::string reason; // one line
+};
+
+struct ReportInput {
+    std::string version;
+    std::string state; // "starting", "watching", "verifying", "frozen", "incident", "stopped"
+    std::string kernel;
+    KernelVerdict verdict;
+    std::vector<VbdCapture> vbds;
+    std::optional<RestoreRecord> last_restore;
+    std::optional<VerificationRecord> last_verification;
+    std::chrono::nanoseconds updated{0}; // CLOCK_REALTIME
+};
+
+// Node name relative to data/guardian/ ("vbd/51712/features") -> value.
+using ReportNodes = std::map<std::string, std::string>;
+
+[[nodiscard]] ReportNodes build_report(const ReportInput& input);
+
+// "2026-11-21T17:18:40Z" (UTC, whole seconds) from nanoseconds since the epoch.
+[[nodiscard]] std::string iso8601_utc(std::chrono::nanoseconds since_epoch);
+
+// Printable ASCII only (others become '?'), newlines folded, cut to `limit`
+// bytes; a cut is marked with a trailing "...".
+[[nodiscard]] std::string bounded_value(std::string_view text,
+                                        std::size_t limit = k_max_report_value);
+
+// The most nodes build_report can produce for `vbds` vbds, counting the
+// directories xenstore creates on the way (data/guardian, vbd, vbd/<id>).
+[[nodiscard]] std::size_t max_report_nodes(std::size_t vbds);
+
+} // namespace guardian

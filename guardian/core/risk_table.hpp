@@ -1,0 +1,92 @@
+// The kernel risk table: known kernel bugs that make a suspend/restore or a
+// migration dangerous, with the upstream versions that have them and what is
+// known about distribution backports. The table is data
+// (data/kernel-risk.json, installed to /usr/share/guardian/); this is the pure
+// parser and the verdict drawn from it for one running kernel.
+#pragma once
+
+#include "guardian/core/kernel_version.hpp"
+#include "guardian/util/result.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace guardian {
+
+// What is known about one distribution's kernels for one issue.
+enum class BackportStatus { affected, fixed, unknown };
+[[nodiscard]] std::string_view to_string(BackportStatus s) noexcept;
+
+struct Backport {
+    KernelDistro distro = KernelDistro::other;
+    std::string match;                // substring of the release string ("" = every kernel of distro)
+    BackportStatus status = BackportStatus::unknown;
+    std::optional<std::string> fixed_in; // with status fixed: first package version with the fix
+    std::string evidence;             // why we believe it
+};
+
+struct KernelIssue {
+    std::string id;    // "xen-blkfront-feature-reread"
+    std::string title;
+    std::string component;
+    std::string description;
+    UpstreamVersion introduced;
+    UpstreamVersion fixed;
+    std::string fix_commit; // upstream subject or hash, for humans
+    // Backend xenstore keys whose change across a restore the bug mishandles.
+    std::vector<std::string> feature_keys;
+    std::vector<Backport> backports;
+};
+
+struct RiskTable {
+    int schema = 1;
+    // Distributions whose kernels take fixes only through upstream stable
+    // branches: a base version before the fix means the fix is missing. Any
+    // other distribution may have backported it: "unknown" unless a backport
+    // entry says otherwise.
+    std::vector<KernelDistro> tracks_upstream;
+    std::vector<KernelIssue> issues;
+
+    [[nodiscard]] const KernelIssue* find(std::string_view id) const;
+};
+
+// Parses the JSON text; errors name the entry and the field
+// ("issues[0] (xen-blkfront-feature-reread).fixed: not a version like \"4.2\"").
+[[nodiscard]] Result<RiskTable> parse_risk_table(std::string_view json_text);
+
+enum class Safety { safe, unsafe, unknown };
+[[nodiscard]] std::string_view to_string(Safety s) noexcept;
+
+struct KernelVerdict {
+    Safety safety = Safety::unknown;
+    std::string issue_id; // with unsafe (and with unknown when one issue made it so)
+    std::string reason;   // one line, for data/guardian/suspend-safety-reason
+    // Backend keys that matter for this kernel: the union of feature_keys of
+    // every issue that affects it or may affect it (unsafe / unknown).
+    std::vector<std::string> risky_keys;
+};
+
+// release: `uname -r`; package_version: the distribution kernel package's
+// version where known ("3.10.0-1160.119.1.el7", "3.16.84-1"), else nullopt.
+[[nodiscard]] KernelVerdict judge_kernel(const RiskTable& table, std::string_view release,
+                                         const std::optional<std::string>& package_version = {});
+
+// How bad a change of backend feature keys across a restore is for this
+// kernel: critical when the kernel is (or may be) without the fix and a key
+// that the issue names changed; warning for any other change (recorded);
+// none when nothing changed.
+enum class FeatureChangeSeverity { none, warning, critical };
+[[nodiscard]] std::string_view to_string(FeatureChangeSeverity s) noexcept;
+
+struct FeatureChangeJudgement {
+    FeatureChangeSeverity severity = FeatureChangeSeverity::none;
+    std::vector<std::string> critical_keys; // changed keys the issue names
+    std::string reason;
+};
+
+[[nodiscard]] FeatureChangeJudgement
+judge_feature_change(const KernelVerdict& verdict, const std::vector<std::string>& changed_keys);
+
+} // namespace guardian

@@ -1,0 +1,198 @@
+#include "guardian/daemon/restore_watch.hpp"
+
+#include "guardian/xen/blkfront_capture.hpp"
+
+#include <algorithm>
+
+namespace guardian::daemon {
+namespace {
+
+// Watch tokens. The backend token carries no path: every firing of any
+// backend directory leads to one fresh capture.
+constexpr const char* k_tok_vbd = "vbd";
+constexpr const char* k_tok_domid = "domid";
+constexpr const char* k_tok_backend = "backend";
+constexpr const char* k_tok_shutdown = "shutdown";
+constexpr const char* k_tok_data = "data";
+
+constexpr const char* k_xenbus_connected = "4";
+
+} // namespace
+
+RestoreWatch::RestoreWatch(xen::XenStore& xs, Clocks& clocks, Logger& log, SystemRoot root,
+                           RestoreWatchSettings settings)
+    : m_xs(xs), m_clocks(clocks), m_log(log), m_root(std::move(root)),
+      m_settings(std::move(settings)), m_detector(m_settings.detector), m_publisher(xs) {}
+
+Status RestoreWatch::start() {
+    GUARDIAN_TRY_ASSIGN(m_baseline, xen::capture_blkfront(m_xs, m_root));
+    m_detector.observe_capture(m_baseline, m_clocks.now());
+    m_detector.observe_clock(m_clocks.now());
+    for (const auto& [path, token] :
+         {std::pair{"device/vbd", k_tok_vbd}, std::pair{"domid", k_tok_domid},
+          std::pair{"control/shutdown", k_tok_shutdown}})
+        GUARDIAN_TRY(m_xs.watch(path, token));
+    GUARDIAN_TRY(rewatch_backends());
+    m_state = "watching";
+    GUARDIAN_TRY(publish());
+    // Our own first publication and every watch's registration firing are
+    // not news: drain them before the data/ watch goes on.
+    GUARDIAN_TRY(m_xs.read_watch_events());
+    GUARDIAN_TRY(m_xs.watch(m_publisher.base(), k_tok_data));
+    GUARDIAN_TRY(m_xs.read_watch_events());
+    m_log.info("blkfront baseline: " + std::to_string(m_baseline.vbds.size()) + " vbd(s), domid " +
+               m_baseline.domid.value_or("?"));
+    return ok_status();
+}
+
+Status RestoreWatch::rewatch_backends() {
+    std::set<std::string> wanted;
+    for (const auto& v : m_baseline.vbds)
+        if (!v.backend_path.empty())
+            wanted.insert(v.backend_path);
+    for (const auto& path : m_backend_watches)
+        if (!wanted.contains(path))
+            (void)m_xs.unwatch(path, k_tok_backend); // gone with the old backend: nothing to undo
+    for (const auto& path : wanted)
+        if (!m_backend_watches.contains(path))
+            GUARDIAN_TRY(m_xs.watch(path, k_tok_backend));
+    m_backend_watches = std::move(wanted);
+    return ok_status();
+}
+
+void RestoreWatch::on_xenstore_readable() {
+    auto events = m_xs.read_watch_events();
+    if (!events) {
+        m_log.error("xenstore watch events: " + events.error().message);
+        return;
+    }
+    if (!events->empty())
+        handle_events(*events);
+}
+
+void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
+    const ClockSample now = m_clocks.now();
+    m_detector.observe_clock(now);
+    bool recapture = false;
+    std::string first_path;
+    for (const auto& ev : events) {
+        if (ev.token == k_tok_vbd || ev.token == k_tok_domid || ev.token == k_tok_backend) {
+            if (!recapture)
+                first_path = ev.path;
+            recapture = true;
+        } else if (ev.token == k_tok_shutdown) {
+            // The kernel's own handler has already cleared the value: this is
+            // only a hint that a suspend may follow (DESIGN.md).
+            m_detector.observe_suspend_hint(now);
+        }
+    }
+    if (std::any_of(events.begin(), events.end(),
+                    [](const auto& e) { return e.token == k_tok_data; })) {
+        auto gone = m_publisher.vanished();
+        if (gone && *gone)
+            m_detector.observe_data_vanished(now);
+    }
+    if (recapture) {
+        auto cap = xen::capture_blkfront(m_xs, m_root);
+        if (!cap) {
+            m_log.warning("blkfront capture: " + cap.error().message);
+        } else if (m_detector.last_capture() && *cap == *m_detector.last_capture()) {
+            m_detector.observe_watch_refire(first_path, now);
+        } else {
+            m_detector.observe_capture(*cap, now);
+        }
+    }
+    after_observations();
+}
+
+void RestoreWatch::on_clock_set() {
+    m_detector.observe_clock(m_clocks.now());
+    after_observations();
+}
+
+void RestoreWatch::after_observations() {
+    RestoreDecision d = m_detector.decide(m_clocks.now());
+    for (const auto& note : d.notes)
+        m_log.info(note);
+    if (d.restored) {
+        m_log.notice("restore detected (" + d.signal_list() + ")");
+        if (m_pending) {
+            m_pending->signals.insert(m_pending->signals.end(), d.signals.begin(), d.signals.end());
+            m_pending->evidence.insert(m_pending->evidence.end(), d.evidence.begin(),
+                                       d.evidence.end());
+        } else {
+            m_pending = std::move(d);
+        }
+    }
+    if (m_pending)
+        finish_restore(/*forced=*/false);
+}
+
+bool RestoreWatch::all_connected(const BlkfrontCapture& c) const {
+    return std::all_of(c.vbds.begin(), c.vbds.end(), [](const VbdCapture& v) {
+        return v.frontend_state == k_xenbus_connected && v.backend_state == k_xenbus_connected;
+    });
+}
+
+void RestoreWatch::on_settle_timeout() {
+    if (m_pending)
+        finish_restore(/*forced=*/true);
+}
+
+void RestoreWatch::finish_restore(bool forced) {
+    auto cap = xen::capture_blkfront(m_xs, m_root);
+    if (!cap) {
+        m_log.warning("blkfront capture after restore: " + cap.error().message);
+        if (!forced)
+            return;
+        cap = m_baseline; // judged as "nothing seen changed"; the reason says why
+    }
+    if (!forced && !all_connected(*cap))
+        return; // the vbds are still reconnecting; their state changes fire our watches
+    const ClockSample now = m_clocks.now();
+    RestoreEvent ev;
+    ev.decision = std::move(*m_pending);
+    m_pending.reset();
+    ev.changes = compare(m_baseline, *cap);
+    ev.judgement = judge_feature_change(m_settings.verdict, changed_feature_keys(ev.changes));
+    ev.realtime = now.realtime;
+    for (const auto& c : ev.changes)
+        m_log.notice("across the restore: " + c.describe());
+    m_baseline = std::move(*cap);
+    m_detector.observe_capture(m_baseline, now); // the new normal
+    if (auto st = rewatch_backends(); !st)
+        m_log.warning("re-watching backends: " + st.error().message);
+    m_last = ev;
+    // A restore does not carry data/ over: write everything again.
+    m_publisher.invalidate();
+    if (auto st = publish(); !st)
+        m_log.warning("publishing data/guardian: " + st.error().message);
+    if (on_restore)
+        on_restore(ev);
+}
+
+void RestoreWatch::set_state(std::string state) {
+    m_state = std::move(state);
+}
+
+void RestoreWatch::set_last_verification(VerificationRecord record) {
+    m_last_verification = std::move(record);
+}
+
+Status RestoreWatch::publish() {
+    ReportInput in;
+    in.version = m_settings.version;
+    in.state = m_state;
+    in.kernel = m_settings.kernel;
+    in.verdict = m_settings.verdict;
+    in.vbds = m_baseline.vbds;
+    if (m_last)
+        in.last_restore =
+            RestoreRecord{m_last->realtime, m_last->decision.signal_list(), m_last->changes};
+    in.last_verification = m_last_verification;
+    in.updated = m_clocks.now().realtime;
+    GUARDIAN_TRY(m_publisher.publish(build_report(in)));
+    return ok_status();
+}
+
+} // namespace guardian::daemon

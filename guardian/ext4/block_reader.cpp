@@ -1,0 +1,218 @@
+#include "guardian/ext4/block_reader.hpp"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace guardian::ext4 {
+namespace {
+
+// O_DIRECT needs offset, size and address aligned to the logical sector size;
+// 4096 satisfies every device guardian meets, and 1 KiB ext4 blocks are read
+// as the enclosing aligned span.
+constexpr std::size_t k_align = 4096;
+// Long runs are split so several readers share one inode table.
+constexpr std::uint64_t k_max_run_bytes = 1u << 20;
+
+std::uint64_t align_down(std::uint64_t v) { return v & ~std::uint64_t{k_align - 1}; }
+std::uint64_t align_up(std::uint64_t v) { return align_down(v + k_align - 1); }
+
+} // namespace
+
+void AlignedBuffer::Free::operator()(std::byte* p) const noexcept { std::free(p); }
+
+AlignedBuffer::AlignedBuffer(std::size_t size) : m_size(size) {
+    void* p = std::aligned_alloc(k_align, align_up(std::max<std::size_t>(size, 1)));
+    if (!p)
+        throw std::bad_alloc();
+    m_data.reset(static_cast<std::byte*>(p));
+}
+
+bool ReadBatch::has(std::uint64_t block) const {
+    return std::binary_search(m_blocks.begin(), m_blocks.end(), block);
+}
+
+std::span<const std::byte> ReadBatch::data(std::uint64_t block) const {
+    auto it = std::upper_bound(m_runs.begin(), m_runs.end(), block,
+                               [](std::uint64_t b, const Run& r) { return b < r.first; });
+    if (it == m_runs.begin())
+        return {};
+    --it;
+    if (block >= it->first + it->count)
+        return {};
+    // The run's buffer starts at the aligned byte offset below its first block.
+    const std::uint64_t run_start = it->first * m_block_size;
+    const std::uint64_t skip = run_start - align_down(run_start);
+    const std::uint64_t off = skip + (block - it->first) * m_block_size;
+    return it->buffer.span().subspan(off, m_block_size);
+}
+
+std::size_t ReadBatch::bytes() const noexcept {
+    std::size_t n = 0;
+    for (const auto& r : m_runs)
+        n += r.buffer.size();
+    return n;
+}
+
+Result<std::unique_ptr<BlockReader>> BlockReader::open(const std::string& path, bool direct,
+                                                       unsigned threads) {
+    std::unique_ptr<BlockReader> r(new BlockReader());
+    r->m_path = path;
+    auto fd = open_fd(path, O_RDONLY | (direct ? O_DIRECT : 0));
+    if (!fd.ok() && direct && fd.error().code == EINVAL) // filesystem without O_DIRECT (tmpfs)
+        fd = open_fd(path, O_RDONLY);
+    else
+        r->m_direct = direct && fd.ok();
+    if (!fd.ok())
+        return std::move(fd).error();
+    r->m_fd = std::move(fd).value();
+    struct stat st {};
+    if (::fstat(r->m_fd.get(), &st) != 0)
+        return Error::from_errno("stat " + path);
+    if (S_ISBLK(st.st_mode)) {
+        std::uint64_t size = 0;
+        if (::ioctl(r->m_fd.get(), BLKGETSIZE64, &size) != 0)
+            return Error::from_errno("BLKGETSIZE64 " + path);
+        r->m_device_bytes = size;
+    } else if (S_ISREG(st.st_mode)) {
+        r->m_device_bytes = static_cast<std::uint64_t>(st.st_size);
+    } else {
+        return Error{path + ": not a block device or regular file", 0};
+    }
+    threads = std::clamp(threads, 1u, 64u);
+    for (unsigned i = 0; i < threads; ++i)
+        r->m_threads.emplace_back([p = r.get()] { p->worker(); });
+    return r;
+}
+
+BlockReader::~BlockReader() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_cv.notify_all();
+    for (auto& t : m_threads)
+        t.join();
+}
+
+std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks) {
+    auto batch = std::make_unique<ReadBatch>();
+    batch->m_block_size = m_block_size;
+    std::sort(blocks.begin(), blocks.end());
+    blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+    const std::uint64_t max_blocks = std::max<std::uint64_t>(1, k_max_run_bytes / m_block_size);
+    for (std::size_t i = 0; i < blocks.size();) {
+        std::size_t j = i + 1;
+        while (j < blocks.size() && blocks[j] == blocks[j - 1] + 1 && j - i < max_blocks)
+            ++j;
+        ReadBatch::Run run;
+        run.first = blocks[i];
+        run.count = j - i;
+        const std::uint64_t start = align_down(run.first * m_block_size);
+        const std::uint64_t end = align_up((run.first + run.count) * m_block_size);
+        run.buffer = AlignedBuffer(static_cast<std::size_t>(end - start));
+        batch->m_runs.push_back(std::move(run));
+        i = j;
+    }
+    batch->m_blocks = std::move(blocks);
+    batch->m_pending = batch->m_runs.size();
+    {
+        std::lock_guard lock(m_mutex);
+        for (std::size_t i = 0; i < batch->m_runs.size(); ++i)
+            m_jobs.push_back({batch.get(), i});
+        blocks_read += batch->m_blocks.size();
+        bytes_read += batch->m_blocks.size() * m_block_size;
+    }
+    m_cv.notify_all();
+    return batch;
+}
+
+Status BlockReader::wait(ReadBatch& batch) {
+    std::unique_lock lock(batch.m_mutex);
+    batch.m_done_cv.wait(lock, [&] { return batch.m_pending == 0; });
+    if (!batch.m_errors.empty())
+        return Error{batch.m_errors.front(), 0};
+    return ok_status();
+}
+
+Result<std::unique_ptr<ReadBatch>> BlockReader::read(std::vector<std::uint64_t> blocks) {
+    auto batch = submit(std::move(blocks));
+    GUARDIAN_TRY(wait(*batch));
+    return batch;
+}
+
+Result<std::vector<std::byte>> BlockReader::read_bytes(std::uint64_t offset, std::size_t size) {
+    const std::uint64_t start = align_down(offset);
+    const std::uint64_t end = align_up(offset + size);
+    AlignedBuffer buf(static_cast<std::size_t>(end - start));
+    GUARDIAN_TRY(read_run(buf.span().data(), start, buf.size()));
+    const auto s = buf.span().subspan(static_cast<std::size_t>(offset - start), size);
+    return std::vector<std::byte>(s.begin(), s.end());
+}
+
+Status BlockReader::read_run(std::byte* dst, std::uint64_t offset, std::size_t size) {
+    if (offset >= m_device_bytes)
+        return Error{"read " + m_path + " at byte " + std::to_string(offset) +
+                         ": beyond the end (" + std::to_string(m_device_bytes) + " bytes)",
+                     0};
+    // The aligned span may reach past the end of an image whose size is not a
+    // multiple of 4 KiB: read what exists and zero the rest.
+    const std::size_t avail =
+        static_cast<std::size_t>(std::min<std::uint64_t>(size, m_device_bytes - offset));
+    std::size_t done = 0;
+    while (done < avail) {
+        const ssize_t n = ::pread(m_fd.get(), dst + done, size - done,
+                                  static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("read " + m_path + " at byte " + std::to_string(offset + done));
+        }
+        if (n == 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    if (done < avail)
+        return Error{"read " + m_path + ": unexpected end of file at byte " +
+                         std::to_string(offset + done),
+                     0};
+    if (done < size)
+        std::memset(dst + done, 0, size - done);
+    return ok_status();
+}
+
+void BlockReader::worker() {
+    for (;;) {
+        Job job{};
+        {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait(lock, [&] { return m_stop || !m_jobs.empty(); });
+            if (m_jobs.empty())
+                return;
+            job = m_jobs.front();
+            m_jobs.pop_front();
+        }
+        auto& run = job.batch->m_runs[job.run];
+        const std::uint64_t start = align_down(run.first * m_block_size);
+        Status st = ok_status();
+        try {
+            st = read_run(run.buffer.span().data(), start, run.buffer.size());
+        } catch (const std::exception& e) { // no exception may leave a thread
+            st = Error{std::string("read: ") + e.what(), 0};
+        }
+        std::lock_guard lock(job.batch->m_mutex);
+        if (!st.ok())
+            job.batch->m_errors.push_back(st.error().message);
+        if (--job.batch->m_pending == 0)
+            job.batch->m_done_cv.notify_all();
+    }
+}
+
+} // namespace guardian::ext4

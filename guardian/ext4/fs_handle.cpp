@@ -1,0 +1,80 @@
+#include "guardian/ext4/fs_handle.hpp"
+
+// com_err.h has no C++ linkage guards of its own.
+extern "C" {
+#include <et/com_err.h>
+}
+#include <ext2fs/ext2fs.h>
+
+namespace guardian::ext4 {
+namespace {
+
+struct MapCollector {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>>* out;
+    std::uint64_t cap;
+};
+
+int collect_block(ext2_filsys, blk64_t* blocknr, e2_blkcnt_t blockcnt, blk64_t, int, void* priv) {
+    auto* c = static_cast<MapCollector*>(priv);
+    if (blockcnt < 0)
+        return 0; // indirect blocks themselves
+    if (c->out->size() >= c->cap)
+        return BLOCK_ABORT;
+    c->out->emplace_back(static_cast<std::uint64_t>(blockcnt), *blocknr);
+    return 0;
+}
+
+} // namespace
+
+Result<FsHandle::OpenOutcome> FsHandle::open(const std::string& path) {
+    ext2_filsys fs = nullptr;
+    const int flags = EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP;
+    const errcode_t err = ext2fs_open2(path.c_str(), nullptr, flags, 0, 0, unix_io_manager, &fs);
+    OpenOutcome out;
+    if (err == 0) {
+        out.fs.reset(new FsHandle(fs));
+        return out;
+    }
+    if (err == EXT2_ET_BAD_MAGIC)
+        return Error{path + ": not an ext2/3/4 filesystem (no ext2 superblock magic)", 0};
+    if (err == EXT2_ET_SHORT_READ)
+        return Error{path + ": truncated: the superblock or group descriptors lie beyond its end",
+                     0};
+    if (err == EXT2_ET_UNSUPP_FEATURE || err == EXT2_ET_RO_UNSUPP_FEATURE)
+        return Error{path + ": unsupported: " + error_message(err), 0};
+    if (err > 0 && err < 4096) // an errno
+        return Error{"open " + path + ": " + error_message(err), static_cast<int>(err)};
+    out.rejected = error_message(err);
+    return out;
+}
+
+FsHandle::~FsHandle() { ext2fs_close_free(&m_fs); }
+
+std::uint64_t FsHandle::descriptor_block(std::uint64_t i) const {
+    const blk64_t group_block = m_fs->super->s_first_data_block;
+    return ext2fs_descriptor_block_loc2(m_fs, group_block, static_cast<dgrp_t>(i));
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> FsHandle::block_map(std::uint32_t ino,
+                                                                         std::uint64_t cap) const {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+    MapCollector c{&out, cap};
+    // Errors leave a partial map: what could not be mapped is not read.
+    (void)ext2fs_block_iterate3(m_fs, ino, BLOCK_FLAG_READ_ONLY | BLOCK_FLAG_DATA_ONLY, nullptr,
+                                collect_block, &c);
+    return out;
+}
+
+std::vector<JournalExtent> FsHandle::journal_map(std::uint32_t ino) const {
+    std::vector<JournalExtent> out;
+    for (const auto& [logical, physical] : block_map(ino, 1u << 22)) {
+        if (!out.empty() && out.back().logical + out.back().count == logical &&
+            out.back().physical + out.back().count == physical)
+            ++out.back().count;
+        else
+            out.push_back({logical, physical, 1});
+    }
+    return out;
+}
+
+} // namespace guardian::ext4

@@ -1,0 +1,359 @@
+#include "guardian/ext4/inode_walk.hpp"
+
+#include "guardian/ext4/checksums.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace guardian::ext4 {
+namespace {
+
+constexpr std::uint16_t k_extent_magic = 0xF30A;
+constexpr std::uint32_t k_xattr_magic = 0xEA020000;
+constexpr std::uint32_t k_fl_index = 0x1000;
+constexpr std::uint32_t k_fl_extents = 0x80000;
+constexpr std::uint32_t k_fl_inline_data = 0x10000000;
+constexpr std::uint16_t k_max_depth = 5;
+// A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
+constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
+
+bool all_zero(Bytes b) {
+    static constexpr std::array<std::byte, 1024> zeros{};
+    while (!b.empty()) {
+        const std::size_t n = std::min(b.size(), zeros.size());
+        if (std::memcmp(b.data(), zeros.data(), n) != 0)
+            return false;
+        b = b.subspan(n);
+    }
+    return true;
+}
+
+std::string header_problem(Bytes node, std::uint16_t expected_depth, std::size_t max_entries) {
+    if (le16(node, 0) != k_extent_magic)
+        return "bad extent header: magic " + std::to_string(le16(node, 0)) + " (expected 61706)";
+    const std::uint16_t entries = le16(node, 2);
+    const std::uint16_t max = le16(node, 4);
+    const std::uint16_t depth = le16(node, 6);
+    if (max > max_entries || entries > max)
+        return "bad extent header: " + std::to_string(entries) + " entries, max " +
+               std::to_string(max) + " (room for " + std::to_string(max_entries) + ")";
+    if (depth != expected_depth)
+        return "bad extent header: depth " + std::to_string(depth) + " (expected " +
+               std::to_string(expected_depth) + ")";
+    return {};
+}
+
+} // namespace
+
+std::uint64_t block_hash(Bytes data) { return XXH3_64bits(data.data(), data.size()); }
+
+Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t size) {
+    const Bytes part = size == 0 ? data.subspan(offset) : data.subspan(offset, size);
+    return {block, static_cast<std::uint32_t>(offset), static_cast<std::uint32_t>(size),
+            block_hash(part)};
+}
+
+bool InodeWalker::first_visit(std::uint64_t block) { return m_visited.insert(block).second; }
+
+void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
+                          std::string detail) {
+    Suspect x;
+    x.finding = Finding{s, std::nullopt, ino, at.block, std::move(detail)};
+    if (s == Structure::inode)
+        x.finding.group = (ino - 1) / m_ctx.sb.inodes_per_group;
+    x.at = at;
+    x.via = via;
+    m_ctx.suspects.push_back(std::move(x));
+}
+
+void InodeWalker::record(Structure s, std::uint64_t block, Bytes data) {
+    if (m_ctx.fingerprint)
+        m_ctx.digests.add_block(s, m_ctx.sb.group_of(block), digest_block(block, data));
+}
+
+void InodeWalker::inode_block(std::uint32_t group, std::uint64_t block, Bytes data,
+                              std::uint32_t first_ino) {
+    (void)group;
+    const SuperInfo& sb = m_ctx.sb;
+    const std::size_t isz = sb.inode_size;
+    for (std::size_t off = 0; off + isz <= data.size(); off += isz) {
+        const std::uint64_t ino64 = first_ino + off / isz;
+        if (ino64 > sb.inodes_count)
+            break;
+        const auto ino = static_cast<std::uint32_t>(ino64);
+        const Bytes inode = data.subspan(off, isz);
+        const Span here = make_span(block, data, off, isz);
+        if (all_zero(inode)) // never used, or zeroed by mkfs: fine
+            continue;
+        ++m_ctx.inodes_checked;
+        if (sb.metadata_csum()) {
+            if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
+                suspect(Structure::inode, ino, here, std::nullopt, c.describe());
+                continue; // what a damaged inode references is not trustworthy either
+            }
+        }
+        const std::uint16_t mode = le16(inode, 0x0);
+        const bool in_use = le16(inode, 0x1A) > 0 && mode != 0 && le32(inode, 0x14) == 0;
+        if (!in_use)
+            continue;
+        const std::uint32_t flags = le32(inode, 0x20);
+        Owner owner;
+        owner.ino = ino;
+        owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
+        owner.dir = (mode & 0xF000) == 0x4000;
+        owner.htree = owner.dir && (flags & k_fl_index);
+        const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
+        owner.size_blocks = std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size,
+                                                    k_max_dir_blocks);
+
+        const std::uint64_t acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+        if (acl != 0 && acl < sb.blocks_count && m_xattr_seen.insert(acl).second)
+            m_xattrs.push_back({acl, ino, here});
+
+        if (flags & k_fl_inline_data)
+            continue; // i_block holds data, not block pointers
+        const Bytes iblock = inode.subspan(0x28, 60);
+        if (flags & k_fl_extents) {
+            const std::uint16_t depth = le16(iblock, 6);
+            if (const auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
+                !p.empty() || depth > k_max_depth) {
+                suspect(Structure::extent_block, ino, here, std::nullopt,
+                        "in inode: " + (p.empty() ? "extent tree depth " + std::to_string(depth) +
+                                                        " is impossible"
+                                                  : p));
+                continue;
+            }
+            extent_entries(iblock, depth, owner, here);
+        } else if (owner.dir && le32(inode, 0x1C) != 0) {
+            // Block-mapped directory (ext2/ext3): libext2fs walks the indirect
+            // blocks; the directory blocks themselves are read here.
+            for (const auto& [logical, physical] :
+                 m_ctx.fs->block_map(ino, std::max<std::uint64_t>(owner.size_blocks, 1))) {
+                if (physical != 0 && physical < sb.blocks_count && first_visit(physical))
+                    m_dirs.push_back({physical, logical, owner, here});
+            }
+        }
+    }
+}
+
+void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& owner,
+                                 const Span& via) {
+    const SuperInfo& sb = m_ctx.sb;
+    const std::uint16_t entries = le16(node, 2);
+    for (std::size_t i = 0; i < entries; ++i) {
+        const Bytes e = node.subspan(12 + 12 * i, 12);
+        if (depth > 0) {
+            const std::uint64_t child = le32(e, 4) | (std::uint64_t{le16(e, 8)} << 32);
+            if (child >= sb.blocks_count || child <= sb.first_data_block)
+                continue; // out of range: nothing there to verify
+            if (first_visit(child))
+                m_trees.push_back(
+                    {child, static_cast<std::uint16_t>(depth - 1), owner, via});
+            continue;
+        }
+        if (!owner.dir)
+            continue;
+        const std::uint64_t logical = le32(e, 0);
+        std::uint32_t len = le16(e, 4);
+        if (len > 32768)
+            continue; // unwritten extent: reads as zeros, holds no entries
+        const std::uint64_t start = le32(e, 8) | (std::uint64_t{le16(e, 6)} << 32);
+        for (std::uint32_t k = 0; k < len; ++k) {
+            if (logical + k >= owner.size_blocks || start + k >= sb.blocks_count)
+                break;
+            if (first_visit(start + k))
+                m_dirs.push_back({start + k, logical + k, owner, via});
+        }
+    }
+}
+
+Status InodeWalker::drain() {
+    // Extent trees level by level: each batch can queue the next level.
+    while (!m_trees.empty())
+        GUARDIAN_TRY(read_trees());
+    GUARDIAN_TRY(read_dirs());
+    GUARDIAN_TRY(read_xattrs());
+    return ok_status();
+}
+
+namespace {
+
+// Reads `refs` in batches of at most `batch_bytes`, calling check(ref, data).
+template <class Ref, class Check>
+Status read_refs(BlockReader& reader, std::size_t batch_bytes, std::vector<Ref>& refs,
+                 Check check) {
+    std::sort(refs.begin(), refs.end(),
+              [](const Ref& a, const Ref& b) { return a.block < b.block; });
+    const std::size_t per = std::max<std::size_t>(1, batch_bytes / reader.block_size());
+    for (std::size_t i = 0; i < refs.size(); i += per) {
+        const std::size_t end = std::min(refs.size(), i + per);
+        std::vector<std::uint64_t> blocks;
+        for (std::size_t k = i; k < end; ++k) {
+            if ((refs[k].block + 1) * reader.block_size() > reader.device_bytes())
+                return Error{"truncated: metadata block " + std::to_string(refs[k].block) +
+                                 " (of inode " + std::to_string(refs[k].owner_ino()) +
+                                 ") lies beyond the end of " + reader.path(),
+                             0};
+            blocks.push_back(refs[k].block);
+        }
+        GUARDIAN_TRY_ASSIGN(auto batch, reader.read(std::move(blocks)));
+        for (std::size_t k = i; k < end; ++k)
+            check(refs[k], batch->data(refs[k].block));
+    }
+    refs.clear();
+    return ok_status();
+}
+
+} // namespace
+
+Status InodeWalker::read_trees() {
+    std::vector<TreeRef> level;
+    level.swap(m_trees);
+    struct R {
+        TreeRef ref;
+        std::uint64_t block;
+        [[nodiscard]] std::uint32_t owner_ino() const { return ref.owner.ino; }
+    };
+    std::vector<R> refs;
+    for (const auto& t : level)
+        refs.push_back({t, t.block});
+    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
+                     [&](const R& r, Bytes data) { check_tree_block(r.ref, data); });
+}
+
+Status InodeWalker::read_dirs() {
+    struct R {
+        DirRef ref;
+        std::uint64_t block;
+        [[nodiscard]] std::uint32_t owner_ino() const { return ref.owner.ino; }
+    };
+    std::vector<R> refs;
+    for (const auto& d : m_dirs)
+        refs.push_back({d, d.block});
+    m_dirs.clear();
+    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
+                     [&](const R& r, Bytes data) { check_dir_block(r.ref, data); });
+}
+
+Status InodeWalker::read_xattrs() {
+    struct R {
+        XattrRef ref;
+        std::uint64_t block;
+        [[nodiscard]] std::uint32_t owner_ino() const { return ref.ino; }
+    };
+    std::vector<R> refs;
+    for (const auto& x : m_xattrs)
+        refs.push_back({x, x.block});
+    m_xattrs.clear();
+    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
+                     [&](const R& r, Bytes data) { check_xattr_block(r.ref, data); });
+}
+
+void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
+    record(Structure::extent_block, ref.block, data);
+    const std::size_t room = (data.size() - 12) / 12;
+    if (const auto p = header_problem(data, ref.depth, room); !p.empty()) {
+        suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via, p);
+        return;
+    }
+    if (m_ctx.sb.metadata_csum()) {
+        const auto c = extent_block_csum(data, ref.owner.seed);
+        if (!c || !c->ok()) {
+            suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    c ? c->describe() : "no room for the checksum tail");
+            return;
+        }
+    }
+    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data));
+}
+
+void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
+    const std::size_t bs = data.size();
+    const bool csum = m_ctx.sb.metadata_csum();
+    // htree interior nodes: the root is logical block 0; other nodes start with
+    // an empty dirent spanning the whole block (that is how readers skip them).
+    std::size_t count_offset = 0;
+    if (ref.owner.htree && ref.logical == 0) {
+        if (le16(data, 4) != 12 || le16(data, 12 + 4) != bs - 12 || u8(data, 0x1D) != 8) {
+            record(Structure::htree_block, ref.block, data);
+            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    "bad dx_root: '.' / '..' entries or dx_root_info malformed");
+            return;
+        }
+        count_offset = 32;
+    } else if (ref.owner.htree && le32(data, 0) == 0 && u8(data, 6) == 0 &&
+               (le16(data, 4) == bs || (bs == 65536 && le16(data, 4) == 0))) {
+        count_offset = 8;
+    }
+    if (count_offset != 0) {
+        record(Structure::htree_block, ref.block, data);
+        const std::size_t limit = le16(data, count_offset);
+        const std::size_t count = le16(data, count_offset + 2);
+        if (count > limit || count_offset + limit * 8 > bs) {
+            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    "bad dx count/limit: count " + std::to_string(count) + ", limit " +
+                        std::to_string(limit));
+            return;
+        }
+        if (csum) {
+            const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
+            if (!c || !c->ok())
+                suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data),
+                        ref.via, c ? c->describe() : "no room for the dx checksum tail");
+        }
+        return;
+    }
+    record(Structure::directory_block, ref.block, data);
+    std::size_t end = bs;
+    if (csum) {
+        const auto c = dir_leaf_csum(data, ref.owner.seed);
+        if (!c || !c->ok()) {
+            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data),
+                    ref.via, c ? c->describe() : "no directory entry tail for the checksum");
+            return;
+        }
+        end = bs - 12;
+    }
+    // The entry chain itself (catches damage on filesystems without checksums).
+    for (std::size_t off = 0; off < end;) {
+        std::size_t rec_len = le16(data, off + 4);
+        if (bs == 65536 && (rec_len == 65535 || rec_len == 0))
+            rec_len = 65536;
+        const std::size_t name_len = u8(data, off + 6);
+        const std::uint32_t ino = le32(data, off);
+        std::string problem;
+        if (rec_len < 12 || rec_len % 4 != 0 || off + rec_len > end)
+            problem = "bad rec_len " + std::to_string(rec_len);
+        else if (name_len + 8 > rec_len)
+            problem = "name_len " + std::to_string(name_len) + " exceeds rec_len " +
+                      std::to_string(rec_len);
+        else if (ino > m_ctx.sb.inodes_count)
+            problem = "inode number " + std::to_string(ino) + " beyond s_inodes_count";
+        if (!problem.empty()) {
+            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data),
+                    ref.via, "entry at offset " + std::to_string(off) + ": " + problem);
+            return;
+        }
+        off += rec_len;
+    }
+}
+
+void InodeWalker::check_xattr_block(const XattrRef& ref, Bytes data) {
+    record(Structure::xattr_block, ref.block, data);
+    if (le32(data, 0) != k_xattr_magic || le32(data, 8) != 1) {
+        suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via,
+                "bad xattr block header: magic " + std::to_string(le32(data, 0)) + ", h_blocks " +
+                    std::to_string(le32(data, 8)));
+        return;
+    }
+    if (m_ctx.sb.metadata_csum()) {
+        if (const auto c = xattr_block_csum(data, ref.block, m_ctx.sb.csum_seed); !c.ok())
+            suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via,
+                    c.describe());
+    }
+}
+
+} // namespace guardian::ext4

@@ -1,0 +1,257 @@
+#include "guardian/ext4/jbd2.hpp"
+
+#include "guardian/ext4/checksums.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace guardian::ext4 {
+namespace {
+
+constexpr std::uint32_t k_jbd2_magic = 0xC03B3998;
+constexpr std::uint32_t k_descriptor = 1;
+constexpr std::uint32_t k_commit = 2;
+constexpr std::uint32_t k_sb_v1 = 3;
+constexpr std::uint32_t k_sb_v2 = 4;
+constexpr std::uint32_t k_revoke = 5;
+constexpr std::uint32_t k_tag_same_uuid = 2;
+constexpr std::uint32_t k_tag_last = 8;
+constexpr std::uint32_t k_incompat_fast_commit = 0x20;
+// A log longer than this many blocks is not walked further (hostile s_maxlen).
+constexpr std::uint64_t k_max_log_blocks = 1u << 22;
+constexpr std::uint64_t k_window = 64; // log blocks read at once
+
+std::string hex32(std::uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%08x", v);
+    return b;
+}
+
+Finding journal_finding(Structure s, std::uint64_t block, std::string detail) {
+    return Finding{s, std::nullopt, std::nullopt, block, std::move(detail)};
+}
+
+// Reads log blocks in windows of k_window so a walk costs a few large reads,
+// not one read per block.
+class LogReader {
+public:
+    LogReader(BlockReader& reader, const Journal& journal, const JournalSuperblock& jsb,
+              std::uint32_t last)
+        : m_reader(reader), m_journal(journal), m_jsb(jsb), m_last(last) {}
+
+    // nullopt-like empty span: unmapped or unreadable.
+    Result<Bytes> get(std::uint32_t logical) {
+        if (m_batch && m_window.count(logical))
+            return m_batch->data(m_window[logical]);
+        std::vector<std::uint64_t> blocks;
+        m_window.clear();
+        std::uint32_t l = logical;
+        for (std::uint64_t i = 0; i < k_window; ++i) {
+            const std::uint64_t p = m_journal.physical(l);
+            if (p != 0) {
+                blocks.push_back(p);
+                m_window[l] = p;
+            }
+            l = l + 1 >= m_last ? m_jsb.first : l + 1;
+        }
+        if (!m_window.count(logical))
+            return Bytes{};
+        GUARDIAN_TRY_ASSIGN(m_batch, m_reader.read(std::move(blocks)));
+        return m_batch->data(m_window[logical]);
+    }
+
+private:
+    BlockReader& m_reader;
+    const Journal& m_journal;
+    const JournalSuperblock& m_jsb;
+    std::uint32_t m_last;
+    std::unique_ptr<ReadBatch> m_batch;
+    std::map<std::uint32_t, std::uint64_t> m_window;
+};
+
+} // namespace
+
+std::uint64_t Journal::physical(std::uint64_t logical) const {
+    auto it = std::upper_bound(m_map.begin(), m_map.end(), logical,
+                               [](std::uint64_t l, const JournalExtent& e) { return l < e.logical; });
+    if (it == m_map.begin())
+        return 0;
+    --it;
+    if (logical >= it->logical + it->count)
+        return 0;
+    const std::uint64_t p = it->physical + (logical - it->logical);
+    return p < m_fs_blocks ? p : 0;
+}
+
+Result<JournalSuperblock> Journal::read_superblock(std::vector<Finding>& findings) {
+    JournalSuperblock j;
+    j.physical = physical(0);
+    if (j.physical == 0) {
+        findings.push_back(journal_finding(Structure::journal_superblock, 0,
+                                           "journal inode does not map its first block"));
+        return j;
+    }
+    GUARDIAN_TRY_ASSIGN(auto batch, m_reader.read({j.physical}));
+    const Bytes b = batch->data(j.physical).first(std::min<std::size_t>(1024, m_reader.block_size()));
+    j.raw.assign(b.begin(), b.end());
+    j.raw.resize(1024);
+    const Bytes r(j.raw);
+    j.blocktype = be32(r, 4);
+    j.blocksize = be32(r, 0xC);
+    j.maxlen = be32(r, 0x10);
+    j.first = be32(r, 0x14);
+    j.sequence = be32(r, 0x18);
+    j.start = be32(r, 0x1C);
+    j.feature_compat = be32(r, 0x24);
+    j.feature_incompat = be32(r, 0x28);
+    j.feature_ro_compat = be32(r, 0x2C);
+    j.num_fc_blocks = be32(r, 0x54);
+    j.csum_seed = crc32c(~0u, r.subspan(0x30, 16));
+    if (be32(r, 0) != k_jbd2_magic) {
+        findings.push_back(journal_finding(Structure::journal_superblock, j.physical,
+                                           "bad magic " + hex32(be32(r, 0)) + " (expected " +
+                                               hex32(k_jbd2_magic) + ")"));
+    } else if (j.blocktype != k_sb_v1 && j.blocktype != k_sb_v2) {
+        findings.push_back(journal_finding(Structure::journal_superblock, j.physical,
+                                           "bad block type " + std::to_string(j.blocktype)));
+    } else if (j.blocksize != m_reader.block_size() || j.first == 0 || j.first >= j.maxlen) {
+        findings.push_back(journal_finding(
+            Structure::journal_superblock, j.physical,
+            "impossible geometry: blocksize " + std::to_string(j.blocksize) + ", first " +
+                std::to_string(j.first) + ", maxlen " + std::to_string(j.maxlen)));
+    } else if (j.blocktype == k_sb_v2 && j.csum_v2or3()) {
+        if (const auto c = jbd2_superblock_csum(r); !c.ok())
+            findings.push_back(
+                journal_finding(Structure::journal_superblock, j.physical, c.describe()));
+    }
+    return j;
+}
+
+Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
+                              std::uint32_t sequence, bool verify_open) {
+    LogScan out;
+    if (start == 0 || jsb.blocktype != k_sb_v2 || jsb.blocksize != m_reader.block_size() ||
+        jsb.first == 0 || jsb.first >= jsb.maxlen || start < jsb.first || start >= jsb.maxlen)
+        return out;
+    std::uint32_t last = jsb.maxlen;
+    if ((jsb.feature_incompat & k_incompat_fast_commit) && jsb.num_fc_blocks < last - jsb.first)
+        last -= jsb.num_fc_blocks;
+    const std::size_t bs = m_reader.block_size();
+    const bool csum = jsb.csum_v2or3();
+    const std::size_t tag_bytes =
+        jsb.csum_v3() ? 16u : (8u + (csum ? 2u : 0u) + (jsb.has_64bit() ? 4u : 0u));
+    LogReader reader(m_reader, *this, jsb, last);
+
+    std::uint32_t pos = start;
+    std::uint32_t seq = sequence;
+    auto next = [&](std::uint32_t p) { return p + 1 >= last ? jsb.first : p + 1; };
+    // Per transaction: damage and home blocks only count once its commit block is seen.
+    std::vector<JournalFinding> tx_findings;
+    std::vector<std::uint64_t> tx_homes;
+    std::vector<BlockDigest> tx_log;
+    std::uint64_t walked = 0;
+    for (;;) {
+        if (++walked > k_max_log_blocks) {
+            out.truncated = true;
+            break;
+        }
+        const std::uint64_t phys = physical(pos);
+        GUARDIAN_TRY_ASSIGN(const Bytes b, reader.get(pos));
+        if (b.empty() || be32(b, 0) != k_jbd2_magic || be32(b, 8) != seq)
+            break; // end of log, as recovery decides it
+        const std::uint32_t type = be32(b, 4);
+        tx_log.push_back(digest_block(phys, b));
+        if (type == k_descriptor) {
+            if (csum) {
+                if (const auto c = jbd2_block_tail_csum(b, jsb.csum_seed); !c.ok())
+                    tx_findings.push_back({journal_finding(Structure::journal_block, phys,
+                                                           "descriptor block: " + c.describe()),
+                                           phys, seq});
+            }
+            const std::size_t end = bs - (csum ? 4 : 0);
+            std::size_t off = 12;
+            bool stop = false;
+            while (!stop && off + tag_bytes <= end) {
+                std::uint64_t home = be32(b, off);
+                std::uint32_t flags = 0;
+                std::uint32_t stored = 0;
+                if (jsb.csum_v3()) {
+                    flags = be32(b, off + 4);
+                    if (jsb.has_64bit())
+                        home |= static_cast<std::uint64_t>(be32(b, off + 8)) << 32;
+                    stored = be32(b, off + 12);
+                } else {
+                    stored = be16(b, off + 4);
+                    flags = be16(b, off + 6);
+                    if (jsb.has_64bit())
+                        home |= static_cast<std::uint64_t>(be32(b, off + 8)) << 32;
+                }
+                off += tag_bytes;
+                if (!(flags & k_tag_same_uuid))
+                    off += 16;
+                stop = (flags & k_tag_last) != 0;
+                pos = next(pos);
+                const std::uint64_t data_phys = physical(pos);
+                tx_homes.push_back(home);
+                GUARDIAN_TRY_ASSIGN(const Bytes d, reader.get(pos));
+                if (!d.empty())
+                    tx_log.push_back(digest_block(data_phys, d));
+                if (csum) {
+                    if (!d.empty()) {
+                        std::uint32_t computed = jbd2_data_csum(d, jsb.csum_seed, seq);
+                        if (!jsb.csum_v3())
+                            computed &= 0xFFFF;
+                        if (computed != stored)
+                            tx_findings.push_back(
+                                {journal_finding(Structure::journal_block, data_phys,
+                                                 "logged copy of block " + std::to_string(home) +
+                                                     ": checksum mismatch: stored " +
+                                                     hex32(stored) + ", computed " +
+                                                     hex32(computed)),
+                                 data_phys, seq});
+                    }
+                }
+            }
+            pos = next(pos);
+        } else if (type == k_revoke) {
+            if (csum) {
+                if (const auto c = jbd2_block_tail_csum(b, jsb.csum_seed); !c.ok())
+                    tx_findings.push_back({journal_finding(Structure::journal_block, phys,
+                                                           "revoke block: " + c.describe()),
+                                           phys, seq});
+            }
+            pos = next(pos);
+        } else if (type == k_commit) {
+            if (csum) {
+                if (const auto c = jbd2_commit_csum(b, jsb.csum_seed); !c.ok()) {
+                    // Recovery stops at a commit block that fails its checksum.
+                    out.findings.push_back({journal_finding(Structure::journal_block, phys,
+                                                            "commit block: " + c.describe()),
+                                            phys, seq});
+                    break;
+                }
+            }
+            out.findings.insert(out.findings.end(), tx_findings.begin(), tx_findings.end());
+            out.pending_home.insert(tx_homes.begin(), tx_homes.end());
+            out.log_blocks.insert(out.log_blocks.end(), tx_log.begin(), tx_log.end());
+            tx_findings.clear();
+            tx_homes.clear();
+            tx_log.clear();
+            ++out.transactions;
+            ++seq;
+            pos = next(pos);
+        } else {
+            break; // unknown block type ends the log
+        }
+        if (pos == start && walked > 1)
+            break; // wrapped all the way round
+    }
+    if (verify_open)
+        out.findings.insert(out.findings.end(), tx_findings.begin(), tx_findings.end());
+    // An open transaction's home blocks are pending too: being generous here
+    // only means verifying less on a live filesystem, never a false alarm.
+    out.pending_home.insert(tx_homes.begin(), tx_homes.end());
+    return out;
+}
+
+} // namespace guardian::ext4

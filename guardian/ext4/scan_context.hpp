@@ -1,0 +1,53 @@
+// State shared by the stages of one scan (internal to guardian/ext4).
+#pragma once
+
+#include "guardian/core/findings.hpp"
+#include "guardian/ext4/block_reader.hpp"
+#include "guardian/ext4/fs_handle.hpp"
+#include "guardian/ext4/region_digests.hpp"
+#include "guardian/ext4/superblock.hpp"
+
+#include <cstdint>
+#include <unordered_set>
+#include <vector>
+
+namespace guardian::ext4 {
+
+// A finding not yet reported. On a live filesystem a mismatch can be a race
+// rather than damage, so each candidate remembers the block whose bytes are
+// wrong and the block that referenced it (inode table or parent extent
+// block), with digests of both as read: the confirmation pass re-reads them
+// and reports only damage that persists unchanged.
+// Bytes [offset, offset + size) of a block (size 0: the whole block) and
+// their digest as first read.
+struct Span {
+    std::uint64_t block = 0;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+    std::uint64_t hash = 0;
+};
+
+[[nodiscard]] std::uint64_t block_hash(Bytes data);
+[[nodiscard]] Span make_span(std::uint64_t block, Bytes block_data, std::size_t offset = 0,
+                             std::size_t size = 0);
+
+struct Suspect {
+    Finding finding;
+    Span at;                 // the bytes found wrong
+    std::optional<Span> via; // what referenced them (the inode, the parent extent block)
+    bool journal = false;    // a journal log finding: re-checked by walking the log again
+};
+
+struct ScanContext {
+    SuperInfo sb;
+    std::vector<GroupDesc> groups;
+    BlockReader* reader = nullptr;
+    FsHandle* fs = nullptr;
+    bool fingerprint = true;
+    std::size_t batch_bytes = 8u << 20; // referenced blocks read at once
+    RegionDigests digests;
+    std::vector<Suspect> suspects;
+    std::uint64_t inodes_checked = 0;
+};
+
+} // namespace guardian::ext4

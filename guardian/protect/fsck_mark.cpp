@@ -1,0 +1,253 @@
+#include "guardian/protect/fsck_mark.hpp"
+
+#include <ext2fs/ext2fs.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+namespace guardian::protect {
+namespace {
+
+// jbd2 on-disk format (big-endian): journal_superblock_t.
+constexpr std::size_t jsb_magic = 0x00;
+constexpr std::size_t jsb_blocktype = 0x04;
+constexpr std::size_t jsb_errno = 0x20;
+constexpr std::size_t jsb_incompat = 0x28;
+constexpr std::size_t jsb_checksum = 0xFC;
+constexpr std::uint32_t jbd2_magic = 0xC03B3998;
+constexpr std::uint32_t jbd2_sb_v2 = 4;
+constexpr std::uint32_t jbd2_incompat_csum_v2 = 0x8;
+constexpr std::uint32_t jbd2_incompat_csum_v3 = 0x10;
+
+// ext4 superblock (little-endian), offsets within the 1024-byte block.
+constexpr std::size_t sb_magic = 0x38;
+constexpr std::size_t sb_state = 0x3A;
+constexpr std::size_t sb_ro_compat = 0x64;
+constexpr std::size_t sb_checksum = 0x3FC;
+constexpr std::uint16_t ext2_magic = 0xEF53;
+constexpr std::uint16_t ext2_error_fs = 0x2;
+constexpr std::uint32_t ro_compat_metadata_csum = 0x400;
+
+std::uint32_t get_be32(std::span<const std::byte> b, std::size_t at) {
+    return std::to_integer<std::uint32_t>(b[at]) << 24 |
+           std::to_integer<std::uint32_t>(b[at + 1]) << 16 |
+           std::to_integer<std::uint32_t>(b[at + 2]) << 8 | std::to_integer<std::uint32_t>(b[at + 3]);
+}
+void put_be32(std::span<std::byte> b, std::size_t at, std::uint32_t v) {
+    for (std::size_t i = 0; i < 4; ++i)
+        b[at + i] = static_cast<std::byte>(v >> (24 - 8 * i));
+}
+std::uint32_t get_le32(std::span<const std::byte> b, std::size_t at) {
+    return std::to_integer<std::uint32_t>(b[at]) | std::to_integer<std::uint32_t>(b[at + 1]) << 8 |
+           std::to_integer<std::uint32_t>(b[at + 2]) << 16 |
+           std::to_integer<std::uint32_t>(b[at + 3]) << 24;
+}
+void put_le32(std::span<std::byte> b, std::size_t at, std::uint32_t v) {
+    for (std::size_t i = 0; i < 4; ++i)
+        b[at + i] = static_cast<std::byte>(v >> (8 * i));
+}
+std::uint16_t get_le16(std::span<const std::byte> b, std::size_t at) {
+    return static_cast<std::uint16_t>(std::to_integer<unsigned>(b[at]) |
+                                      std::to_integer<unsigned>(b[at + 1]) << 8);
+}
+void put_le16(std::span<std::byte> b, std::size_t at, std::uint16_t v) {
+    b[at] = static_cast<std::byte>(v & 0xFF);
+    b[at + 1] = static_cast<std::byte>(v >> 8);
+}
+
+// crc32c as jbd2 and ext4 use it: seed ~0, no final inversion.
+std::uint32_t crc32c(std::uint32_t seed, std::span<const std::byte> data) {
+    return ext2fs_crc32c_le(seed, reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
+}
+
+// MS_* flags that reproduce the current per-mount and superblock flags: a
+// legacy MS_REMOUNT resets every flag it is not given.
+unsigned long current_mount_flags(const struct statvfs& st) {
+    unsigned long flags = MS_REMOUNT;
+    const auto has = [&](unsigned long f) { return (st.f_flag & f) != 0; };
+    if (has(ST_RDONLY))
+        flags |= MS_RDONLY;
+    if (has(ST_NOSUID))
+        flags |= MS_NOSUID;
+    if (has(ST_NODEV))
+        flags |= MS_NODEV;
+    if (has(ST_NOEXEC))
+        flags |= MS_NOEXEC;
+    if (has(ST_SYNCHRONOUS))
+        flags |= MS_SYNCHRONOUS;
+    if (has(ST_NOATIME))
+        flags |= MS_NOATIME;
+    if (has(ST_NODIRATIME))
+        flags |= MS_NODIRATIME;
+    if (has(ST_RELATIME))
+        flags |= MS_RELATIME;
+    return flags;
+}
+
+// The kernel's name for the device ("loop3", "xvda1", "dm-0"), as used under
+// /sys/fs/ext4/: the target of /sys/dev/block/MAJ:MIN.
+Result<std::string> kernel_block_name(const std::string& device, const SystemRoot& root) {
+    struct stat st {};
+    if (::stat(device.c_str(), &st) != 0)
+        return Error::from_errno("stat " + device);
+    if (!S_ISBLK(st.st_mode))
+        return Error{device + " is not a block device", 0};
+    const std::string link = root.path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) +
+                                       ":" + std::to_string(minor(st.st_rdev)));
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(link, ec);
+    if (!ec)
+        return target.filename().string();
+    return std::filesystem::path(device).filename().string();
+}
+
+Status pwrite_full(int fd, std::span<const std::byte> buf, std::uint64_t offset,
+                   const std::string& what) {
+    std::size_t done = 0;
+    while (done < buf.size()) {
+        const ssize_t n = ::pwrite(fd, buf.data() + done, buf.size() - done,
+                                   static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("write " + what);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return ok_status();
+}
+
+Status write_text(const std::string& path, std::string_view text) {
+    GUARDIAN_TRY_ASSIGN(Fd fd, open_fd(path, O_WRONLY));
+    const ssize_t n = ::write(fd.get(), text.data(), text.size());
+    if (n < 0)
+        return Error::from_errno("write " + path);
+    return ok_status();
+}
+
+Result<FsckMarkMethod> apply_kernel_error_path(FsckMarkPlan& plan) {
+    // Without errors=remount-ro the kernel keeps running and the error it
+    // records in the superblock is lost in the journal replay; with it, jbd2
+    // aborts the journal with -EIO and records that in s_errno.
+    if (::mount(nullptr, plan.mount_point.c_str(), nullptr, plan.remount_flags,
+                plan.remount_data.c_str()) != 0)
+        return Error::from_errno("remount " + plan.mount_point + " " + plan.remount_data);
+    GUARDIAN_TRY(write_text(plan.trigger_path, "guardian: critical verdict, forcing fsck\n"));
+    return FsckMarkMethod::kernel_error_path;
+}
+
+} // namespace
+
+std::string_view to_string(FsckMarkMethod method) noexcept {
+    switch (method) {
+    case FsckMarkMethod::journal_errno:
+        return "journal-errno";
+    case FsckMarkMethod::superblock_flag:
+        return "superblock-flag";
+    case FsckMarkMethod::kernel_error_path:
+        return "kernel-error-path";
+    }
+    return "unknown";
+}
+
+Status patch_journal_superblock(std::span<std::byte, 1024> jsb) {
+    if (get_be32(jsb, jsb_magic) != jbd2_magic)
+        return Error{"journal superblock: bad magic", 0};
+    if (get_be32(jsb, jsb_blocktype) != jbd2_sb_v2 && get_be32(jsb, jsb_blocktype) != 3)
+        return Error{"journal superblock: unknown block type", 0};
+    put_be32(jsb, jsb_errno, static_cast<std::uint32_t>(-EIO));
+    // Only v2 superblocks have feature words; v1 ones have no checksum.
+    const std::uint32_t incompat =
+        get_be32(jsb, jsb_blocktype) == jbd2_sb_v2 ? get_be32(jsb, jsb_incompat) : 0;
+    if (incompat & (jbd2_incompat_csum_v2 | jbd2_incompat_csum_v3)) {
+        put_be32(jsb, jsb_checksum, 0);
+        put_be32(jsb, jsb_checksum, crc32c(~0u, jsb));
+    }
+    return ok_status();
+}
+
+Status patch_fs_superblock(std::span<std::byte, 1024> sb) {
+    if (get_le16(sb, sb_magic) != ext2_magic)
+        return Error{"superblock: bad magic", 0};
+    put_le16(sb, sb_state, static_cast<std::uint16_t>(get_le16(sb, sb_state) | ext2_error_fs));
+    if (get_le32(sb, sb_ro_compat) & ro_compat_metadata_csum)
+        put_le32(sb, sb_checksum, crc32c(~0u, sb.first(sb_checksum)));
+    return ok_status();
+}
+
+Result<FsckMarkPlan> plan_fsck_mark(const std::string& device, const std::string& mount_point,
+                                    const SystemRoot& root, const PlanOptions& options) {
+    GUARDIAN_TRY_ASSIGN(const FsLayout layout, read_fs_layout(device));
+    if (layout.external_journal)
+        return Error{device + ": external journal devices are not supported", 0};
+
+    FsckMarkPlan plan;
+    plan.device = device;
+    plan.mount_point = mount_point;
+    plan.blocksize = layout.blocksize;
+    plan.remount_data = "errors=remount-ro";
+    if (layout.has_journal) {
+        plan.method = FsckMarkMethod::journal_errno;
+        plan.offset = layout.journal_sb_block * layout.blocksize;
+    } else {
+        plan.method = FsckMarkMethod::superblock_flag;
+        plan.offset = 1024;
+    }
+
+    // Validate now what the emergency will patch, so a plan that exists works.
+    {
+        GUARDIAN_TRY_ASSIGN(Fd probe, open_fd(device, O_RDONLY));
+        GUARDIAN_TRY(pread_full(probe.get(), plan.buffer, plan.offset, device));
+        std::array<std::byte, 1024> copy = plan.buffer;
+        GUARDIAN_TRY(layout.has_journal ? patch_journal_superblock(copy)
+                                        : patch_fs_superblock(copy));
+    }
+
+    GUARDIAN_TRY_ASSIGN(std::string name, kernel_block_name(device, root));
+    plan.trigger_path = root.path("/sys/fs/ext4/" + name + "/trigger_fs_error");
+    struct statvfs st {};
+    if (::statvfs(mount_point.c_str(), &st) != 0)
+        return Error::from_errno("statvfs " + mount_point);
+    plan.remount_flags = current_mount_flags(st);
+
+    if (!options.force_kernel_error_path) {
+        // O_DSYNC: the one pwrite is written back and flushed on its own,
+        // without fsync(2), which would write back every dirty page of the
+        // device (the filesystem's own metadata included).
+        Result<Fd> fd = open_fd(device, O_RDWR | O_DSYNC);
+        if (fd.ok()) {
+            plan.device_fd = std::move(fd).value();
+            return plan;
+        }
+        if (fd.error().code != EBUSY && fd.error().code != EROFS && fd.error().code != EACCES &&
+            fd.error().code != EPERM)
+            return std::move(fd).error();
+    }
+    if (!layout.has_journal)
+        return Error{device + ": no journal and the device is not writable while mounted", 0};
+    plan.method = FsckMarkMethod::kernel_error_path;
+    return plan;
+}
+
+Result<FsckMarkMethod> apply_fsck_mark(FsckMarkPlan& plan) {
+    if (plan.method == FsckMarkMethod::kernel_error_path)
+        return apply_kernel_error_path(plan);
+    if (!plan.device_fd.valid())
+        return Error{"fsck mark for " + plan.device + ": no writable device handle", 0};
+    GUARDIAN_TRY(pread_full(plan.device_fd.get(), plan.buffer, plan.offset, plan.device));
+    GUARDIAN_TRY(plan.method == FsckMarkMethod::journal_errno
+                     ? patch_journal_superblock(plan.buffer)
+                     : patch_fs_superblock(plan.buffer));
+    GUARDIAN_TRY(pwrite_full(plan.device_fd.get(), plan.buffer, plan.offset, plan.device));
+    return plan.method;
+}
+
+} // namespace guardian::protect

@@ -1,0 +1,25 @@
+// The running kernel as the risk table needs it: the release string and,
+// where the distribution records it, the kernel package version (Debian puts
+// "Debian 6.1.76-1" into /proc/version; RHEL's release string is its package
+// version already). Read from /proc under the system root so tests fake it.
+#pragma once
+
+#include "guardian/util/paths.hpp"
+#include "guardian/util/result.hpp"
+
+#include <optional>
+#include <string>
+
+namespace guardian::sys {
+
+struct KernelInfo {
+    std::string release;                        // uname -r
+    std::optional<std::string> package_version; // distro kernel package version, if known
+};
+
+[[nodiscard]] Result<KernelInfo> read_kernel_info(const SystemRoot& root);
+
+// Pure part, exposed for tests: "... (Debian 6.1.76-1) ..." -> "6.1.76-1".
+[[nodiscard]] std::optional<std::string> package_version_from_proc_version(const std::string& text);
+
+} // namespace guardian::sys

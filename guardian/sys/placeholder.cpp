@@ -1,1 +1,0 @@
-#include "guardian/util/result.hpp"

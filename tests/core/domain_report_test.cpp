@@ -1,0 +1,62 @@
+#include "guardian/core/domain_report.hpp"
+#include "guardian/sys/kernel_info.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace guardian {
+namespace {
+
+DomainReport guest(const std::string& safety) {
+    DomainReport d;
+    d.domid = "3";
+    d.name = "web1";
+    d.nodes = {{"version", "0.1.0"},
+               {"state", "watching"},
+               {"kernel", "6.1.0-18-amd64"},
+               {"suspend-safety", safety},
+               {"suspend-safety-reason", "because"}};
+    return d;
+}
+
+TEST(Preflight, OnlySafePasses) {
+    EXPECT_TRUE(preflight(guest("safe")).ok);
+    EXPECT_FALSE(preflight(guest("unsafe")).ok);
+    EXPECT_FALSE(preflight(guest("unknown")).ok);
+    EXPECT_EQ(preflight(guest("unsafe")).reason, "domain 3 reports suspend-safety unsafe: because");
+    DomainReport none;
+    none.domid = "5";
+    EXPECT_FALSE(preflight(none).ok);
+    EXPECT_EQ(preflight(none).reason, "domain 5 does not run guardian (no data/guardian/version)");
+}
+
+TEST(StatusTable, AlignsColumnsAndMarksDomainsWithoutGuardian) {
+    DomainReport dom0;
+    dom0.domid = "0";
+    dom0.name = "Domain-0";
+    const std::string t = render_status_table({dom0, guest("safe")});
+    EXPECT_EQ(
+        t, "DOMID  NAME      STATE     KERNEL          SUSPEND  LAST RESTORE  LAST VERIFICATION\n"
+           "0      Domain-0  -         -               -        -             (no guardian)\n"
+           "3      web1      watching  6.1.0-18-amd64  safe     -             -\n");
+    const auto j = status_to_json({guest("unsafe")});
+    EXPECT_EQ(j["domains"][0]["preflight"]["ok"], false);
+    EXPECT_EQ(j["domains"][0]["data"]["kernel"], "6.1.0-18-amd64");
+}
+
+TEST(KernelInfo, DebianPackageVersionFromProcVersion) {
+    EXPECT_EQ(sys::package_version_from_proc_version(
+                  "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+                  "12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP "
+                  "PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)"),
+              "6.1.76-1");
+    EXPECT_EQ(sys::package_version_from_proc_version(
+                  "Linux version 3.16.0-4-amd64 (debian-kernel@lists.debian.org) (gcc version "
+                  "4.8.4 (Debian 4.8.4-1) ) #1 SMP Debian 3.16.43-2+deb8u5 (2017-09-19)"),
+              "3.16.43-2+deb8u5"); // not gcc's "Debian 4.8.4-1", which comes first
+    EXPECT_FALSE(
+        sys::package_version_from_proc_version("Linux version 6.18.44 #1 SMP").has_value());
+}
+
+} // namespace
+} // namespace guardian

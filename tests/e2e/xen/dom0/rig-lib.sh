@@ -1,0 +1,136 @@
+# dom0-side helpers for scenarios.sh (sourced by it inside dom0).
+# A scenario is a bash function scenario_<name> that runs in its own
+# subshell; it calls `fail REASON` on the first broken expectation.
+
+GUEST=guest                 # xl domain name of the domU
+DOMU_DISK=/rig/domU.img     # the domU's root disk (a copy with guardian in it)
+CKPT=/var/lib/xen/guest.ckpt
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
+
+note() { echo "$(cut -d' ' -f1 /proc/uptime) $*"; }
+fail() { echo "$*" >/tmp/rig-reason; note "FAIL: $*"; exit 1; }
+
+timeout_guard() { # timeout_guard NAME FN: run FN, give up after SCENARIO_TIMEOUT
+	local name=$1 fn=$2
+	"$fn" &
+	local pid=$! waited=0
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		waited=$((waited + 1))
+		if [ "$waited" -ge "$SCENARIO_TIMEOUT" ]; then
+			echo "timed out after ${SCENARIO_TIMEOUT}s" >/tmp/rig-reason
+			kill "$pid"
+			return 124
+		fi
+	done
+	wait "$pid"
+}
+
+# The loop device backing the domU's phy: disk (what a host with file-backed
+# guests has); made once per boot, reused by every scenario.
+domu_loopdev() {
+	local dev
+	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
+	[ -n "$dev" ] || dev=$(losetup -f --show "$DOMU_DISK")
+	echo "$dev"
+}
+
+# domu_config phy|qdisk: writes the xl config for that backend, prints its path.
+domu_config() {
+	local backend=$1 cfg=/tmp/guest-$1.cfg
+	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" /rig/xl/guest.cfg.in >"$cfg"
+	echo "$cfg"
+}
+
+domid() { xl domid "$GUEST" 2>/dev/null; }
+dpath() { echo "/local/domain/$(domid)"; } # guest's xenstore home
+xs_read() { xenstore-read "$@" 2>/dev/null; }
+gread() { xs_read "$(dpath)/data/guardian/$1"; } # guardian's node, or ""
+
+# wait_for SECONDS CMD...: poll CMD every 0.5 s; fails the scenario on timeout.
+wait_for() {
+	local limit=$1 i=0
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ "$i" -ge $((limit * 2)) ] && return 1
+		sleep 0.5
+	done
+}
+
+domu_alive() { [ -n "$(xs_read "$(dpath)/data/rig-tick")" ]; }
+guardian_installed() { [ -x /rig/bin/guardian-host ]; }
+guardian_watching() { [ "$(gread state)" = watching ]; }
+
+# domu_start [phy|qdisk]: a fresh domU, waits for its init's heartbeat
+# (and for guardiand's `watching` when guardian is installed).
+domu_start() {
+	local backend=${1:-phy}
+	domu_stop
+	local t0=$SECONDS
+	xl create "$(domu_config "$backend")" >/tmp/xl-create.log 2>&1 ||
+		fail "xl create failed: $(tail -3 /tmp/xl-create.log)"
+	note "created domid $(domid) ($backend)"
+	wait_for 180 domu_alive || fail "domU did not come up within 180 s"
+	note "domU up after $((SECONDS - t0)) s"
+	if guardian_installed; then
+		wait_for 60 guardian_watching ||
+			fail "guardiand never reported state=watching (state='$(gread state)')"
+		note "guardiand watching after $((SECONDS - t0)) s"
+	fi
+}
+
+domu_stop() {
+	xl destroy "$GUEST" >/dev/null 2>&1 || true
+	rm -f "$CKPT"
+}
+
+# domu_save_restore [phy|qdisk]: xl save + xl restore (onto the given
+# backend), then waits until the domU's heartbeat shows it runs again.
+domu_save_restore() {
+	local backend=${1:-phy} t0
+	OLD_DOMID=$(domid)
+	t0=$(date +%s.%N)
+	xl save "$GUEST" "$CKPT" >/tmp/xl-save.log 2>&1 || fail "xl save failed: $(tail -2 /tmp/xl-save.log)"
+	note "saved domid $OLD_DOMID in $(since "$t0") s"
+	sleep "${SAVED_PAUSE:-2}" # a gap, so the guest's BOOTTIME jumps measurably
+	t0=$(date +%s.%N)
+	xl restore "$(domu_config "$backend")" "$CKPT" >/tmp/xl-restore.log 2>&1 ||
+		fail "xl restore failed: $(tail -2 /tmp/xl-restore.log)"
+	NEW_DOMID=$(domid)
+	note "restored as domid $NEW_DOMID ($backend) in $(since "$t0") s"
+	wait_for 60 domu_alive || fail "domU did not run again within 60 s of restore"
+	note "domU running again $(since "$t0") s after xl restore started"
+}
+
+since() { awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $1}"; }
+
+# The domU's blkfront backend directory and its feature keys, read in dom0.
+BACKEND_KEYS="feature-barrier feature-flush-cache feature-discard discard-granularity
+discard-alignment discard-secure feature-persistent feature-max-indirect-segments
+max-ring-page-order multi-queue-max-queues sectors info sector-size physical-sector-size"
+vbd_ids() { xenstore-list "$(dpath)/device/vbd" 2>/dev/null; }
+vbd_backend() { xs_read "$(dpath)/device/vbd/$1/backend"; }
+backend_features() { # backend_features VBD: "key=value ..." with absent keys as key=-
+	local be k v out=""
+	be=$(vbd_backend "$1")
+	for k in $BACKEND_KEYS; do
+		v=$(xs_read "$be/$k") || v=-
+		out+="$k=${v:--} "
+	done
+	echo "${out% }"
+}
+
+dump_domu_console() { # after each scenario: the new part of the domU console
+	local f off size
+	for f in /var/log/xen/console/guest-"$GUEST"*.log; do
+		[ -f "$f" ] || continue
+		off=$(cat "$f.shown" 2>/dev/null || echo 0)
+		size=$(stat -c %s "$f")
+		echo "RIG-DOMU-CONSOLE $1 $f"
+		tail -c +$((off + 1)) "$f" | sed "s/^/domU| /"
+		echo "$size" >"$f.shown"
+	done
+}
+
+cleanup_scenario() { domu_stop; }

@@ -1,0 +1,218 @@
+// Live mode on a mounted filesystem under write load: ext4 (metadata_csum)
+// on a loop device, a writer thread creating, appending, renaming, deleting,
+// setting xattrs and filling directories, while `guardianctl check --mode
+// live` runs against the device over and over. Every check must be clean:
+// live mode trusts only self-contained checksums, so in-flight journaled
+// updates must never look like damage.
+#include "tests/support/test_env.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <random>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <thread>
+#include <unistd.h>
+
+namespace guardian::test {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// RAII owners: the loop device and the mount go away on every path out.
+class LoopDevice {
+public:
+    explicit LoopDevice(const fs::path& file) {
+        const CommandResult r = run_command("losetup -f --show '" + file.string() + "'");
+        if (r.exit_code != 0)
+            throw std::runtime_error("losetup: " + r.err);
+        m_dev = r.out.substr(0, r.out.find('\n'));
+    }
+    LoopDevice(const LoopDevice&) = delete;
+    LoopDevice& operator=(const LoopDevice&) = delete;
+    ~LoopDevice() { (void)run_command("losetup -d '" + m_dev + "'"); }
+    [[nodiscard]] const std::string& path() const { return m_dev; }
+
+private:
+    std::string m_dev;
+};
+
+class Mount {
+public:
+    Mount(const std::string& dev, const fs::path& dir) : m_dir(dir) {
+        const CommandResult r = run_command("mount -t ext4 '" + dev + "' '" + dir.string() + "'");
+        if (r.exit_code != 0)
+            throw std::runtime_error("mount: " + r.err);
+    }
+    Mount(const Mount&) = delete;
+    Mount& operator=(const Mount&) = delete;
+    ~Mount() {
+        if (run_command("umount '" + m_dir.string() + "'").exit_code != 0)
+            (void)run_command("umount -l '" + m_dir.string() + "'");
+    }
+
+private:
+    fs::path m_dir;
+};
+
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atoi(v) : fallback;
+}
+
+// The write load. Plain POSIX calls so the kernel sees ordinary application I/O.
+class Writer {
+public:
+    explicit Writer(fs::path root) : m_root(std::move(root)) {}
+
+    void run(const std::atomic<bool>& stop) {
+        try {
+            while (!stop.load())
+                step();
+        } catch (const std::exception& e) {
+            m_error = e.what();
+        }
+    }
+
+    [[nodiscard]] std::uint64_t operations() const { return m_ops; }
+    [[nodiscard]] const std::string& error() const { return m_error; }
+
+private:
+    fs::path file(unsigned n) const { return m_root / ("f" + std::to_string(n % 400)); }
+
+    void write_to(const fs::path& p, int flags, std::size_t bytes, bool sync) {
+        const int fd = ::open(p.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return; // a concurrent rename or unlink of our own: fine
+        const std::string buf(bytes, static_cast<char>('a' + m_ops % 26));
+        const ssize_t n = ::write(fd, buf.data(), buf.size());
+        (void)n;
+        if (sync)
+            (void)::fsync(fd);
+        ::close(fd);
+    }
+
+    void step() {
+        const unsigned n = static_cast<unsigned>(m_rng());
+        switch (m_rng() % 8) {
+        case 0:
+        case 1:
+            write_to(file(n), O_CREAT | O_TRUNC, 1 + n % 40000, n % 16 == 0);
+            break;
+        case 2:
+            write_to(file(n), O_APPEND, 1 + n % 9000, n % 8 == 0);
+            break;
+        case 3:
+            (void)::unlink(file(n).c_str());
+            break;
+        case 4:
+            (void)::rename(file(n).c_str(), file(n / 7 + 1).c_str());
+            break;
+        case 5: {
+            // Large values spill into an xattr block, small ones stay in-inode.
+            const std::string value(n % 2 ? 1500 + n % 1000 : 20, 'v');
+            (void)::setxattr(file(n).c_str(), ("user.k" + std::to_string(n % 5)).c_str(),
+                             value.data(), value.size(), 0);
+            break;
+        }
+        case 6: {
+            // Directories with many entries (they grow into htrees).
+            const fs::path dir = m_root / ("d" + std::to_string(n % 6));
+            ::mkdir(dir.c_str(), 0755);
+            for (int i = 0; i < 50; ++i)
+                write_to(dir / ("entry-with-a-longer-name-" +
+                                std::to_string((n + static_cast<unsigned>(i)) % 3000)),
+                         O_CREAT, 0, false);
+            break;
+        }
+        default: {
+            const fs::path dir = m_root / ("d" + std::to_string(n % 6));
+            for (int i = 0; i < 20; ++i)
+                (void)::unlink((dir / ("entry-with-a-longer-name-" +
+                                       std::to_string((n + static_cast<unsigned>(i) * 13) % 3000)))
+                                   .c_str());
+            break;
+        }
+        }
+        ++m_ops;
+    }
+
+    fs::path m_root;
+    std::mt19937 m_rng{12345};
+    std::uint64_t m_ops = 0;
+    std::string m_error;
+};
+
+TEST(LiveMode, NoFindingsUnderWriteLoad) {
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    const fs::path ctl = binary_dir() / "guardian" / "guardianctl";
+    ASSERT_TRUE(fs::exists(ctl)) << ctl;
+    const int min_seconds = env_int("GUARDIAN_LIVE_SECONDS", 65);
+    const int min_checks = env_int("GUARDIAN_LIVE_CHECKS", 200);
+
+    TempDir tmp;
+    const fs::path image = tmp.path() / "fs.img";
+    const fs::path mnt = tmp.path() / "mnt";
+    fs::create_directories(mnt);
+    const CommandResult mk =
+        run_command("mkfs.ext4 -F -q -b 4096 -O metadata_csum '" + image.string() + "' 384M");
+    ASSERT_EQ(mk.exit_code, 0) << mk.err;
+
+    LoopDevice loop(image);
+    Mount mount(loop.path(), mnt);
+
+    std::atomic<bool> stop{false};
+    Writer writer(mnt);
+    std::thread load([&] { writer.run(stop); });
+    // Joined on every path out, before the mount and the loop device go.
+    struct Joiner {
+        std::atomic<bool>& s;
+        std::thread& t;
+        ~Joiner() {
+            s = true;
+            if (t.joinable())
+                t.join();
+        }
+    } joiner{stop, load};
+
+    const auto start = Clock::now();
+    const auto elapsed = [&] {
+        return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count();
+    };
+    int checks = 0;
+    int failures = 0;
+    double slowest = 0;
+    while ((elapsed() < min_seconds || checks < min_checks) && elapsed() < 4 * min_seconds + 60) {
+        const auto t0 = Clock::now();
+        const CommandResult r = run_command("timeout 60 '" + ctl.string() + "' check --device '" +
+                                            loop.path() + "' --mode live --json");
+        slowest = std::max(slowest, std::chrono::duration<double>(Clock::now() - t0).count());
+        ++checks;
+        const auto j = nlohmann::json::parse(r.out, nullptr, false);
+        const bool clean = r.exit_code == 0 && !j.is_discarded() && j.contains("findings") &&
+                           j["findings"].is_array() && j["findings"].empty();
+        if (!clean && ++failures <= 5)
+            ADD_FAILURE() << "check " << checks << " at " << elapsed() << " s: exit " << r.exit_code
+                          << "\nstdout:\n"
+                          << r.out << "\nstderr:\n"
+                          << r.err;
+    }
+    stop = true;
+    load.join();
+    std::cout << "[ live ] " << checks << " checks in " << elapsed() << " s, slowest " << slowest
+              << " s, " << writer.operations() << " write operations, " << failures
+              << " failed checks\n";
+    EXPECT_TRUE(writer.error().empty()) << writer.error();
+    EXPECT_GE(checks, min_checks);
+    EXPECT_GT(writer.operations(), 1000u) << "the load was not steady";
+    EXPECT_EQ(failures, 0);
+}
+
+} // namespace
+} // namespace guardian::test

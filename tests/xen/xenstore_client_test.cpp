@@ -1,0 +1,221 @@
+// The real client (XsClient over libxenstore) against the wire-protocol test
+// server: what guardian sees in a guest, minus the hypervisor.
+#include "tests/xen/xenstore_server_fixture.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace guardian::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+std::vector<std::pair<std::string, std::string>> pairs(const std::vector<xen::WatchEvent>& evs) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : evs)
+        out.emplace_back(e.path, e.token);
+    return out;
+}
+
+bool readable(int fd, int timeout_ms = 0) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+}
+
+TEST(XsClient, ReadWriteDirectoryRemove) {
+    TestXenstored server;
+    auto xs = server.guest();
+    ASSERT_TRUE(xs->write("data/guardian/state", "running").ok());
+    ASSERT_TRUE(xs->write("data/guardian/version", "0.1.0").ok());
+    EXPECT_EQ(xs->read("data/guardian/state").value(), "running");
+    EXPECT_THAT(xs->directory("data/guardian").value(), UnorderedElementsAre("state", "version"));
+    // Parents were created empty.
+    EXPECT_EQ(xs->read("data").value(), "");
+    ASSERT_TRUE(xs->remove("data/guardian").ok());
+    auto gone = xs->read("data/guardian/state");
+    ASSERT_FALSE(gone.ok());
+    EXPECT_TRUE(xen::is_not_found(gone.error()));
+}
+
+TEST(XsClient, MissingNodeIsNotFoundAndNamesThePath) {
+    TestXenstored server;
+    auto xs = server.guest();
+    auto r = xs->read("device/vbd/51712/backend");
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(xen::is_not_found(r.error()));
+    EXPECT_EQ(r.error().message,
+              "xenstore read device/vbd/51712/backend: No such file or directory");
+    auto d = xs->directory("/local/domain/7/device");
+    ASSERT_FALSE(d.ok());
+    EXPECT_TRUE(xen::is_not_found(d.error()));
+}
+
+TEST(XsClient, ValuesAreBytes) {
+    TestXenstored server;
+    auto xs = server.guest();
+    const std::string junk("a\0b\xff\n", 5);
+    ASSERT_TRUE(xs->write("junk", junk).ok());
+    EXPECT_EQ(xs->read("junk").value(), junk);
+    ASSERT_TRUE(xs->write("empty", "").ok());
+    EXPECT_EQ(xs->read("empty").value(), "");
+}
+
+TEST(XsClient, RelativePathsResolveUnderTheDomainHome) {
+    TestXenstored server(12);
+    auto guest = server.guest();
+    auto dom0 = server.dom0();
+    ASSERT_TRUE(guest->write("data/guardian/state", "ok").ok());
+    EXPECT_EQ(guest->read("/local/domain/12/data/guardian/state").value(), "ok");
+    EXPECT_EQ(dom0->read("/local/domain/12/data/guardian/state").value(), "ok");
+    // dom0's own relative paths land in its own home, not the guest's.
+    ASSERT_TRUE(dom0->write("name", "Domain-0").ok());
+    EXPECT_EQ(dom0->read("/local/domain/0/name").value(), "Domain-0");
+    EXPECT_FALSE(guest->read("name").ok());
+}
+
+TEST(XsClient, GuestCannotWriteOutsideItsHome) {
+    TestXenstored server;
+    auto xs = server.guest();
+    auto r = xs->write("/local/domain/0/backend/vbd/7/51712/feature-persistent", "0");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, EACCES);
+    EXPECT_FALSE(xen::is_not_found(r.error()));
+}
+
+TEST(XsClient, InvalidPathsAreRefused) {
+    TestXenstored server;
+    auto xs = server.guest();
+    for (std::string_view bad : std::initializer_list<std::string_view>{
+             "a//b", "a/", "a b", std::string_view("a\0b", 3), ""}) {
+        auto r = xs->write(bad, "x");
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_EQ(r.error().code, EINVAL) << bad;
+    }
+}
+
+TEST(XsClient, WatchFiresOnceOnRegistration) {
+    TestXenstored server;
+    auto xs = server.guest();
+    EXPECT_FALSE(readable(xs->watch_fd()));
+    ASSERT_TRUE(xs->watch("control/shutdown", "shutdown").ok());
+    auto evs = wait_events(*xs, 1);
+    EXPECT_THAT(pairs(evs), UnorderedElementsAre(std::pair{"control/shutdown", "shutdown"}));
+    // Drained: the fd is quiet and nothing more comes.
+    EXPECT_FALSE(readable(xs->watch_fd(), 200));
+    EXPECT_TRUE(xs->read_watch_events().value().empty());
+}
+
+TEST(XsClient, WatchEventsForChangesAtOrBelowThePath) {
+    TestXenstored server(7);
+    auto xs = server.guest();
+    auto dom0 = server.dom0();
+    ASSERT_TRUE(xs->watch("data/guardian/request", "req").ok());
+    ASSERT_TRUE(xs->watch("/local/domain/7/device", "dev").ok());
+    ASSERT_EQ(wait_events(*xs, 2).size(), 2u);
+
+    // dom0 writes into the guest's tree, as the provider does.
+    ASSERT_TRUE(dom0->write("/local/domain/7/data/guardian/request", "freeze").ok());
+    ASSERT_TRUE(dom0->write("/local/domain/7/device/vbd/51712/state", "4").ok());
+    ASSERT_TRUE(dom0->write("/local/domain/7/data/guardian/requestX", "no").ok());
+    ASSERT_TRUE(xs->write("data/other", "no").ok());
+    auto evs = wait_events(*xs, 2);
+    EXPECT_THAT(pairs(evs),
+                UnorderedElementsAre(std::pair{"data/guardian/request", "req"},
+                                     std::pair{"/local/domain/7/device/vbd/51712/state", "dev"}));
+    EXPECT_TRUE(wait_events(*xs, 1, std::chrono::milliseconds(200)).empty());
+
+    // Removing a parent fires the watch set below it.
+    ASSERT_TRUE(dom0->remove("/local/domain/7/data").ok());
+    EXPECT_THAT(pairs(wait_events(*xs, 1)),
+                UnorderedElementsAre(std::pair{"data/guardian/request", "req"}));
+}
+
+TEST(XsClient, UnwatchStopsEvents) {
+    TestXenstored server;
+    auto xs = server.guest();
+    ASSERT_TRUE(xs->watch("data", "d").ok());
+    ASSERT_EQ(wait_events(*xs, 1).size(), 1u);
+    ASSERT_TRUE(xs->unwatch("data", "d").ok());
+    ASSERT_TRUE(xs->write("data/x", "1").ok());
+    EXPECT_TRUE(wait_events(*xs, 1, std::chrono::milliseconds(200)).empty());
+    auto again = xs->unwatch("data", "d");
+    ASSERT_FALSE(again.ok());
+    EXPECT_TRUE(xen::is_not_found(again.error()));
+}
+
+TEST(XsClient, DuplicateWatchIsRefused) {
+    TestXenstored server;
+    auto xs = server.guest();
+    ASSERT_TRUE(xs->watch("data", "d").ok());
+    auto dup = xs->watch("data", "d");
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().code, EEXIST);
+}
+
+TEST(XsClient, OversizedWriteIsRefusedWithAClearError) {
+    TestXenstored server;
+    auto xs = server.guest();
+    auto r = xs->write("data/guardian/big", std::string(5000, 'x'));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, E2BIG);
+    EXPECT_THAT(r.error().message, HasSubstr("5000 bytes exceeds the 4096-byte"));
+    EXPECT_FALSE(xs->read("data/guardian/big").ok());
+}
+
+TEST(XsClient, NodeSizeQuotaIsEnforcedForTheGuest) {
+    TestXenstored server;
+    auto xs = server.guest();
+    // 28-byte record + value must stay below 2048 (xenstored 4.17).
+    EXPECT_TRUE(xs->write("data/a", std::string(2019, 'x')).ok());
+    auto r = xs->write("data/b", std::string(2020, 'x'));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ENOSPC);
+    // dom0 is not subject to the quota.
+    auto dom0 = server.dom0();
+    EXPECT_TRUE(dom0->write("/local/domain/7/data/c", std::string(4000, 'x')).ok());
+}
+
+TEST(XsClient, NodeCountQuotaIsEnforcedForTheGuest) {
+    TestXenstored server;
+    auto xs = server.guest();
+    // The home and data/ are the domain's first two nodes.
+    std::size_t written = 0;
+    Error last{};
+    for (int i = 0; i < 1100; ++i) {
+        auto r = xs->write("data/n" + std::to_string(i), "1");
+        if (!r) {
+            last = r.error();
+            break;
+        }
+        ++written;
+    }
+    EXPECT_EQ(written, 998u);
+    EXPECT_EQ(last.code, ENOSPC);
+    // Removing frees quota again.
+    ASSERT_TRUE(xs->remove("data/n0").ok());
+    EXPECT_TRUE(xs->write("data/again", "1").ok());
+}
+
+TEST(XsClient, LargeDirectoryComesBackWhole) {
+    TestXenstored server;
+    auto dom0 = server.dom0();
+    // 300 names of 20 bytes: more than one 4096-byte message, so libxenstore
+    // gets E2BIG for DIRECTORY and pages with DIRECTORY_PART.
+    for (int i = 0; i < 300; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "node-%015d", i);
+        ASSERT_TRUE(dom0->write(std::string("/local/domain/7/big/") + name, "").ok());
+    }
+    auto xs = server.guest();
+    auto list = xs->directory("big");
+    ASSERT_TRUE(list.ok()) << list.error().message;
+    ASSERT_EQ(list->size(), 300u);
+    EXPECT_EQ(list->front(), "node-000000000000000");
+    EXPECT_EQ(list->back(), "node-000000000000299");
+}
+
+} // namespace
+} // namespace guardian::test
