@@ -182,8 +182,7 @@ int run_snapshot(const SnapshotArgs& args) {
         return k_exit_cannot_check;
     }
     Fingerprint& fp = result->fingerprint;
-    fp.taken_at = fmt::format(
-        "{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+    fp.taken_at = now_iso8601();
     if (auto st = write_file_atomic(args.output, fingerprint_to_json(fp)); !st) {
         say_error(st.error().message);
         return k_exit_cannot_check;

@@ -6,8 +6,12 @@
 namespace guardian {
 namespace {
 
-std::string show(const std::optional<std::string>& v) { return v ? *v : "absent"; }
-std::string show_compact(const std::optional<std::string>& v) { return v ? *v : "-"; }
+std::string show(const std::optional<std::string>& v) {
+    return v ? *v : "absent";
+}
+std::string show_compact(const std::optional<std::string>& v) {
+    return v ? *v : "-";
+}
 
 void compare_values(std::vector<CaptureChange>& out, ChangeKind kind, const std::string& vbd,
                     const KeyValues& a, const KeyValues& b) {
@@ -30,22 +34,28 @@ void compare_values(std::vector<CaptureChange>& out, ChangeKind kind, const std:
 
 const std::vector<std::string>& blkfront_backend_keys() {
     static const std::vector<std::string> keys{
-        "feature-barrier",      "feature-flush-cache",
-        "feature-discard",      "discard-granularity",
-        "discard-alignment",    "discard-secure",
-        "feature-persistent",   "feature-max-indirect-segments",
-        "max-ring-page-order",  "multi-queue-max-queues",
-        "sectors",              "info",
-        "sector-size",          "physical-sector-size",
+        "feature-barrier",
+        "feature-flush-cache",
+        "feature-discard",
+        "discard-granularity",
+        "discard-alignment",
+        "discard-secure",
+        "feature-persistent",
+        "feature-max-indirect-segments",
+        "max-ring-page-order",
+        "multi-queue-max-queues",
+        "sectors",
+        "info",
+        "sector-size",
+        "physical-sector-size",
     };
     return keys;
 }
 
 const std::vector<std::string>& blkfront_frontend_keys() {
     static const std::vector<std::string> keys{
-        "ring-ref",          "event-channel", "multi-queue-num-queues",
-        "ring-page-order",   "protocol",      "feature-persistent",
-        "virtual-device",    "device-type",
+        "ring-ref", "event-channel",      "multi-queue-num-queues", "ring-page-order",
+        "protocol", "feature-persistent", "virtual-device",         "device-type",
     };
     return keys;
 }
@@ -59,17 +69,28 @@ const VbdCapture* BlkfrontCapture::find(std::string_view id) const {
 
 std::string_view to_string(ChangeKind k) noexcept {
     switch (k) {
-    case ChangeKind::domid: return "domid";
-    case ChangeKind::unique_domain_id: return "unique-domain-id";
-    case ChangeKind::vbd_added: return "vbd-added";
-    case ChangeKind::vbd_removed: return "vbd-removed";
-    case ChangeKind::backend_path: return "backend-path";
-    case ChangeKind::frontend_state: return "frontend-state";
-    case ChangeKind::backend_state: return "backend-state";
-    case ChangeKind::backend_feature: return "backend-feature";
-    case ChangeKind::frontend_key: return "frontend-key";
-    case ChangeKind::device: return "device";
-    case ChangeKind::size: return "size";
+    case ChangeKind::domid:
+        return "domid";
+    case ChangeKind::unique_domain_id:
+        return "unique-domain-id";
+    case ChangeKind::vbd_added:
+        return "vbd-added";
+    case ChangeKind::vbd_removed:
+        return "vbd-removed";
+    case ChangeKind::backend_path:
+        return "backend-path";
+    case ChangeKind::frontend_state:
+        return "frontend-state";
+    case ChangeKind::backend_state:
+        return "backend-state";
+    case ChangeKind::backend_feature:
+        return "backend-feature";
+    case ChangeKind::frontend_key:
+        return "frontend-key";
+    case ChangeKind::device:
+        return "device";
+    case ChangeKind::size:
+        return "size";
     }
     return "unknown";
 }
@@ -77,17 +98,28 @@ std::string_view to_string(ChangeKind k) noexcept {
 std::string CaptureChange::describe() const {
     const std::string arrow = show(before) + " -> " + show(after);
     switch (kind) {
-    case ChangeKind::domid: return "domid: " + arrow;
-    case ChangeKind::unique_domain_id: return "unique-domain-id: " + arrow;
-    case ChangeKind::vbd_added: return "vbd " + vbd + " added (backend " + show(after) + ")";
-    case ChangeKind::vbd_removed: return "vbd " + vbd + " removed (backend " + show(before) + ")";
-    case ChangeKind::backend_path: return "vbd " + vbd + " backend path moved: " + arrow;
-    case ChangeKind::frontend_state: return "vbd " + vbd + " frontend state: " + arrow;
-    case ChangeKind::backend_state: return "vbd " + vbd + " backend state: " + arrow;
-    case ChangeKind::backend_feature: return "vbd " + vbd + " backend " + key + ": " + arrow;
-    case ChangeKind::frontend_key: return "vbd " + vbd + " frontend " + key + ": " + arrow;
-    case ChangeKind::device: return "vbd " + vbd + " device: " + arrow;
-    case ChangeKind::size: return "vbd " + vbd + " size in sectors: " + arrow;
+    case ChangeKind::domid:
+        return "domid: " + arrow;
+    case ChangeKind::unique_domain_id:
+        return "unique-domain-id: " + arrow;
+    case ChangeKind::vbd_added:
+        return "vbd " + vbd + " added (backend " + show(after) + ")";
+    case ChangeKind::vbd_removed:
+        return "vbd " + vbd + " removed (backend " + show(before) + ")";
+    case ChangeKind::backend_path:
+        return "vbd " + vbd + " backend path moved: " + arrow;
+    case ChangeKind::frontend_state:
+        return "vbd " + vbd + " frontend state: " + arrow;
+    case ChangeKind::backend_state:
+        return "vbd " + vbd + " backend state: " + arrow;
+    case ChangeKind::backend_feature:
+        return "vbd " + vbd + " backend " + key + ": " + arrow;
+    case ChangeKind::frontend_key:
+        return "vbd " + vbd + " frontend " + key + ": " + arrow;
+    case ChangeKind::device:
+        return "vbd " + vbd + " device: " + arrow;
+    case ChangeKind::size:
+        return "vbd " + vbd + " size in sectors: " + arrow;
     }
     return "unknown change";
 }
@@ -98,10 +130,13 @@ std::string CaptureChange::compact() const {
         return std::string(to_string(kind)) + " " + arrow;
     switch (kind) {
     case ChangeKind::vbd_added:
-    case ChangeKind::vbd_removed: return "vbd/" + vbd + " " + std::string(to_string(kind));
+    case ChangeKind::vbd_removed:
+        return "vbd/" + vbd + " " + std::string(to_string(kind));
     case ChangeKind::backend_feature:
-    case ChangeKind::frontend_key: return "vbd/" + vbd + "/" + key + " " + arrow;
-    default: return "vbd/" + vbd + "/" + std::string(to_string(kind)) + " " + arrow;
+    case ChangeKind::frontend_key:
+        return "vbd/" + vbd + "/" + key + " " + arrow;
+    default:
+        return "vbd/" + vbd + "/" + std::string(to_string(kind)) + " " + arrow;
     }
 }
 
@@ -129,14 +164,14 @@ std::vector<CaptureChange> compare(const BlkfrontCapture& before, const Blkfront
             continue;
         }
         if (a->backend_path != b->backend_path)
-            out.push_back({ChangeKind::backend_path, id, "backend", a->backend_path,
-                           b->backend_path});
+            out.push_back(
+                {ChangeKind::backend_path, id, "backend", a->backend_path, b->backend_path});
         if (a->frontend_state != b->frontend_state)
-            out.push_back({ChangeKind::frontend_state, id, "state", a->frontend_state,
-                           b->frontend_state});
+            out.push_back(
+                {ChangeKind::frontend_state, id, "state", a->frontend_state, b->frontend_state});
         if (a->backend_state != b->backend_state)
-            out.push_back({ChangeKind::backend_state, id, "state", a->backend_state,
-                           b->backend_state});
+            out.push_back(
+                {ChangeKind::backend_state, id, "state", a->backend_state, b->backend_state});
         compare_values(out, ChangeKind::backend_feature, id, a->backend_features,
                        b->backend_features);
         compare_values(out, ChangeKind::frontend_key, id, a->frontend_keys, b->frontend_keys);

@@ -23,16 +23,16 @@ namespace guardian {
 using KeyValues = std::map<std::string, std::optional<std::string>>;
 
 struct VbdCapture {
-    std::string id;               // "51712"
-    std::string frontend_path;    // "device/vbd/51712"
-    std::string backend_path;     // "/local/domain/0/backend/vbd/1/51712"
-    std::string backend_id;       // backend domain, "0"
+    std::string id;                            // "51712"
+    std::string frontend_path;                 // "device/vbd/51712"
+    std::string backend_path;                  // "/local/domain/0/backend/vbd/1/51712"
+    std::string backend_id;                    // backend domain, "0"
     std::optional<std::string> frontend_state; // xenbus state number as text, "4"
     std::optional<std::string> backend_state;
-    KeyValues backend_features;   // every key of blkfront_backend_keys()
+    KeyValues backend_features; // every key of blkfront_backend_keys()
     KeyValues frontend_keys;
-    std::string device;           // "xvda", empty when sysfs does not say
-    std::vector<std::string> partitions; // "xvda1", ...
+    std::string device;                        // "xvda", empty when sysfs does not say
+    std::vector<std::string> partitions;       // "xvda1", ...
     std::optional<std::uint64_t> size_sectors; // /sys/block/<dev>/size (512-byte units)
 
     friend bool operator==(const VbdCapture&, const VbdCapture&) = default;
@@ -82,7 +82,8 @@ struct CaptureChange {
                                                  const BlkfrontCapture& after);
 
 // The backend feature keys among `changes` (for judge_feature_change).
-[[nodiscard]] std::vector<std::string> changed_feature_keys(const std::vector<CaptureChange>& changes);
+[[nodiscard]] std::vector<std::string>
+changed_feature_keys(const std::vector<CaptureChange>& changes);
 
 // "feature-barrier=1 feature-flush-cache=1 feature-persistent=- ..." with
 // absent keys as "-", in blkfront_backend_keys() order; values are cut to

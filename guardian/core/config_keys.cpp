@@ -10,10 +10,10 @@
 namespace guardian {
 namespace {
 
-template <class E, std::size_t N>
-using Choices = std::array<std::pair<std::string_view, E>, N>;
+template <class E, std::size_t N> using Choices = std::array<std::pair<std::string_view, E>, N>;
 
-constexpr Choices<Policy, 2> k_policies{{{"protect", Policy::protect}, {"observe", Policy::observe}}};
+constexpr Choices<Policy, 2> k_policies{
+    {{"protect", Policy::protect}, {"observe", Policy::observe}}};
 constexpr Choices<RebootMode, 3> k_reboot_modes{{{"immediate", RebootMode::immediate},
                                                  {"orderly", RebootMode::orderly},
                                                  {"none", RebootMode::none}}};
@@ -34,8 +34,7 @@ bool parse_choice(const Choices<E, N>& choices, std::string_view text, E& out) {
     return false;
 }
 
-template <class E, std::size_t N>
-std::string choice_name(const Choices<E, N>& choices, E value) {
+template <class E, std::size_t N> std::string choice_name(const Choices<E, N>& choices, E value) {
     for (const auto& [name, v] : choices)
         if (v == value)
             return std::string(name);
@@ -54,9 +53,13 @@ bool parse_bool(std::string_view text, bool& out) {
     return false;
 }
 
-std::string bool_text(bool b) { return b ? "yes" : "no"; }
+std::string bool_text(bool b) {
+    return b ? "yes" : "no";
+}
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == ','; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == ',';
+}
 
 // Entries separated by blanks or commas.
 std::vector<std::string> split_list(std::string_view text) {
@@ -202,8 +205,7 @@ const std::vector<ConfigKey>& table() {
          },
          [](const Config& c) { return c.risk_table; }},
         {"log_level", "err|warning|notice|info|debug", "info",
-         "one of err, warning, notice, info, debug",
-         "Least important messages still logged.",
+         "one of err, warning, notice, info, debug", "Least important messages still logged.",
          [](Config& c, std::string_view v) { return parse_choice(k_log_levels, v, c.log_level); },
          [](const Config& c) { return choice_name(k_log_levels, c.log_level); }},
     };
@@ -212,7 +214,9 @@ const std::vector<ConfigKey>& table() {
 
 } // namespace
 
-std::span<const ConfigKey> config_keys() { return table(); }
+std::span<const ConfigKey> config_keys() {
+    return table();
+}
 
 const ConfigKey* find_config_key(std::string_view name) {
     const auto& keys = table();

@@ -71,7 +71,13 @@ Result<Fingerprint> fingerprint_from_json(const std::string& text) {
     const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
         return Error{"not valid JSON", 0};
-    if (!j.is_object() || j.value("schema", "") != "guardian-fingerprint")
+    // Every field is type-checked before it is read: a wrong type is an error
+    // naming the field, never an exception.
+    auto string_field = [&j](const char* name) -> std::string {
+        const auto it = j.find(name);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (!j.is_object() || string_field("schema") != "guardian-fingerprint")
         return Error{"schema: not a guardian fingerprint (expected \"schema\": "
                      "\"guardian-fingerprint\")",
                      0};
@@ -95,11 +101,13 @@ Result<Fingerprint> fingerprint_from_json(const std::string& text) {
             return Error{std::string("identity.") + field + ": missing or not a string", 0};
     }
     fp.identity = {(*id)["source"], (*id)["type"], (*id)["uuid"], (*id)["label"]};
-    const auto mode = check_mode_from_string(j.value("mode", ""));
+    const auto mode = check_mode_from_string(string_field("mode"));
     if (!mode)
         return Error{"mode: must be \"live\" or \"stable\"", 0};
     fp.mode = *mode;
-    fp.taken_at = j.value("taken_at", "");
+    if (const auto t = j.find("taken_at"); t != j.end() && !t->is_string())
+        return Error{"taken_at: not a string", 0};
+    fp.taken_at = string_field("taken_at");
     const auto geo = j.find("geometry");
     if (geo == j.end() || !geo->is_object())
         return Error{"geometry: missing or not an object", 0};

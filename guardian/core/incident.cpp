@@ -10,9 +10,8 @@ void IncidentRecord::reserve_for(std::size_t filesystems) {
 }
 
 bool IncidentRecord::all_done() const noexcept {
-    return std::all_of(steps.begin(), steps.end(), [](const IncidentStepRecord& s) {
-        return s.outcome == StepOutcome::done;
-    });
+    return std::all_of(steps.begin(), steps.end(),
+                       [](const IncidentStepRecord& s) { return s.outcome == StepOutcome::done; });
 }
 
 std::vector<const IncidentStepRecord*> IncidentRecord::of(IncidentStep step) const {

@@ -25,9 +25,9 @@ enum class StepOutcome { done, failed, skipped };
 struct IncidentStepRecord {
     IncidentStep step = IncidentStep::notify_provider;
     StepOutcome outcome = StepOutcome::skipped;
-    std::string target; // mount point or device; empty for whole-system steps
-    std::string method; // e.g. "journal-errno", "superblock-flag", "kernel-error-path"
-    std::string detail; // error text when failed
+    std::string target;            // mount point or device; empty for whole-system steps
+    std::string method;            // e.g. "journal-errno", "superblock-flag", "kernel-error-path"
+    std::string detail;            // error text when failed
     std::int64_t monotonic_ns = 0; // CLOCK_MONOTONIC when the step ended
 };
 
@@ -35,9 +35,8 @@ struct IncidentRecord {
     std::string reason; // the verdict that triggered it
     std::vector<IncidentStepRecord> steps;
 
-    // Reserve room for `filesystems` targets so that recording a step during
-    // the emergency does not allocate (strings of the size used here stay
-    // within what reserve_strings provides).
+    // Reserve room for the steps of `filesystems` targets, so the emergency
+    // does not grow the vector while the disks are being shut down.
     void reserve_for(std::size_t filesystems);
 
     [[nodiscard]] bool all_done() const noexcept;

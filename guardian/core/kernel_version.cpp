@@ -7,8 +7,12 @@
 namespace guardian {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // Reads a decimal number at `pos`, bounded so junk cannot overflow it.
 std::optional<unsigned> take_number(std::string_view s, std::size_t& pos) {
@@ -34,19 +38,20 @@ bool ends_with_flavour(std::string_view local, std::string_view flavour) {
 // Debian: "<abi>-<flavour>" with flavours such as amd64, cloud-amd64, 686-pae,
 // arm64, rt-amd64. Ubuntu: "<abi>-<flavour>" with generic, lowlatency, aws,
 // azure, gcp, kvm, oracle, ... The two are told apart by the flavour name.
-constexpr std::array k_debian_flavours{"amd64", "686", "686-pae", "arm64", "armmp", "armmp-lpae",
-                                       "marvell", "4kc-malta", "s390x", "ppc64el", "i386"};
-constexpr std::array k_ubuntu_flavours{"generic", "generic-lpae", "lowlatency", "aws", "azure",
-                                       "gcp", "gke", "kvm", "oracle", "ibm", "virtual", "oem",
-                                       "raspi", "xen"};
+constexpr std::array k_debian_flavours{"amd64", "686",        "686-pae", "arm64",
+                                       "armmp", "armmp-lpae", "marvell", "4kc-malta",
+                                       "s390x", "ppc64el",    "i386"};
+constexpr std::array k_ubuntu_flavours{"generic", "generic-lpae", "lowlatency", "aws",    "azure",
+                                       "gcp",     "gke",          "kvm",        "oracle", "ibm",
+                                       "virtual", "oem",          "raspi",      "xen"};
 
 void classify(KernelRelease& k) {
     const std::string_view local = k.local;
     // Oracle's UEK carries "uek" in its tag ("4.1.12-124.48.6.el7uek").
     if (contains(local, "uek")) {
         k.distro = KernelDistro::oracle_uek;
-    } else if (const auto el = local.find(".el"); el != std::string_view::npos &&
-                                                  el + 3 < local.size() && is_digit(local[el + 3])) {
+    } else if (const auto el = local.find(".el");
+               el != std::string_view::npos && el + 3 < local.size() && is_digit(local[el + 3])) {
         k.distro = KernelDistro::rhel;
     } else if (contains(local, ".fc") && local.size() > 3) {
         k.distro = KernelDistro::fedora;
@@ -74,8 +79,8 @@ void classify(KernelRelease& k) {
     for (std::string_view prefix : {".el", ".fc", ".amzn"}) {
         if (const auto p = local.find(prefix); p != std::string_view::npos) {
             std::size_t end = p + 1;
-            while (end < local.size() && (is_alpha(local[end]) || is_digit(local[end]) ||
-                                          local[end] == '_'))
+            while (end < local.size() &&
+                   (is_alpha(local[end]) || is_digit(local[end]) || local[end] == '_'))
                 ++end;
             k.distro_tag = std::string(local.substr(p + 1, end - p - 1));
             return;
@@ -120,15 +125,24 @@ std::string to_string(const UpstreamVersion& v) {
 
 std::string_view to_string(KernelDistro d) noexcept {
     switch (d) {
-    case KernelDistro::upstream: return "upstream";
-    case KernelDistro::debian: return "debian";
-    case KernelDistro::ubuntu: return "ubuntu";
-    case KernelDistro::rhel: return "rhel";
-    case KernelDistro::oracle_uek: return "oracle-uek";
-    case KernelDistro::suse: return "suse";
-    case KernelDistro::fedora: return "fedora";
-    case KernelDistro::amazon: return "amazon";
-    case KernelDistro::other: return "other";
+    case KernelDistro::upstream:
+        return "upstream";
+    case KernelDistro::debian:
+        return "debian";
+    case KernelDistro::ubuntu:
+        return "ubuntu";
+    case KernelDistro::rhel:
+        return "rhel";
+    case KernelDistro::oracle_uek:
+        return "oracle-uek";
+    case KernelDistro::suse:
+        return "suse";
+    case KernelDistro::fedora:
+        return "fedora";
+    case KernelDistro::amazon:
+        return "amazon";
+    case KernelDistro::other:
+        return "other";
     }
     return "other";
 }

@@ -33,11 +33,11 @@ enum class KernelDistro { upstream, debian, ubuntu, rhel, oracle_uek, suse, fedo
 [[nodiscard]] std::optional<KernelDistro> kernel_distro_from_string(std::string_view name) noexcept;
 
 struct KernelRelease {
-    std::string release;     // as given, e.g. "3.10.0-1160.el7.x86_64"
-    UpstreamVersion base;    // {3, 10, 0}
-    std::string local;       // "1160.el7.x86_64" (after the first '-' or '+'), may be empty
+    std::string release;  // as given, e.g. "3.10.0-1160.el7.x86_64"
+    UpstreamVersion base; // {3, 10, 0}
+    std::string local;    // "1160.el7.x86_64" (after the first '-' or '+'), may be empty
     KernelDistro distro = KernelDistro::other;
-    std::string distro_tag;  // "el7", "el7uek", "amd64", "generic", "aws", ... or empty
+    std::string distro_tag; // "el7", "el7uek", "amd64", "generic", "aws", ... or empty
 };
 
 // nullopt when the string does not start with "<major>.<minor>".

@@ -108,9 +108,8 @@ ReportNodes build_report(const ReportInput& in) {
         }
         n[p + "device"] = bounded_value(dev, 256);
     }
-    n["vbd-count"] = std::to_string(vbds) + (skipped ? " (" + std::to_string(skipped) +
-                                                           " not reported)"
-                                                     : "");
+    n["vbd-count"] =
+        std::to_string(vbds) + (skipped ? " (" + std::to_string(skipped) + " not reported)" : "");
     n["schema"] = "1";
     n["updated"] = iso8601_utc(in.updated);
     return n;

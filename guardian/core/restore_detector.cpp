@@ -12,19 +12,28 @@ std::string seconds(std::chrono::nanoseconds d) {
     return buf;
 }
 
-std::chrono::nanoseconds abs_ns(std::chrono::nanoseconds d) { return d < d.zero() ? -d : d; }
+std::chrono::nanoseconds abs_ns(std::chrono::nanoseconds d) {
+    return d < d.zero() ? -d : d;
+}
 
 } // namespace
 
 std::string_view to_string(RestoreSignal s) noexcept {
     switch (s) {
-    case RestoreSignal::clock_jump: return "clock-jump";
-    case RestoreSignal::domid_changed: return "domid-changed";
-    case RestoreSignal::unique_domain_id_changed: return "unique-domain-id-changed";
-    case RestoreSignal::backend_path_changed: return "backend-path-changed";
-    case RestoreSignal::data_vanished: return "data-vanished";
-    case RestoreSignal::watch_refire: return "watch-refire";
-    case RestoreSignal::vbd_state_changed: return "vbd-state-changed";
+    case RestoreSignal::clock_jump:
+        return "clock-jump";
+    case RestoreSignal::domid_changed:
+        return "domid-changed";
+    case RestoreSignal::unique_domain_id_changed:
+        return "unique-domain-id-changed";
+    case RestoreSignal::backend_path_changed:
+        return "backend-path-changed";
+    case RestoreSignal::data_vanished:
+        return "data-vanished";
+    case RestoreSignal::watch_refire:
+        return "watch-refire";
+    case RestoreSignal::vbd_state_changed:
+        return "vbd-state-changed";
     }
     return "unknown";
 }
@@ -70,7 +79,9 @@ void RestoreDetector::observe_capture(const BlkfrontCapture& capture, const Cloc
     if (m_capture) {
         for (const auto& c : compare(*m_capture, capture)) {
             switch (c.kind) {
-            case ChangeKind::domid: add(RestoreSignal::domid_changed, c.describe(), now); break;
+            case ChangeKind::domid:
+                add(RestoreSignal::domid_changed, c.describe(), now);
+                break;
             case ChangeKind::unique_domain_id:
                 add(RestoreSignal::unique_domain_id_changed, c.describe(), now);
                 break;
@@ -81,7 +92,8 @@ void RestoreDetector::observe_capture(const BlkfrontCapture& capture, const Cloc
             case ChangeKind::backend_state:
                 add(RestoreSignal::vbd_state_changed, c.describe(), now);
                 break;
-            default: break; // feature changes are judged by the verifier, not here
+            default:
+                break; // feature changes are judged by the verifier, not here
             }
         }
     }

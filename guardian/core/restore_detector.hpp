@@ -53,7 +53,7 @@ struct RestoreDecision {
     std::vector<RestoreSignal> signals; // distinct, in the order first seen
     std::vector<std::string> evidence;  // one line per observation that counted
     std::vector<std::string> notes;     // seen but not counted (NTP step, suspend hint)
-    std::optional<std::chrono::nanoseconds> suspended_for; // from the clock jump
+    std::optional<std::chrono::nanoseconds> suspended_for;         // from the clock jump
     std::optional<std::chrono::nanoseconds> suspend_hint_realtime; // last control/shutdown event
 
     // "clock_jump,domid_changed"

@@ -174,27 +174,36 @@ const KernelIssue* RiskTable::find(std::string_view id) const {
 
 std::string_view to_string(BackportStatus s) noexcept {
     switch (s) {
-    case BackportStatus::affected: return "affected";
-    case BackportStatus::fixed: return "fixed";
-    case BackportStatus::unknown: return "unknown";
+    case BackportStatus::affected:
+        return "affected";
+    case BackportStatus::fixed:
+        return "fixed";
+    case BackportStatus::unknown:
+        return "unknown";
     }
     return "unknown";
 }
 
 std::string_view to_string(Safety s) noexcept {
     switch (s) {
-    case Safety::safe: return "safe";
-    case Safety::unsafe: return "unsafe";
-    case Safety::unknown: return "unknown";
+    case Safety::safe:
+        return "safe";
+    case Safety::unsafe:
+        return "unsafe";
+    case Safety::unknown:
+        return "unknown";
     }
     return "unknown";
 }
 
 std::string_view to_string(FeatureChangeSeverity s) noexcept {
     switch (s) {
-    case FeatureChangeSeverity::none: return "none";
-    case FeatureChangeSeverity::warning: return "warning";
-    case FeatureChangeSeverity::critical: return "critical";
+    case FeatureChangeSeverity::none:
+        return "none";
+    case FeatureChangeSeverity::warning:
+        return "warning";
+    case FeatureChangeSeverity::critical:
+        return "critical";
     }
     return "none";
 }
@@ -216,8 +225,7 @@ Result<RiskTable> parse_risk_table(std::string_view json_text) {
         const auto d = t.is_string() ? kernel_distro_from_string(t.get<std::string>())
                                      : std::optional<KernelDistro>{};
         if (!d)
-            return Error{"kernel risk table: tracks_upstream: unknown distribution " + t.dump(),
-                         0};
+            return Error{"kernel risk table: tracks_upstream: unknown distribution " + t.dump(), 0};
         table.tracks_upstream.push_back(*d);
     }
     const auto issues = j.find("issues");

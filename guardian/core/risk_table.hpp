@@ -21,14 +21,14 @@ enum class BackportStatus { affected, fixed, unknown };
 
 struct Backport {
     KernelDistro distro = KernelDistro::other;
-    std::string match;                // substring of the release string ("" = every kernel of distro)
+    std::string match; // substring of the release string ("" = every kernel of distro)
     BackportStatus status = BackportStatus::unknown;
     std::optional<std::string> fixed_in; // with status fixed: first package version with the fix
-    std::string evidence;             // why we believe it
+    std::string evidence;                // why we believe it
 };
 
 struct KernelIssue {
-    std::string id;    // "xen-blkfront-feature-reread"
+    std::string id; // "xen-blkfront-feature-reread"
     std::string title;
     std::string component;
     std::string description;

@@ -1,6 +1,9 @@
 // guardiand: wires the adapters to the core and runs the one event loop.
+#include "guardian/config/config_files.hpp"
+#include "guardian/core/message_ids.hpp"
 #include "guardian/core/risk_table.hpp"
-#include "guardian/daemon/restore_watch.hpp"
+#include "guardian/daemon/daemon.hpp"
+#include "guardian/journal/journal_logger.hpp"
 #include "guardian/sys/clocks.hpp"
 #include "guardian/sys/kernel_info.hpp"
 #include "guardian/systemd/event_loop.hpp"
@@ -13,22 +16,42 @@
 
 #include <csignal>
 #include <memory>
+#include <sys/mman.h>
 
 namespace {
 
 using namespace guardian; // NOLINT: a main file, not a header
 
+// sysexits.h EX_CONFIG: the unit's RestartPreventExitStatus= names it.
+constexpr int k_exit_config = 78;
+
 struct Options {
     bool foreground = false;
+    bool check_config = false;
+    bool dump_config = false;
+    bool no_mlock = false;
     std::string root;
-    std::string risk_table = std::string(GUARDIAN_DATADIR) + "/kernel-risk.json";
-    double settle_seconds = 10.0;
+    std::string guard_exe = std::string(GUARDIAN_LIBEXECDIR) + "/guardian-freeze-guard";
 };
 
-constexpr int k_settle_timer = 1;
+// The daemon's Timers port on sd-event.
+class LoopTimers final : public daemon::Timers {
+public:
+    explicit LoopTimers(systemd::EventLoop& loop, Logger& log) : m_loop(loop), m_log(log) {}
+    void set(daemon::TimerSlot slot, std::chrono::nanoseconds from_now,
+             std::function<void()> cb) override {
+        if (auto st = m_loop.set_timer(static_cast<int>(slot), from_now, std::move(cb)); !st)
+            m_log.error("timer: " + st.error().message);
+    }
+    void cancel(daemon::TimerSlot slot) override { m_loop.cancel_timer(static_cast<int>(slot)); }
 
-KernelVerdict load_verdict(const Options& o, const sys::KernelInfo& kernel, Logger& log) {
-    auto text = read_text_file(o.risk_table, 4u << 20);
+private:
+    systemd::EventLoop& m_loop;
+    Logger& m_log;
+};
+
+KernelVerdict load_verdict(const std::string& path, const sys::KernelInfo& kernel, Logger& log) {
+    auto text = read_text_file(path, 4u << 20);
     if (!text) {
         log.warning("kernel risk table: " + text.error().message + "; suspend safety unknown");
         return KernelVerdict{
@@ -36,102 +59,124 @@ KernelVerdict load_verdict(const Options& o, const sys::KernelInfo& kernel, Logg
     }
     auto table = parse_risk_table(*text);
     if (!table) {
-        log.error(o.risk_table + ": " + table.error().message);
+        log.error(path + ": " + table.error().message);
         return KernelVerdict{Safety::unknown, "", "kernel risk table unreadable", {}};
     }
     return judge_kernel(*table, kernel.release, kernel.package_version);
 }
 
+std::unique_ptr<Logger> make_logger(const Options& o, Priority level) {
+    if (!o.foreground && journal::stderr_is_journal())
+        return std::make_unique<journal::JournalLogger>(level);
+    return std::make_unique<StderrLogger>(level, /*prefixes=*/!o.foreground);
+}
+
 int run(const Options& o) {
-    StderrLogger log(Priority::info, /*prefixes=*/!o.foreground);
     const SystemRoot root(o.root);
+    auto config = load_config(root);
+    if (!config) {
+        // Refuse to start: a daemon that may reboot the machine must not
+        // guess what its operator meant.
+        StderrLogger log(Priority::info, !o.foreground);
+        log.log(Priority::err, "configuration: " + config.error().message,
+                {{"MESSAGE_ID", std::string(message_id::config_error)}});
+        return k_exit_config; // RestartPreventExitStatus= in the unit: no restart loop
+    }
+    if (o.check_config || o.dump_config) {
+        if (o.dump_config)
+            fmt::print("{}", render_config(*config));
+        else
+            fmt::print("configuration OK\n");
+        return 0;
+    }
+    auto log_ptr = make_logger(o, config->config.log_level);
+    Logger& log = *log_ptr;
+
+    // Everything the emergency path touches must already be in memory when
+    // the writes stop (no page-ins from a disk we no longer trust).
+    if (!o.no_mlock && ::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+        log.warning("mlockall failed; the emergency path may page in from disk");
 
     auto kernel = sys::read_kernel_info(root);
     if (!kernel) {
         log.error("kernel release: " + kernel.error().message);
         return 1;
     }
-    const KernelVerdict verdict = load_verdict(o, *kernel, log);
-    log.info(fmt::format("kernel {}: suspend {} ({})", kernel->release, to_string(verdict.safety),
-                         verdict.reason));
+    daemon::DaemonSettings settings;
+    settings.config = config->config;
+    settings.kernel = *kernel;
+    settings.verdict = load_verdict(config->config.risk_table, *kernel, log);
+    settings.guard_exe = o.guard_exe;
+    log.info(fmt::format("kernel {}: suspend {} ({})", kernel->release,
+                         to_string(settings.verdict.safety), settings.verdict.reason));
 
     auto loop = systemd::EventLoop::create();
     if (!loop) {
         log.error(loop.error().message);
         return 1;
     }
-    SystemClocks clocks;
     std::unique_ptr<xen::XenStore> xs;
-    std::unique_ptr<daemon::RestoreWatch> watch;
-
-    if (auto opened = xen::open_xenstore(); opened) {
+    if (auto opened = xen::open_xenstore(); opened)
         xs = std::move(opened).value();
-        watch = std::make_unique<daemon::RestoreWatch>(
-            *xs, clocks, log, root,
-            daemon::RestoreWatchSettings{GUARDIAN_VERSION, kernel->release, verdict, {}});
-        if (auto st = watch->start(); !st) {
-            log.error("xenstore: " + st.error().message);
-            return 1;
-        }
-        auto* w = watch.get();
-        auto* l = &*loop;
-        const auto settle = std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::duration<double>(o.settle_seconds));
-        auto arm_settle = [w, l, settle, &log] {
-            if (!w->settling())
-                return;
-            if (auto st = l->set_timer(k_settle_timer, settle, [w] { w->on_settle_timeout(); });
-                !st)
-                log.warning(st.error().message);
-        };
-        if (auto st = loop->watch_readable(xs->watch_fd(),
-                                           [w, arm_settle] {
-                                               w->on_xenstore_readable();
-                                               arm_settle();
-                                           });
-            !st) {
-            log.error(st.error().message);
-            return 1;
-        }
-    } else {
+    else
         log.notice("not watching xenstore: " + opened.error().message);
+
+    SystemClocks clocks;
+    LoopTimers timers(*loop, log);
+    protect::RealFsActions fs_actions;
+    protect::ImmediateRebooter immediate;
+    protect::OrderlyRebooter orderly;
+    daemon::DaemonPorts ports{xs.get(),
+                              &clocks,
+                              &log,
+                              &timers,
+                              config->config.reboot == RebootMode::orderly
+                                  ? static_cast<protect::Rebooter*>(&orderly)
+                                  : &immediate,
+                              &fs_actions,
+                              root};
+    daemon::Daemon d(ports, settings);
+    systemd::notify_status("taking the baseline");
+    if (auto st = d.start(); !st) {
+        log.error("start: " + st.error().message);
+        return 1;
     }
 
+    Status wired = ok_status();
+    auto wire = [&wired](Status st) {
+        if (wired.ok() && !st.ok())
+            wired = std::move(st);
+    };
+    if (xs)
+        wire(loop->watch_readable(xs->watch_fd(), [&d] { d.on_xenstore_readable(); }));
+    if (d.kmsg_fd() >= 0)
+        wire(loop->watch_readable(d.kmsg_fd(), [&d] { d.on_kmsg_readable(); }));
     auto clock_watch = ClockChangeWatcher::create();
     if (!clock_watch) {
         log.error("clock watcher: " + clock_watch.error().message);
         return 1;
     }
-    if (auto st = loop->watch_readable(clock_watch->fd(),
-                                       [&] {
-                                           auto set = clock_watch->consume();
-                                           if (set && *set && watch)
-                                               watch->on_clock_set();
-                                       });
-        !st) {
-        log.error(st.error().message);
+    wire(loop->watch_readable(clock_watch->fd(), [&] {
+        auto set = clock_watch->consume();
+        if (set && *set)
+            d.on_clock_set();
+    }));
+    for (int sig : {SIGTERM, SIGINT})
+        wire(loop->on_signal(sig, [&] {
+            systemd::notify_stopping();
+            d.shutdown();
+            loop->exit(0);
+        }));
+    wire(loop->on_signal(SIGUSR1, [&d] { d.on_sleep_hook(false); }));
+    wire(loop->on_signal(SIGUSR2, [&d] { d.on_sleep_hook(true); }));
+    if (!wired.ok()) {
+        log.error(wired.error().message);
         return 1;
-    }
-    for (int sig : {SIGTERM, SIGINT}) {
-        if (auto st = loop->on_signal(sig,
-                                      [&] {
-                                          systemd::notify_stopping();
-                                          if (watch) {
-                                              watch->set_state("stopped");
-                                              (void)watch->publish(); // best effort on the way out
-                                          }
-                                          loop->exit(0);
-                                      });
-            !st) {
-            log.error(st.error().message);
-            return 1;
-        }
     }
     if (auto st = loop->enable_watchdog(); !st)
         log.warning(st.error().message);
 
-    systemd::notify_ready(watch ? "watching for restores" : "no xenstore: idle");
-    log.info("guardiand ready");
+    systemd::notify_ready(xs ? "watching for restores" : "not a Xen guest: watching sleep/resume");
     if (auto st = loop->run(); !st) {
         log.error(st.error().message);
         return 1;
@@ -144,15 +189,22 @@ int run(const Options& o) {
 int main(int argc, char** argv) try {
     Options o;
     CLI::App app{"guardiand: notices every Xen restore or migration of this guest, checks that "
-                 "the disks and the block protocol still match, and reports to the provider "
-                 "through xenstore data/guardian/"};
+                 "the disks and the block protocol still match, stops writes and forces a full "
+                 "fsck when they do not, and reports to the provider through xenstore "
+                 "data/guardian/"};
     app.set_version_flag("--version", std::string("guardiand ") + GUARDIAN_VERSION);
+    app.footer(R"(
+Configuration: /etc/guardian/guardian.conf and /etc/guardian/conf.d/*.conf
+(see guardian.conf(5) and `guardiand --dump-config`). Signals: SIGTERM stops
+(thawing anything frozen), SIGUSR1/SIGUSR2 are the systemd-sleep hook's
+"going to sleep" / "resumed".)");
     app.add_flag("--foreground", o.foreground, "log to stderr without syslog priority prefixes");
-    app.add_option("--risk-table", o.risk_table, "kernel risk table (JSON)")->capture_default_str();
-    app.add_option("--settle", o.settle_seconds,
-                   "seconds to wait for vbds to reconnect after a restore before judging")
+    app.add_flag("--check-config", o.check_config, "parse the configuration and exit (0 if valid)");
+    app.add_flag("--dump-config", o.dump_config, "print the effective configuration and exit");
+    app.add_flag("--no-mlock", o.no_mlock, "do not lock memory (tests)");
+    app.add_option("--freeze-guard", o.guard_exe, "path of guardian-freeze-guard")
         ->capture_default_str();
-    app.add_option("--root", o.root, "system root for /proc, /sys, /dev (tests)")->group("");
+    app.add_option("--root", o.root, "system root for /proc, /sys, /dev, /etc (tests)")->group("");
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {

@@ -86,6 +86,11 @@ void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
             m_detector.observe_suspend_hint(now);
         }
     }
+    std::vector<xen::WatchEvent> others;
+    for (const auto& ev : events)
+        if (ev.token != k_tok_vbd && ev.token != k_tok_domid && ev.token != k_tok_backend &&
+            ev.token != k_tok_shutdown && ev.token != k_tok_data)
+            others.push_back(ev);
     if (std::any_of(events.begin(), events.end(),
                     [](const auto& e) { return e.token == k_tok_data; })) {
         auto gone = m_publisher.vanished();
@@ -103,6 +108,9 @@ void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
         }
     }
     after_observations();
+    if (on_other_event)
+        for (const auto& ev : others)
+            on_other_event(ev);
 }
 
 void RestoreWatch::on_clock_set() {

@@ -57,6 +57,9 @@ public:
 
     // The daemon (verification, actions) subscribes here.
     std::function<void(const RestoreEvent&)> on_restore;
+    // Watch events with tokens this class did not register (the daemon's own
+    // watches, e.g. the coordinated-freeze request), delivered after ours.
+    std::function<void(const xen::WatchEvent&)> on_other_event;
 
     // Publishing: state and the last verification come from the daemon.
     void set_state(std::string state);

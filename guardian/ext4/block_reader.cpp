@@ -21,12 +21,18 @@ constexpr std::size_t k_align = 4096;
 // Long runs are split so several readers share one inode table.
 constexpr std::uint64_t k_max_run_bytes = 1u << 20;
 
-std::uint64_t align_down(std::uint64_t v) { return v & ~std::uint64_t{k_align - 1}; }
-std::uint64_t align_up(std::uint64_t v) { return align_down(v + k_align - 1); }
+std::uint64_t align_down(std::uint64_t v) {
+    return v & ~std::uint64_t{k_align - 1};
+}
+std::uint64_t align_up(std::uint64_t v) {
+    return align_down(v + k_align - 1);
+}
 
 } // namespace
 
-void AlignedBuffer::Free::operator()(std::byte* p) const noexcept { std::free(p); }
+void AlignedBuffer::Free::operator()(std::byte* p) const noexcept {
+    std::free(p);
+}
 
 AlignedBuffer::AlignedBuffer(std::size_t size) : m_size(size) {
     void* p = std::aligned_alloc(k_align, align_up(std::max<std::size_t>(size, 1)));
@@ -168,12 +174,13 @@ Status BlockReader::read_run(std::byte* dst, std::uint64_t offset, std::size_t s
         static_cast<std::size_t>(std::min<std::uint64_t>(size, m_device_bytes - offset));
     std::size_t done = 0;
     while (done < avail) {
-        const ssize_t n = ::pread(m_fd.get(), dst + done, size - done,
-                                  static_cast<off_t>(offset + done));
+        const ssize_t n =
+            ::pread(m_fd.get(), dst + done, size - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return Error::from_errno("read " + m_path + " at byte " + std::to_string(offset + done));
+            return Error::from_errno("read " + m_path + " at byte " +
+                                     std::to_string(offset + done));
         }
         if (n == 0)
             break;

@@ -28,7 +28,9 @@ public:
     AlignedBuffer() = default;
     explicit AlignedBuffer(std::size_t size);
     [[nodiscard]] std::span<std::byte> span() noexcept { return {m_data.get(), m_size}; }
-    [[nodiscard]] std::span<const std::byte> span() const noexcept { return {m_data.get(), m_size}; }
+    [[nodiscard]] std::span<const std::byte> span() const noexcept {
+        return {m_data.get(), m_size};
+    }
     [[nodiscard]] std::size_t size() const noexcept { return m_size; }
 
 private:
@@ -68,7 +70,7 @@ class BlockReader {
 public:
     // Opens `path` read-only, O_DIRECT when `direct` and the file accepts it.
     [[nodiscard]] static Result<std::unique_ptr<BlockReader>> open(const std::string& path,
-                                                                  bool direct, unsigned threads);
+                                                                   bool direct, unsigned threads);
     ~BlockReader();
     BlockReader(const BlockReader&) = delete;
     BlockReader& operator=(const BlockReader&) = delete;

@@ -102,7 +102,8 @@ CsumCheck inode_csum(Bytes inode, std::uint32_t ino, std::uint32_t fs_seed) {
         static constexpr std::array<std::byte, 2> zeros{};
         crc = crc32c(seed, inode.first(k_inode_csum_lo));
         crc = crc32c(crc, zeros);
-        crc = crc32c(crc, inode.subspan(k_inode_csum_lo + 2, k_inode_csum_hi - k_inode_csum_lo - 2));
+        crc =
+            crc32c(crc, inode.subspan(k_inode_csum_lo + 2, k_inode_csum_hi - k_inode_csum_lo - 2));
         crc = crc32c(crc, zeros);
         crc = crc32c(crc, inode.subspan(k_inode_csum_hi + 2));
         return {stored, crc};
@@ -121,8 +122,8 @@ std::optional<CsumCheck> extent_block_csum(Bytes block, std::uint32_t inode_seed
 std::optional<CsumCheck> dir_leaf_csum(Bytes block, std::uint32_t inode_seed) {
     // struct ext2_dir_entry_tail: inode 0, rec_len 12, name_len 0, file_type 0xDE.
     const std::size_t t = block.size() - 12;
-    if (block.size() < 12 || le32(block, t) != 0 || le16(block, t + 4) != 12 || u8(block, t + 6) != 0 ||
-        u8(block, t + 7) != 0xDE)
+    if (block.size() < 12 || le32(block, t) != 0 || le16(block, t + 4) != 12 ||
+        u8(block, t + 6) != 0 || u8(block, t + 7) != 0xDE)
         return std::nullopt;
     return CsumCheck{le32(block, t + 8), crc32c(inode_seed, block.first(t))};
 }

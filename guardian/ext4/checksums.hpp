@@ -41,8 +41,7 @@ struct CsumCheck {
 [[nodiscard]] std::optional<CsumCheck> dir_leaf_csum(Bytes block, std::uint32_t inode_seed);
 [[nodiscard]] std::optional<CsumCheck> dx_node_csum(Bytes block, std::size_t count_offset,
                                                     std::uint32_t inode_seed);
-[[nodiscard]] CsumCheck xattr_block_csum(Bytes block, std::uint64_t blocknr,
-                                         std::uint32_t fs_seed);
+[[nodiscard]] CsumCheck xattr_block_csum(Bytes block, std::uint64_t blocknr, std::uint32_t fs_seed);
 // Bitmap checksums are stored in the descriptor: `hi_present` when the
 // descriptor is large enough to carry the upper 16 bits.
 [[nodiscard]] CsumCheck bitmap_csum(Bytes bitmap, std::uint32_t fs_seed, std::uint32_t stored,

@@ -27,6 +27,12 @@ int collect_block(ext2_filsys, blk64_t* blocknr, e2_blkcnt_t blockcnt, blk64_t, 
 } // namespace
 
 Result<FsHandle::OpenOutcome> FsHandle::open(const std::string& path) {
+    // error_message() only knows libext2fs's codes once its table is registered.
+    static const bool tables = [] {
+        initialize_ext2_error_table();
+        return true;
+    }();
+    (void)tables;
     ext2_filsys fs = nullptr;
     const int flags = EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS | EXT2_FLAG_SKIP_MMP;
     const errcode_t err = ext2fs_open2(path.c_str(), nullptr, flags, 0, 0, unix_io_manager, &fs);
@@ -40,15 +46,28 @@ Result<FsHandle::OpenOutcome> FsHandle::open(const std::string& path) {
     if (err == EXT2_ET_SHORT_READ)
         return Error{path + ": truncated: the superblock or group descriptors lie beyond its end",
                      0};
-    if (err == EXT2_ET_UNSUPP_FEATURE || err == EXT2_ET_RO_UNSUPP_FEATURE)
+    if (err == EXT2_ET_UNSUPP_FEATURE || err == EXT2_ET_RO_UNSUPP_FEATURE) {
+        // An external journal device carries a superblock but no filesystem.
+        ext2_filsys probe = nullptr;
+        if (ext2fs_open2(path.c_str(), nullptr, flags | EXT2_FLAG_JOURNAL_DEV_OK, 0, 0,
+                         unix_io_manager, &probe) == 0) {
+            const bool journal_dev = ext2fs_has_feature_journal_dev(probe->super) != 0;
+            ext2fs_close_free(&probe);
+            if (journal_dev)
+                return Error{path + ": unsupported: an external journal device, not a filesystem",
+                             0};
+        }
         return Error{path + ": unsupported: " + error_message(err), 0};
+    }
     if (err > 0 && err < 4096) // an errno
         return Error{"open " + path + ": " + error_message(err), static_cast<int>(err)};
     out.rejected = error_message(err);
     return out;
 }
 
-FsHandle::~FsHandle() { ext2fs_close_free(&m_fs); }
+FsHandle::~FsHandle() {
+    ext2fs_close_free(&m_fs);
+}
 
 std::uint64_t FsHandle::descriptor_block(std::uint64_t i) const {
     const blk64_t group_block = m_fs->super->s_first_data_block;

@@ -48,7 +48,9 @@ std::string header_problem(Bytes node, std::uint16_t expected_depth, std::size_t
 
 } // namespace
 
-std::uint64_t block_hash(Bytes data) { return XXH3_64bits(data.data(), data.size()); }
+std::uint64_t block_hash(Bytes data) {
+    return XXH3_64bits(data.data(), data.size());
+}
 
 Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t size) {
     const Bytes part = size == 0 ? data.subspan(offset) : data.subspan(offset, size);
@@ -56,7 +58,9 @@ Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t 
             block_hash(part)};
 }
 
-bool InodeWalker::first_visit(std::uint64_t block) { return m_visited.insert(block).second; }
+bool InodeWalker::first_visit(std::uint64_t block) {
+    return m_visited.insert(block).second;
+}
 
 void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                           std::string detail) {
@@ -106,8 +110,8 @@ void InodeWalker::inode_block(std::uint32_t group, std::uint64_t block, Bytes da
         owner.dir = (mode & 0xF000) == 0x4000;
         owner.htree = owner.dir && (flags & k_fl_index);
         const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
-        owner.size_blocks = std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size,
-                                                    k_max_dir_blocks);
+        owner.size_blocks =
+            std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
 
         const std::uint64_t acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
         if (acl != 0 && acl < sb.blocks_count && m_xattr_seen.insert(acl).second)
@@ -150,8 +154,7 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
             if (child >= sb.blocks_count || child <= sb.first_data_block)
                 continue; // out of range: nothing there to verify
             if (first_visit(child))
-                m_trees.push_back(
-                    {child, static_cast<std::uint16_t>(depth - 1), owner, via});
+                m_trees.push_back({child, static_cast<std::uint16_t>(depth - 1), owner, via});
             continue;
         }
         if (!owner.dir)
@@ -301,8 +304,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         if (csum) {
             const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
             if (!c || !c->ok())
-                suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data),
-                        ref.via, c ? c->describe() : "no room for the dx checksum tail");
+                suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                        c ? c->describe() : "no room for the dx checksum tail");
         }
         return;
     }
@@ -311,8 +314,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
     if (csum) {
         const auto c = dir_leaf_csum(data, ref.owner.seed);
         if (!c || !c->ok()) {
-            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data),
-                    ref.via, c ? c->describe() : "no directory entry tail for the checksum");
+            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    c ? c->describe() : "no directory entry tail for the checksum");
             return;
         }
         end = bs - 12;
@@ -333,8 +336,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         else if (ino > m_ctx.sb.inodes_count)
             problem = "inode number " + std::to_string(ino) + " beyond s_inodes_count";
         if (!problem.empty()) {
-            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data),
-                    ref.via, "entry at offset " + std::to_string(off) + ": " + problem);
+            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    "entry at offset " + std::to_string(off) + ": " + problem);
             return;
         }
         off += rec_len;

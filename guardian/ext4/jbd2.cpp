@@ -48,6 +48,10 @@ public:
         std::uint32_t l = logical;
         for (std::uint64_t i = 0; i < k_window; ++i) {
             const std::uint64_t p = m_journal.physical(l);
+            if (p != 0 && (p + 1) * m_reader.block_size() > m_reader.device_bytes())
+                return Error{"truncated: journal block " + std::to_string(p) +
+                                 " lies beyond the end of " + m_reader.path(),
+                             0};
             if (p != 0) {
                 blocks.push_back(p);
                 m_window[l] = p;
@@ -72,8 +76,9 @@ private:
 } // namespace
 
 std::uint64_t Journal::physical(std::uint64_t logical) const {
-    auto it = std::upper_bound(m_map.begin(), m_map.end(), logical,
-                               [](std::uint64_t l, const JournalExtent& e) { return l < e.logical; });
+    auto it =
+        std::upper_bound(m_map.begin(), m_map.end(), logical,
+                         [](std::uint64_t l, const JournalExtent& e) { return l < e.logical; });
     if (it == m_map.begin())
         return 0;
     --it;
@@ -91,8 +96,13 @@ Result<JournalSuperblock> Journal::read_superblock(std::vector<Finding>& finding
                                            "journal inode does not map its first block"));
         return j;
     }
+    if ((j.physical + 1) * m_reader.block_size() > m_reader.device_bytes())
+        return Error{"truncated: journal superblock block " + std::to_string(j.physical) +
+                         " lies beyond the end of " + m_reader.path(),
+                     0};
     GUARDIAN_TRY_ASSIGN(auto batch, m_reader.read({j.physical}));
-    const Bytes b = batch->data(j.physical).first(std::min<std::size_t>(1024, m_reader.block_size()));
+    const Bytes b =
+        batch->data(j.physical).first(std::min<std::size_t>(1024, m_reader.block_size()));
     j.raw.assign(b.begin(), b.end());
     j.raw.resize(1024);
     const Bytes r(j.raw);
@@ -156,9 +166,12 @@ Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
             break;
         }
         const std::uint64_t phys = physical(pos);
-        GUARDIAN_TRY_ASSIGN(const Bytes b, reader.get(pos));
-        if (b.empty() || be32(b, 0) != k_jbd2_magic || be32(b, 8) != seq)
+        GUARDIAN_TRY_ASSIGN(const Bytes window, reader.get(pos));
+        if (window.empty() || be32(window, 0) != k_jbd2_magic || be32(window, 8) != seq)
             break; // end of log, as recovery decides it
+        // Copied: reading the data blocks that follow may move the window.
+        const std::vector<std::byte> copy(window.begin(), window.end());
+        const Bytes b(copy);
         const std::uint32_t type = be32(b, 4);
         tx_log.push_back(digest_block(phys, b));
         if (type == k_descriptor) {

@@ -56,7 +56,7 @@ struct JournalFinding {
 
 struct LogScan {
     std::unordered_set<std::uint64_t> pending_home; // home blocks with a committed newer version
-    std::vector<BlockDigest> log_blocks; // committed log blocks as read (fingerprint)
+    std::vector<BlockDigest> log_blocks;            // committed log blocks as read (fingerprint)
     std::vector<JournalFinding> findings;
     std::uint32_t transactions = 0;
     bool truncated = false; // walk stopped early at a cap

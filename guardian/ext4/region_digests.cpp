@@ -40,7 +40,9 @@ void StreamDigest::update(Bytes data) {
     XXH3_128bits_update(m_state->state, data.data(), data.size());
 }
 
-std::string StreamDigest::hex() const { return hex128(XXH3_128bits_digest(m_state->state)); }
+std::string StreamDigest::hex() const {
+    return hex128(XXH3_128bits_digest(m_state->state));
+}
 
 BlockDigest digest_block(std::uint64_t block, Bytes data) {
     const XXH128_hash_t h = XXH3_128bits(data.data(), data.size());
@@ -81,10 +83,10 @@ std::vector<Region> RegionDigests::finish() {
             ++j;
         }
         const auto& r = m_records[i];
-        m_regions.push_back({r.structure,
-                             r.group < 0 ? std::nullopt
-                                         : std::optional(static_cast<std::uint32_t>(r.group)),
-                             j - i, d.hex()});
+        m_regions.push_back(
+            {r.structure,
+             r.group < 0 ? std::nullopt : std::optional(static_cast<std::uint32_t>(r.group)), j - i,
+             d.hex()});
         i = j;
     }
     m_records.clear();

@@ -117,12 +117,11 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
     }
     add_superblock_geometry(sb, m_out.fingerprint.geometry);
     if (sb.blocks_count * sb.block_size > reader.device_bytes())
-        report.findings.push_back(
-            {Structure::geometry, std::nullopt, std::nullopt, std::nullopt,
-             "s_blocks_count " + std::to_string(sb.blocks_count) + " (" +
-                 std::to_string(sb.blocks_count * sb.block_size) +
-                 " bytes) is larger than the device (" + std::to_string(reader.device_bytes()) +
-                 " bytes)"});
+        report.findings.push_back({Structure::geometry, std::nullopt, std::nullopt, std::nullopt,
+                                   "s_blocks_count " + std::to_string(sb.blocks_count) + " (" +
+                                       std::to_string(sb.blocks_count * sb.block_size) +
+                                       " bytes) is larger than the device (" +
+                                       std::to_string(reader.device_bytes()) + " bytes)"});
 
     GUARDIAN_TRY(read_group_descriptors());
     check_geometry();
@@ -166,13 +165,13 @@ Status Scanner::read_group_descriptors() {
         const Bytes d = batch->data(b).subspan(std::size_t{g % per} * sb.desc_size, sb.desc_size);
         m_ctx.groups.push_back(parse_group_desc(d));
         if (sb.gdt_csum()) {
-            if (const auto c =
-                    group_desc_csum(d, g, sb.csum_seed, sb.metadata_csum(), Bytes(sb.raw).subspan(0x68, 16));
+            if (const auto c = group_desc_csum(d, g, sb.csum_seed, sb.metadata_csum(),
+                                               Bytes(sb.raw).subspan(0x68, 16));
                 !c.ok())
-                add_suspect(Structure::group_descriptor, g,
-                            make_span(b, batch->data(b), std::size_t{g % per} * sb.desc_size,
-                                      sb.desc_size),
-                            c.describe());
+                add_suspect(
+                    Structure::group_descriptor, g,
+                    make_span(b, batch->data(b), std::size_t{g % per} * sb.desc_size, sb.desc_size),
+                    c.describe());
         }
         if (m_ctx.fingerprint) {
             StreamDigest dg;
@@ -198,7 +197,8 @@ void Scanner::check_geometry() {
         auto check = [&](const char* what, std::uint64_t first, std::uint64_t count) {
             if (!problem.empty())
                 return;
-            if (first < sb.first_data_block || first + count > sb.blocks_count || first + count < first)
+            if (first < sb.first_data_block || first + count > sb.blocks_count ||
+                first + count < first)
                 problem = std::string(what) + " at block " + std::to_string(first) +
                           " lies outside the filesystem";
             else if (first < meta_end && first + count > sb.first_data_block &&
@@ -214,8 +214,8 @@ void Scanner::check_geometry() {
         check("inode table", gd.inode_table, itb);
         if (!problem.empty()) {
             m_group_ok[g] = false;
-            m_out.report.findings.push_back(
-                {Structure::geometry, g, std::nullopt, std::nullopt, "group " + std::to_string(g) + ": " + problem});
+            m_out.report.findings.push_back({Structure::geometry, g, std::nullopt, std::nullopt,
+                                             "group " + std::to_string(g) + ": " + problem});
         }
     }
 }
@@ -290,9 +290,11 @@ Status Scanner::scan_inode_tables() {
         p.block_bitmap = !(csum && (gd.flags & k_bg_block_uninit));
         p.inode_bitmap = !(csum && (gd.flags & k_bg_inode_uninit));
         if (p.block_bitmap && (gd.block_bitmap + 1) * sb.block_size > reader.device_bytes())
-            return truncated(reader, "block bitmap of group " + std::to_string(g) + ":", gd.block_bitmap);
+            return truncated(reader, "block bitmap of group " + std::to_string(g) + ":",
+                             gd.block_bitmap);
         if (p.inode_bitmap && (gd.inode_bitmap + 1) * sb.block_size > reader.device_bytes())
-            return truncated(reader, "inode bitmap of group " + std::to_string(g) + ":", gd.inode_bitmap);
+            return truncated(reader, "inode bitmap of group " + std::to_string(g) + ":",
+                             gd.inode_bitmap);
         if ((gd.inode_table + p.itable_blocks) * sb.block_size > reader.device_bytes())
             return truncated(reader, "inode table of group " + std::to_string(g) + ":",
                              gd.inode_table + p.itable_blocks - 1);
@@ -350,17 +352,18 @@ void Scanner::process_group(const GroupPlan& p, const ReadBatch& batch, InodeWal
     const bool verify_bitmaps = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
     if (p.block_bitmap) {
         const Bytes d = batch.data(gd.block_bitmap);
-        if (m_ctx.fingerprint)
-        {
+        if (m_ctx.fingerprint) {
             StreamDigest s;
             s.update(d);
             m_ctx.digests.add_region(Structure::block_bitmap, p.group, 1, s.hex());
         }
         const std::size_t n = sb.clusters_per_group / 8;
         if (verify_bitmaps && n <= d.size()) {
-            if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, gd.block_bitmap_csum, gd.bitmap_csum_hi);
+            if (const auto c =
+                    bitmap_csum(d.first(n), sb.csum_seed, gd.block_bitmap_csum, gd.bitmap_csum_hi);
                 !c.ok())
-                add_suspect(Structure::block_bitmap, p.group, make_span(gd.block_bitmap, d), c.describe());
+                add_suspect(Structure::block_bitmap, p.group, make_span(gd.block_bitmap, d),
+                            c.describe());
         }
     }
     if (p.inode_bitmap) {
@@ -372,9 +375,11 @@ void Scanner::process_group(const GroupPlan& p, const ReadBatch& batch, InodeWal
         }
         const std::size_t n = sb.inodes_per_group / 8;
         if (verify_bitmaps && n <= d.size()) {
-            if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, gd.inode_bitmap_csum, gd.bitmap_csum_hi);
+            if (const auto c =
+                    bitmap_csum(d.first(n), sb.csum_seed, gd.inode_bitmap_csum, gd.bitmap_csum_hi);
                 !c.ok())
-                add_suspect(Structure::inode_bitmap, p.group, make_span(gd.inode_bitmap, d), c.describe());
+                add_suspect(Structure::inode_bitmap, p.group, make_span(gd.inode_bitmap, d),
+                            c.describe());
         }
     }
     StreamDigest itable;
@@ -383,7 +388,8 @@ void Scanner::process_group(const GroupPlan& p, const ReadBatch& batch, InodeWal
         const Bytes d = batch.data(gd.inode_table + b);
         if (m_ctx.fingerprint)
             itable.update(d);
-        const std::uint64_t first = std::uint64_t{p.group} * sb.inodes_per_group + b * per_block + 1;
+        const std::uint64_t first =
+            std::uint64_t{p.group} * sb.inodes_per_group + b * per_block + 1;
         walker.inode_block(p.group, gd.inode_table + b, d, static_cast<std::uint32_t>(first));
     }
     if (m_ctx.fingerprint)

@@ -17,9 +17,9 @@ namespace guardian::ext4 {
 struct ScanOptions {
     std::string path; // block device or image file
     CheckMode mode = CheckMode::live;
-    bool direct_io = true;         // O_DIRECT where the file allows it
-    bool fingerprint = true;       // compute region digests (geometry is always recorded)
-    unsigned queue_depth = 32;     // reads in flight at once
+    bool direct_io = true;                 // O_DIRECT where the file allows it
+    bool fingerprint = true;               // compute region digests (geometry is always recorded)
+    unsigned queue_depth = 32;             // reads in flight at once
     std::size_t memory_budget = 32u << 20; // bytes of metadata buffered at once
 };
 

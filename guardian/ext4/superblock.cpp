@@ -31,7 +31,9 @@ std::string SuperInfo::type() const {
     return has_journal() ? "ext3" : "ext2";
 }
 
-std::string SuperInfo::uuid() const { return uuid_string(Bytes(raw).subspan(0x68, 16)); }
+std::string SuperInfo::uuid() const {
+    return uuid_string(Bytes(raw).subspan(0x68, 16));
+}
 
 std::string SuperInfo::label() const {
     std::string out;

@@ -53,7 +53,9 @@ struct SuperInfo {
     [[nodiscard]] bool gdt_csum() const noexcept {
         return feature_ro_compat & (k_ro_compat_gdt_csum | k_ro_compat_metadata_csum);
     }
-    [[nodiscard]] bool has_journal() const noexcept { return feature_compat & k_compat_has_journal; }
+    [[nodiscard]] bool has_journal() const noexcept {
+        return feature_compat & k_compat_has_journal;
+    }
     [[nodiscard]] bool flex_bg() const noexcept { return feature_incompat & k_incompat_flex_bg; }
     [[nodiscard]] std::uint64_t desc_blocks() const noexcept {
         const std::uint64_t per = block_size / desc_size;

@@ -13,8 +13,7 @@
 
 namespace {
 
-template <class T>
-bool parse_number(const char* text, T& out) {
+template <class T> bool parse_number(const char* text, T& out) {
     const std::string_view s(text);
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && end == s.data() + s.size();

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -86,11 +87,19 @@ bool has_exited(pid_t pid) {
 }
 
 // Waits for output or the tick; keeps reading the pipe while it is open.
-void wait_tick(Fd& out, HookResult& r, std::size_t limit, std::chrono::milliseconds max_wait) {
-    pollfd p{out.valid() ? out.get() : -1, POLLIN, 0};
-    const auto ms = std::max<long long>(0, std::min(max_wait, k_tick).count());
-    if (::poll(&p, 1, static_cast<int>(ms)) > 0 && out.valid() && !drain(out.get(), r, limit))
+// After end-of-file the hook is almost always exiting (every writer closed
+// the pipe), so the sleep starts at 1 ms and doubles up to the tick: a hook
+// costs ~1 ms of latency, not a whole tick.
+void wait_tick(Fd& out, HookResult& r, std::size_t limit, std::chrono::milliseconds max_wait,
+               std::chrono::milliseconds& after_eof) {
+    const bool open = out.valid();
+    pollfd p{open ? out.get() : -1, POLLIN, 0};
+    const auto tick = open ? k_tick : after_eof;
+    const auto ms = std::max<long long>(0, std::min(max_wait, tick).count());
+    if (::poll(&p, 1, static_cast<int>(ms)) > 0 && open && !drain(out.get(), r, limit))
         out.reset(); // EOF: poll then only sleeps (a negative fd is ignored)
+    if (!open)
+        after_eof = std::min(after_eof * 2, k_tick);
 }
 
 std::chrono::milliseconds until(Clock::time_point t) {
@@ -137,9 +146,9 @@ HookResult run_hook(const std::string& path, HookEvent event, const HookOptions&
     rc = rc != 0 ? rc : posix_spawnattr_setsigmask(setup.attr(), &empty);
     rc = rc != 0 ? rc : posix_spawnattr_setsigdefault(setup.attr(), &all_catchable);
     rc = rc != 0 ? rc
-                 : posix_spawnattr_setflags(setup.attr(),
-                                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                POSIX_SPAWN_SETSIGDEF);
+                 : posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETPGROUP |
+                                                              POSIX_SPAWN_SETSIGMASK |
+                                                              POSIX_SPAWN_SETSIGDEF);
     if (rc != 0)
         return start_failure(std::move(r), "posix_spawn setup", rc);
 
@@ -158,8 +167,7 @@ HookResult run_hook(const std::string& path, HookEvent event, const HookOptions&
     std::array<char*, 3> argv{arg0.data(), arg1.data(), nullptr};
 
     pid_t pid = -1;
-    rc = ::posix_spawn(&pid, path.c_str(), setup.actions(), setup.attr(), argv.data(),
-                       envp.data());
+    rc = ::posix_spawn(&pid, path.c_str(), setup.actions(), setup.attr(), argv.data(), envp.data());
     if (rc != 0)
         return start_failure(std::move(r), "exec " + path, rc);
     out_write.reset();
@@ -167,30 +175,38 @@ HookResult run_hook(const std::string& path, HookEvent event, const HookOptions&
     (void)::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
 
     const auto deadline = start + options.timeout;
+    std::chrono::milliseconds after_eof{1};
     bool timed_out = false;
     while (!has_exited(pid)) {
         if (Clock::now() >= deadline) {
             timed_out = true;
             break;
         }
-        wait_tick(out_read, r, options.output_limit, until(deadline));
+        wait_tick(out_read, r, options.output_limit, until(deadline), after_eof);
     }
     if (timed_out) {
         ::kill(-pid, SIGTERM);
         const auto grace_end = Clock::now() + options.kill_grace;
         while (!has_exited(pid) && Clock::now() < grace_end)
-            wait_tick(out_read, r, options.output_limit, until(grace_end));
+            wait_tick(out_read, r, options.output_limit, until(grace_end), after_eof);
         // Also when the leader obeyed SIGTERM: children it left behind go too.
         ::kill(-pid, SIGKILL);
     }
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t waited = -1;
+    while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
+    const int wait_errno = waited < 0 ? errno : 0;
     if (out_read.valid())
         (void)drain(out_read.get(), r, options.output_limit); // what was written before exit
 
     if (timed_out) {
         r.outcome = HookResult::Outcome::timed_out;
+    } else if (wait_errno != 0) {
+        // Someone else reaped it (SIGCHLD set to SIG_IGN): the status is lost.
+        r.outcome = HookResult::Outcome::exited;
+        r.exit_code = -1;
+        r.error = std::string("exit status lost: ") + std::strerror(wait_errno);
     } else if (WIFEXITED(status)) {
         r.outcome = HookResult::Outcome::exited;
         r.exit_code = WEXITSTATUS(status);

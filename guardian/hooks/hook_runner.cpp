@@ -83,8 +83,8 @@ std::vector<HookResult> run_hooks(const std::string& dir, HookEvent event,
     std::vector<HookResult> results;
     auto names = list_hooks(dir);
     if (!names) {
-        log.error("hooks for " + std::string(to_string(event)) + " not run: " +
-                      names.error().message,
+        log.error("hooks for " + std::string(to_string(event)) +
+                      " not run: " + names.error().message,
                   {{"MESSAGE_ID", std::string(message_id::hook_failed)},
                    {"GUARDIAN_HOOK_EVENT", std::string(to_string(event))}});
         return results;

@@ -59,7 +59,9 @@ struct HookResult {
 // A missing directory has no hooks.
 [[nodiscard]] Result<std::vector<std::string>> list_hooks(const std::string& dir);
 
-// Runs one executable with `event` as its argument; never throws.
+// Runs one executable with `event` as its argument; never throws. The caller
+// must not ignore SIGCHLD (SIG_IGN reaps children automatically and the exit
+// status is lost: reported as exit -1); sd-event's default is fine.
 [[nodiscard]] HookResult run_hook(const std::string& path, HookEvent event,
                                   const HookOptions& options);
 

@@ -9,6 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
 
 namespace {
 
@@ -39,6 +43,94 @@ Result<std::vector<std::string>> all_domids(guardian::xen::XenStore& xs) {
     return out;
 }
 
+// Waits until `pred` accepts the value of `path` (absent reads as ""), or the
+// timeout; returns the last value read. A dom0 command-line tool may poll.
+std::string wait_for_value(guardian::xen::XenStore& xs, const std::string& path,
+                           const std::function<bool(const std::string&)>& pred,
+                           std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    std::string value;
+    for (;;) {
+        auto v = xs.read(path);
+        value = v ? *v : std::string();
+        if (pred(value) || std::chrono::steady_clock::now() > end)
+            return value;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
+
+std::string make_nonce() {
+    std::random_device rd;
+    return fmt::format("{:08x}", rd());
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
+
+int run_freeze(guardian::xen::XenStore& xs, const std::string& domid, unsigned timeout,
+               unsigned wait) {
+    const std::string base = "/local/domain/" + domid + "/data/guardian";
+    auto version = xs.read(base + "/version");
+    if (!version) {
+        fmt::print(stderr, "guardian-host: domain {} does not run guardian\n", domid);
+        return 1;
+    }
+    const std::string nonce = make_nonce();
+    if (auto st = xs.write(base + "/request", fmt::format("freeze {} {}", timeout, nonce)); !st) {
+        fmt::print(stderr, "guardian-host: {}\n", st.error().message);
+        return 2;
+    }
+    const std::string answer = wait_for_value(
+        xs, base + "/freeze",
+        [&](const std::string& v) {
+            return v == "frozen " + nonce || starts_with(v, "failed " + nonce) ||
+                   starts_with(v, "failed -");
+        },
+        std::chrono::seconds(wait));
+    if (answer == "frozen " + nonce) {
+        fmt::print("frozen {} (deadline {} s): save or migrate the domain now, then run "
+                   "`guardian-host verify <new domid>`\n",
+                   nonce, timeout);
+        return 0;
+    }
+    fmt::print(stderr, "guardian-host: freeze of domain {} {}\n", domid,
+               answer.empty() ? "not acknowledged in time" : "refused: " + answer);
+    return 1;
+}
+
+int run_verify(guardian::xen::XenStore& xs, const std::string& domid, unsigned wait) {
+    const std::string base = "/local/domain/" + domid + "/data/guardian";
+    // After a coordinated save the guest answers in freeze; otherwise the
+    // verdict of its own restore detection lands in last-verification.
+    auto terminal = [](const std::string& v) {
+        return starts_with(v, "thawed ") || starts_with(v, "auto-thawed ") ||
+               starts_with(v, "failed ") || starts_with(v, "critical ");
+    };
+    const std::string freeze = wait_for_value(
+        xs, base + "/freeze",
+        [&](const std::string& v) {
+            if (terminal(v))
+                return true;
+            auto last = xs.read(base + "/last-verification");
+            auto state = xs.read(base + "/state");
+            return v.empty() && last && !last->empty() && state && *state != "verifying";
+        },
+        std::chrono::seconds(wait));
+    const std::string last = [&] {
+        auto v = xs.read(base + "/last-verification");
+        return v ? *v : std::string();
+    }();
+    const bool healthy = terminal(freeze)
+                             ? (starts_with(freeze, "thawed ") && freeze.size() > 8 &&
+                                freeze.substr(freeze.size() - 8) == " healthy")
+                             : (last.size() > 8 && last.substr(last.size() - 8) == " healthy");
+    fmt::print("domain {}: {}{}\n", domid, healthy ? "healthy" : "NOT healthy",
+               freeze.empty() ? (last.empty() ? " (no verdict in time)" : " (" + last + ")")
+                              : " (" + freeze + "; " + last + ")");
+    return healthy ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) try {
@@ -50,6 +142,8 @@ Examples:
   guardian-host status               every domain, as a table
   guardian-host status 3 --json      domain 3, as JSON
   guardian-host preflight 3 && xl save 3 /var/lib/xen/save/3.chk
+  guardian-host freeze 3 --timeout 120 && xl save 3 3.chk && xl restore 3.chk
+  guardian-host verify 4             (the restored domain's new id)
 
 preflight exits 0 only when the guest runs guardian and reports its kernel
 safe to suspend and restore; 1 when it reports unsafe or unknown (or runs no
@@ -65,6 +159,24 @@ guardian); 2 when xenstore cannot be read.)");
     auto* pre = app.add_subcommand("preflight", "exit 0 only if DOMID is safe to save/restore");
     pre->add_option("DOMID", pf_id, "domain id")->required();
 
+    std::string fr_id;
+    unsigned fr_timeout = 60;
+    unsigned wait = 60;
+    auto* freeze = app.add_subcommand(
+        "freeze", "ask the guest to freeze its filesystems before a save or migration");
+    freeze->add_option("DOMID", fr_id, "domain id")->required();
+    freeze->add_option("--timeout", fr_timeout, "seconds the guest stays frozen at most")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    freeze->add_option("--wait", wait, "seconds to wait for the guest's answer")
+        ->capture_default_str();
+
+    std::string vf_id;
+    auto* verify = app.add_subcommand(
+        "verify", "after the restore: wait for the guest's verdict; exit 0 only if healthy");
+    verify->add_option("DOMID", vf_id, "domain id (after a restore: the new one)")->required();
+    verify->add_option("--wait", wait, "seconds to wait for the verdict")->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
@@ -79,6 +191,10 @@ guardian); 2 when xenstore cannot be read.)");
         fmt::print(stderr, "guardian-host: {}\n", xs.error().message);
         return 2;
     }
+    if (freeze->parsed())
+        return run_freeze(**xs, fr_id, fr_timeout, wait);
+    if (verify->parsed())
+        return run_verify(**xs, vf_id, wait);
     if (pre->parsed()) {
         auto d = read_domain(**xs, pf_id);
         if (!d) {

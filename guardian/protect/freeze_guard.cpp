@@ -146,9 +146,12 @@ Result<FreezeGuard> FreezeGuard::start(const std::string& guard_exe,
 
     // The guard's end becomes its fd 3 (dup2 clears close-on-exec there);
     // ours stays close-on-exec so no other child keeps the guard's EOF away.
-    std::vector<std::string> args = {"guardian-freeze-guard", "--control-fd", "3",
+    std::vector<std::string> args = {"guardian-freeze-guard",
+                                     "--control-fd",
+                                     "3",
                                      "--deadline-monotonic-ns",
-                                     std::to_string(deadline_monotonic_ns), "--"};
+                                     std::to_string(deadline_monotonic_ns),
+                                     "--"};
     args.insert(args.end(), mount_points.begin(), mount_points.end());
     std::vector<char*> argv;
     for (auto& a : args)

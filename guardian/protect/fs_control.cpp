@@ -65,9 +65,13 @@ Status freeze(const std::string& mount_point) {
     return mount_ioctl(mount_point, FIFREEZE, "freeze");
 }
 
-Status thaw(const std::string& mount_point) { return mount_ioctl(mount_point, FITHAW, "thaw"); }
+Status thaw(const std::string& mount_point) {
+    return mount_ioctl(mount_point, FITHAW, "thaw");
+}
 
-Status thaw_fd(int fd, const std::string& name) { return fd_ioctl(fd, name, FITHAW, "thaw"); }
+Status thaw_fd(int fd, const std::string& name) {
+    return fd_ioctl(fd, name, FITHAW, "thaw");
+}
 
 Status freeze_all(const std::vector<std::string>& mount_points) {
     const std::vector<std::string> order = root_last(mount_points);

@@ -24,9 +24,9 @@ Result<FsLayout> read_fs_layout(const std::string& device) {
     ext2_filsys raw = nullptr;
     // Read-only on a mounted device; checksum errors are not this code's
     // business (the verifier reports them), the block map is.
-    const errcode_t rc = ext2fs_open2(device.c_str(), nullptr,
-                                      EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
-                                      unix_io_manager, &raw);
+    const errcode_t rc =
+        ext2fs_open2(device.c_str(), nullptr, EXT2_FLAG_64BITS | EXT2_FLAG_IGNORE_CSUM_ERRORS, 0, 0,
+                     unix_io_manager, &raw);
     if (rc != 0)
         return ext2_error("open " + device + " with libext2fs", rc);
     FsOwner fs(raw);
@@ -41,9 +41,8 @@ Result<FsLayout> read_fs_layout(const std::string& device) {
         return layout;
     }
     blk64_t physical = 0;
-    const errcode_t brc =
-        ext2fs_bmap2(fs.get(), fs->super->s_journal_inum, nullptr, nullptr, 0, 0, nullptr,
-                     &physical);
+    const errcode_t brc = ext2fs_bmap2(fs.get(), fs->super->s_journal_inum, nullptr, nullptr, 0, 0,
+                                       nullptr, &physical);
     if (brc != 0)
         return ext2_error("map journal inode of " + device, brc);
     if (physical == 0)

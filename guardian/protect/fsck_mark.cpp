@@ -38,7 +38,8 @@ constexpr std::uint32_t ro_compat_metadata_csum = 0x400;
 std::uint32_t get_be32(std::span<const std::byte> b, std::size_t at) {
     return std::to_integer<std::uint32_t>(b[at]) << 24 |
            std::to_integer<std::uint32_t>(b[at + 1]) << 16 |
-           std::to_integer<std::uint32_t>(b[at + 2]) << 8 | std::to_integer<std::uint32_t>(b[at + 3]);
+           std::to_integer<std::uint32_t>(b[at + 2]) << 8 |
+           std::to_integer<std::uint32_t>(b[at + 3]);
 }
 void put_be32(std::span<std::byte> b, std::size_t at, std::uint32_t v) {
     for (std::size_t i = 0; i < 4; ++i)
@@ -64,8 +65,7 @@ void put_le16(std::span<std::byte> b, std::size_t at, std::uint16_t v) {
 
 // crc32c as jbd2 and ext4 use it: seed ~0, no final inversion.
 std::uint32_t crc32c(std::uint32_t seed, std::span<const std::byte> data) {
-    return ext2fs_crc32c_le(seed, reinterpret_cast<const unsigned char*>(data.data()),
-                            data.size());
+    return ext2fs_crc32c_le(seed, reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
 
 // MS_* flags that reproduce the current per-mount and superblock flags: a
@@ -100,8 +100,8 @@ Result<std::string> kernel_block_name(const std::string& device, const SystemRoo
         return Error::from_errno("stat " + device);
     if (!S_ISBLK(st.st_mode))
         return Error{device + " is not a block device", 0};
-    const std::string link = root.path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) +
-                                       ":" + std::to_string(minor(st.st_rdev)));
+    const std::string link = root.path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
+                                       std::to_string(minor(st.st_rdev)));
     std::error_code ec;
     const auto target = std::filesystem::read_symlink(link, ec);
     if (!ec)
@@ -113,8 +113,8 @@ Status pwrite_full(int fd, std::span<const std::byte> buf, std::uint64_t offset,
                    const std::string& what) {
     std::size_t done = 0;
     while (done < buf.size()) {
-        const ssize_t n = ::pwrite(fd, buf.data() + done, buf.size() - done,
-                                   static_cast<off_t>(offset + done));
+        const ssize_t n =
+            ::pwrite(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -231,8 +231,8 @@ Result<FsckMarkPlan> plan_fsck_mark(const std::string& device, const std::string
             fd.error().code != EPERM)
             return std::move(fd).error();
     }
-    if (!layout.has_journal)
-        return Error{device + ": no journal and the device is not writable while mounted", 0};
+    // Without a journal the kernel's own error path writes EXT2_ERROR_FS
+    // straight into the superblock, and no replay can lose it.
     plan.method = FsckMarkMethod::kernel_error_path;
     return plan;
 }

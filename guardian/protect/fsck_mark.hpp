@@ -32,7 +32,10 @@ enum class FsckMarkMethod {
     // (CONFIG_BLK_DEV_WRITE_MOUNTED=n since 6.8): let the kernel record the
     // error itself through /sys/fs/ext4/<dev>/trigger_fs_error, after a
     // remount to errors=remount-ro (with errors=continue the record is lost).
-    // This must run BEFORE the shutdown: ext4 ignores errors on a shut-down fs.
+    // This must run BEFORE the shutdown: ext4 ignores errors on a shut-down fs
+    // (both facts are pinned by control tests in tests/protect/). It also
+    // writes through the suspect path (the remount, the error record): the
+    // last resort, used only when the device cannot be opened for writing.
     kernel_error_path,
 };
 [[nodiscard]] std::string_view to_string(FsckMarkMethod method) noexcept;
@@ -41,12 +44,12 @@ struct FsckMarkPlan {
     std::string device;      // e.g. /dev/xvda1
     std::string mount_point; // where it is mounted
     FsckMarkMethod method = FsckMarkMethod::journal_errno;
-    std::uint64_t offset = 0;   // byte offset of the journal sb or of the fs sb
+    std::uint64_t offset = 0;    // byte offset of the journal sb or of the fs sb
     std::uint32_t blocksize = 0; // filesystem block size
-    Fd device_fd;               // O_RDWR|O_DSYNC, held from planning on; invalid for kernel path
-    std::string trigger_path;   // /sys/fs/ext4/<name>/trigger_fs_error (under SystemRoot)
-    unsigned long remount_flags = 0; // MS_* flags of the current mount, for the remount
-    std::string remount_data;        // "errors=remount-ro"
+    Fd device_fd;                // O_RDWR|O_DSYNC, held from planning on; invalid for kernel path
+    std::string trigger_path;    // /sys/fs/ext4/<name>/trigger_fs_error (under SystemRoot)
+    unsigned long remount_flags = 0;      // MS_* flags of the current mount, for the remount
+    std::string remount_data;             // "errors=remount-ro"
     std::array<std::byte, 1024> buffer{}; // scratch for the patch
 };
 

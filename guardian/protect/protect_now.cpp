@@ -54,7 +54,9 @@ Status RealFsActions::shutdown(const std::string& mount_point) {
     return shutdown_nologflush(mount_point);
 }
 
-Result<FsckMarkMethod> RealFsActions::mark(FsckMarkPlan& plan) { return apply_fsck_mark(plan); }
+Result<FsckMarkMethod> RealFsActions::mark(FsckMarkPlan& plan) {
+    return apply_fsck_mark(plan);
+}
 
 void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecord& record) {
     record.reserve_for(plan.filesystems.size());
@@ -66,9 +68,9 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
     else
         rec.skip(IncidentStep::notify_provider, {}, "no notifier");
     if (ports.kmsg)
-        rec.add(IncidentStep::kmsg_line, {},
-                ports.kmsg->write_line("critical verdict, protecting filesystems: " +
-                                       record.reason));
+        rec.add(
+            IncidentStep::kmsg_line, {},
+            ports.kmsg->write_line("critical verdict, protecting filesystems: " + record.reason));
     else
         rec.skip(IncidentStep::kmsg_line, {}, "no kmsg writer");
 

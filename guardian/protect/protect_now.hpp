@@ -44,10 +44,10 @@ struct EmergencyPlan {
 };
 
 struct EmergencyPorts {
-    ProviderNotifier* notifier = nullptr; // null: step recorded as skipped
-    KmsgWriter* kmsg = nullptr;           // null: step recorded as skipped
-    FsActions* fs = nullptr;              // required
-    Rebooter* rebooter = nullptr;         // required unless reboot == none
+    ProviderNotifier* notifier = nullptr;       // null: step recorded as skipped
+    KmsgWriter* kmsg = nullptr;                 // null: step recorded as skipped
+    FsActions* fs = nullptr;                    // required
+    Rebooter* rebooter = nullptr;               // required unless reboot == none
     std::function<std::int64_t()> monotonic_ns; // clock for the record; null: 0
 };
 

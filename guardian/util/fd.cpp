@@ -13,7 +13,9 @@ Fd& Fd::operator=(Fd&& other) noexcept {
     return *this;
 }
 
-Fd::~Fd() { reset(); }
+Fd::~Fd() {
+    reset();
+}
 
 int Fd::release() noexcept {
     const int fd = m_fd;
@@ -37,8 +39,8 @@ Result<Fd> open_fd(const std::string& path, int flags, unsigned mode) {
 Status pread_full(int fd, std::span<std::byte> buf, std::uint64_t offset, const std::string& what) {
     std::size_t done = 0;
     while (done < buf.size()) {
-        const ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done,
-                                  static_cast<off_t>(offset + done));
+        const ssize_t n =
+            ::pread(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;

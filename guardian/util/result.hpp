@@ -18,8 +18,7 @@ struct Error {
     [[nodiscard]] static Error from_errno(std::string what, int err = errno);
 };
 
-template <class T>
-class [[nodiscard]] Result {
+template <class T> class [[nodiscard]] Result {
 public:
     Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) {}
@@ -38,8 +37,7 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    template <class U>
-    [[nodiscard]] T value_or(U&& fallback) const& {
+    template <class U> [[nodiscard]] T value_or(U&& fallback) const& {
         return ok() ? value() : static_cast<T>(std::forward<U>(fallback));
     }
 
@@ -50,7 +48,9 @@ private:
 // Result<void>: success carries nothing.
 struct Ok {};
 using Status = Result<Ok>;
-[[nodiscard]] inline Status ok_status() { return Ok{}; }
+[[nodiscard]] inline Status ok_status() {
+    return Ok{};
+}
 
 } // namespace guardian
 

@@ -12,8 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t k_max_value = 256;   // longer values are cut: nothing we read needs more
-constexpr std::size_t k_max_queues = 16;   // multi-queue-num-queues is at most the vCPU count
+constexpr std::size_t k_max_value = 256; // longer values are cut: nothing we read needs more
+constexpr std::size_t k_max_queues = 16; // multi-queue-num-queues is at most the vCPU count
 
 bool all_digits(std::string_view s) {
     return !s.empty() && s.size() <= 10 &&
@@ -72,8 +72,8 @@ Status read_frontend_keys(XenStore& xs, VbdCapture& vbd) {
             for (const auto& key : sub) {
                 if (!wanted_frontend_key(key))
                     continue;
-                GUARDIAN_TRY_ASSIGN(auto v, read_optional(xs, vbd.frontend_path + "/" + name +
-                                                                  "/" + key));
+                GUARDIAN_TRY_ASSIGN(auto v,
+                                    read_optional(xs, vbd.frontend_path + "/" + name + "/" + key));
                 vbd.frontend_keys[name + "/" + key] = std::move(v);
             }
             continue;
@@ -98,8 +98,8 @@ Result<VbdCapture> capture_vbd(XenStore& xs, const std::string& id) {
     vbd.backend_id = backend_id.value_or("");
     GUARDIAN_TRY(read_frontend_keys(xs, vbd));
     // A backend path is an absolute xenstore path; anything else is not read.
-    const bool usable = vbd.backend_path.starts_with("/") &&
-                        vbd.backend_path.find("..") == std::string::npos;
+    const bool usable =
+        vbd.backend_path.starts_with("/") && vbd.backend_path.find("..") == std::string::npos;
     for (const auto& key : blkfront_backend_keys()) {
         if (!usable) {
             vbd.backend_features[key] = std::nullopt;

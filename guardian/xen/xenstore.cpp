@@ -4,6 +4,8 @@
 
 namespace guardian::xen {
 
-bool is_not_found(const Error& e) noexcept { return e.code == ENOENT; }
+bool is_not_found(const Error& e) noexcept {
+    return e.code == ENOENT;
+}
 
 } // namespace guardian::xen

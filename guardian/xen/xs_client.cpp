@@ -16,12 +16,10 @@ namespace {
 
 // Owner of one malloc'd result of libxenstore (xs_read, xs_directory,
 // xs_check_watch): freed on every path out, including errors.
-template <class T>
-struct MallocFree {
+template <class T> struct MallocFree {
     void operator()(T* p) const noexcept { std::free(p); }
 };
-template <class T>
-using MallocPtr = std::unique_ptr<T, MallocFree<T>>;
+template <class T> using MallocPtr = std::unique_ptr<T, MallocFree<T>>;
 
 // libxenstore takes C strings: a path or token with an embedded NUL would be
 // cut silently, so it is refused instead.
@@ -43,7 +41,9 @@ constexpr int not_xen_code = ENODEV;
 
 } // namespace
 
-void XsClient::HandleCloser::operator()(xs_handle* h) const noexcept { xs_close(h); }
+void XsClient::HandleCloser::operator()(xs_handle* h) const noexcept {
+    xs_close(h);
+}
 
 XsClient::XsClient(Handle handle, int watch_fd) noexcept
     : m_handle(std::move(handle)), m_watch_fd(watch_fd) {}
@@ -168,6 +168,8 @@ Result<std::unique_ptr<XenStore>> open_xenstore(const SystemRoot& root) {
     return std::unique_ptr<XenStore>(std::move(client));
 }
 
-bool is_not_xen(const Error& e) noexcept { return e.code == not_xen_code; }
+bool is_not_xen(const Error& e) noexcept {
+    return e.code == not_xen_code;
+}
 
 } // namespace guardian::xen

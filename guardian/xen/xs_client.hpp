@@ -37,6 +37,9 @@ public:
     [[nodiscard]] Status remove(std::string_view path) override;
     [[nodiscard]] Status watch(std::string_view path, std::string_view token) override;
     [[nodiscard]] Status unwatch(std::string_view path, std::string_view token) override;
+    // libxenstore's watch pipe. With libxenstore 4.17 it is not woken when the
+    // connection to xenstored is lost (a guest's /dev/xen/xenbus never is);
+    // read_watch_events() then fails, so drain also on a periodic tick.
     [[nodiscard]] int watch_fd() const override { return m_watch_fd; }
     [[nodiscard]] Result<std::vector<WatchEvent>> read_watch_events() override;
 

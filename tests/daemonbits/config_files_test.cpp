@@ -87,7 +87,8 @@ TEST(ConfigFiles, MainFileThatIsADirectoryIsAnError) {
 
 // data/guardian.conf is installed as /etc/guardian/guardian.conf: parsed as
 // shipped it gives the defaults, it names every key exactly once as a
-// commented-out `#key = default` line, and with those lines uncommented it
+// commented-out `#key = default` line
+// (`#skip =` for an empty default), and with those lines uncommented it
 // still gives exactly the defaults (so the documentation cannot drift).
 TEST(ShippedConfig, DocumentsEveryKeyWithItsDefault) {
     const fs::path shipped = test::source_dir() / "data/guardian.conf";
@@ -106,7 +107,7 @@ TEST(ShippedConfig, DocumentsEveryKeyWithItsDefault) {
     std::multiset<std::string> seen;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
-        const auto eq = line.find(" = ");
+        const auto eq = line.find(" =");
         if (line.starts_with("#") && eq != std::string::npos && line.find(' ') == eq &&
             find_config_key(line.substr(1, eq - 1)) != nullptr) {
             seen.insert(line.substr(1, eq - 1));

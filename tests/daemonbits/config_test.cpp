@@ -48,11 +48,11 @@ TEST(ConfigDefaults, FullTablePinned) {
     std::vector<std::string> names;
     for (const auto& k : config_keys())
         names.emplace_back(k.name);
-    EXPECT_EQ(names, (std::vector<std::string>{
-                         "policy", "reboot", "stop_writes", "force_fsck", "guard", "skip",
-                         "freeze_timeout", "kmsg_window", "verify_live_checksums",
-                         "baseline_refresh", "hook_dir", "hook_timeout", "risk_table",
-                         "log_level"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"policy", "reboot", "stop_writes", "force_fsck", "guard",
+                                        "skip", "freeze_timeout", "kmsg_window",
+                                        "verify_live_checksums", "baseline_refresh", "hook_dir",
+                                        "hook_timeout", "risk_table", "log_level"}));
 }
 
 TEST(ConfigDefaults, EveryKeyDocumentedAndDefaultOriginIsDefault) {
@@ -74,7 +74,8 @@ TEST(ConfigParse, EmptyAndCommentsGiveDefaults) {
 }
 
 TEST(ConfigParse, EveryKeyAcceptsAValue) {
-    auto r = parse("policy = observe\nreboot=orderly\n  stop_writes   =   no  \nforce_fsck = off\n"
+    auto r =
+        parse("policy = observe\nreboot=orderly\n  stop_writes   =   no  \nforce_fsck = off\n"
               "guard = /srv, /dev/xvdb1 auto\nskip = /var/cache\nfreeze_timeout = 90s\n"
               "kmsg_window = 0s\nverify_live_checksums = false\nbaseline_refresh = 1h\n"
               "hook_dir = /opt/hooks\nhook_timeout = 2500ms\nrisk_table = /etc/guardian/risk.json\n"
@@ -185,9 +186,9 @@ TEST(ConfigParse, LaterSourcesAndLaterLinesWin) {
 }
 
 TEST(ConfigRender, ShowsOriginsAndParsesBack) {
-    const std::vector<ConfigSource> sources = {
-        {"/etc/guardian/conf.d/50-site.conf", "reboot = none\nskip = /tmp /var/tmp\n"
-                                              "freeze_timeout = 120s\nhook_timeout = 1500ms\n"}};
+    const std::vector<ConfigSource> sources = {{"/etc/guardian/conf.d/50-site.conf",
+                                                "reboot = none\nskip = /tmp /var/tmp\n"
+                                                "freeze_timeout = 120s\nhook_timeout = 1500ms\n"}};
     auto r = parse_config(sources);
     ASSERT_TRUE(r.ok()) << r.error().message;
     const std::string text = render_config(*r);

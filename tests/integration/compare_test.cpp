@@ -27,7 +27,7 @@ std::string show(const std::set<RegionKey>& keys) {
 }
 
 Fingerprint fingerprint_of(const fs::path& image) {
-    ScanOptions o;
+    ext4::ScanOptions o;
     o.path = image.string();
     o.mode = CheckMode::stable;
     auto r = ext4::scan(o);

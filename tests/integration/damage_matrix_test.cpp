@@ -224,8 +224,8 @@ void PrintTo(const MatrixParam& p, std::ostream* os) {
 
 class DamageMatrix : public testing::TestWithParam<MatrixParam> {};
 
-Result<ScanResult> scan_image(const fs::path& image, CheckMode mode) {
-    ScanOptions o;
+Result<ext4::ScanResult> scan_image(const fs::path& image, CheckMode mode) {
+    ext4::ScanOptions o;
     o.path = image.string();
     o.mode = mode;
     return ext4::scan(o);

@@ -51,8 +51,7 @@ void LoopFs::umount() {
 
 void LoopFs::remount_cold() {
     umount();
-    (void)run_command("echo 3 > /proc/sys/vm/drop_caches; blockdev --flushbufs '" + m_device +
-                      "'");
+    (void)run_command("echo 3 > /proc/sys/vm/drop_caches; blockdev --flushbufs '" + m_device + "'");
     mount();
 }
 
@@ -60,9 +59,9 @@ void write_file_synced(const std::string& path, const std::string& content) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         throw std::runtime_error("open " + path);
-    const bool ok = ::write(fd, content.data(), content.size()) ==
-                        static_cast<ssize_t>(content.size()) &&
-                    ::fsync(fd) == 0;
+    const bool ok =
+        ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+        ::fsync(fd) == 0;
     ::close(fd);
     if (!ok)
         throw std::runtime_error("write " + path);

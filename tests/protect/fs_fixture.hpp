@@ -24,7 +24,9 @@ public:
 
     [[nodiscard]] const std::string& device() const { return m_device; }
     [[nodiscard]] std::string mount_point() const { return m_mnt.string(); }
-    [[nodiscard]] std::string path(const std::string& name) const { return (m_mnt / name).string(); }
+    [[nodiscard]] std::string path(const std::string& name) const {
+        return (m_mnt / name).string();
+    }
 
 private:
     TempDir m_dir;

@@ -255,6 +255,18 @@ TEST(FsckMark, SuperblockFlagWithoutJournalForcesFullCheck) {
         << out;
 }
 
+TEST(FsckMark, ControlWithoutJournalAndWithoutMarkNoErrorRecorded) {
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    LoopFs fs(mkfs_ext2);
+    fs.mount();
+    write_file_synced(fs.path("a"), std::string(50000, 'a'));
+    ASSERT_TRUE(gp::shutdown_nologflush(fs.mount_point()).ok());
+    fs.umount();
+    const std::string out = e2fsck_preen(fs.device());
+    std::printf("ext2 layout, shutdown, no mark; e2fsck -p:\n%s", out.c_str());
+    EXPECT_EQ(out.find("contains a file system with errors"), std::string::npos) << out;
+}
+
 TEST(FsckMark, KernelErrorPathFallbackForcesFullCheck) {
     GUARDIAN_SKIP_WITHOUT_LOOP();
     LoopFs fs(mkfs_ext4);
@@ -275,13 +287,77 @@ TEST(FsckMark, KernelErrorPathFallbackForcesFullCheck) {
     IncidentRecord record;
     gp::protect_now(emergency, {nullptr, nullptr, &actions, nullptr, nullptr}, record);
     ASSERT_EQ(record.of(IncidentStep::fsck_mark).size(), 1u);
-    EXPECT_EQ(record.of(IncidentStep::fsck_mark)[0]->outcome, StepOutcome::done) << describe(record);
+    EXPECT_EQ(record.of(IncidentStep::fsck_mark)[0]->outcome, StepOutcome::done)
+        << describe(record);
     EXPECT_EQ(record.of(IncidentStep::fsck_mark)[0]->method, "kernel-error-path");
+    ASSERT_EQ(record.of(IncidentStep::shutdown).size(), 1u);
+    EXPECT_EQ(record.of(IncidentStep::shutdown)[0]->outcome, StepOutcome::done) << describe(record);
     fs.umount();
     const std::string out = e2fsck_preen(fs.device());
     EXPECT_NE(out.find("recovering journal"), std::string::npos) << out;
     EXPECT_NE(out.find("contains a file system with errors, check forced"), std::string::npos)
         << out;
+}
+
+TEST(FsckMark, KernelErrorPathWithoutJournalForcesFullCheck) {
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    LoopFs fs(mkfs_ext2);
+    fs.mount("errors=continue");
+    write_file_synced(fs.path("a"), std::string(50000, 'a'));
+    gp::PlanOptions options;
+    options.force_kernel_error_path = true;
+    Result<gp::FsckMarkPlan> plan =
+        gp::plan_fsck_mark(fs.device(), fs.mount_point(), SystemRoot(), options);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    ASSERT_EQ(plan->method, gp::FsckMarkMethod::kernel_error_path);
+    gp::EmergencyPlan emergency;
+    emergency.filesystems.push_back(std::move(plan).value());
+    emergency.reboot = gp::RebootPolicy::none;
+    gp::RealFsActions actions;
+    IncidentRecord record;
+    gp::protect_now(emergency, {nullptr, nullptr, &actions, nullptr, nullptr}, record);
+    EXPECT_EQ(record.of(IncidentStep::fsck_mark)[0]->outcome, StepOutcome::done)
+        << describe(record);
+    fs.umount();
+    const std::string out = e2fsck_preen(fs.device());
+    EXPECT_NE(out.find("contains a file system with errors, check forced"), std::string::npos)
+        << out;
+}
+
+// Why the kernel path is planned the way it is. Each control writes the
+// kernel's trigger directly (no remount) and expects the record to be lost.
+std::string trigger_path_of(const LoopFs& fs) {
+    Result<gp::FsckMarkPlan> plan = gp::plan_fsck_mark(fs.device(), fs.mount_point(), SystemRoot());
+    return plan.ok() ? plan->trigger_path : std::string();
+}
+
+TEST(FsckMark, ControlKernelErrorWithErrorsContinueIsLostInReplay) {
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    LoopFs fs(mkfs_ext4);
+    fs.mount("errors=continue");
+    write_file_synced(fs.path("a"), std::string(50000, 'a'));
+    const std::string trigger = trigger_path_of(fs);
+    ASSERT_EQ(run_command("echo test > '" + trigger + "'").exit_code, 0);
+    ASSERT_TRUE(gp::shutdown_nologflush(fs.mount_point()).ok());
+    fs.umount();
+    const std::string out = e2fsck_preen(fs.device());
+    std::printf("errors=continue, trigger, shutdown; e2fsck -p:\n%s", out.c_str());
+    EXPECT_NE(out.find("recovering journal"), std::string::npos) << out;
+    EXPECT_EQ(out.find("check forced"), std::string::npos) << out;
+}
+
+TEST(FsckMark, ControlKernelErrorAfterShutdownIsIgnored) {
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    LoopFs fs(mkfs_ext4);
+    fs.mount("errors=remount-ro");
+    write_file_synced(fs.path("a"), std::string(50000, 'a'));
+    const std::string trigger = trigger_path_of(fs);
+    ASSERT_TRUE(gp::shutdown_nologflush(fs.mount_point()).ok());
+    ASSERT_EQ(run_command("echo test > '" + trigger + "'").exit_code, 0);
+    fs.umount();
+    const std::string out = e2fsck_preen(fs.device());
+    std::printf("errors=remount-ro, shutdown, trigger; e2fsck -p:\n%s", out.c_str());
+    EXPECT_EQ(out.find("check forced"), std::string::npos) << out;
 }
 
 TEST(FreezeGuard, ThawsWhenTheDeadlinePasses) {
@@ -309,14 +385,20 @@ TEST(FreezeGuard, DisarmedGuardLeavesTheFilesystemAlone) {
     LoopFs fs(mkfs_ext4);
     fs.mount();
     Result<gp::FreezeGuard> guard = gp::FreezeGuard::start(
-        GUARDIAN_FREEZE_GUARD, {fs.mount_point()}, gp::monotonic_now_ns() + 60'000'000'000,
-        5000ms);
+        GUARDIAN_FREEZE_GUARD, {fs.mount_point()}, gp::monotonic_now_ns() + 60'000'000'000, 5000ms);
     ASSERT_TRUE(guard.ok()) << guard.error().message;
     ASSERT_TRUE(gp::freeze(fs.mount_point()).ok());
     ASSERT_TRUE(gp::thaw(fs.mount_point()).ok());
     Result<gp::GuardExit> exit = guard->disarm();
     ASSERT_TRUE(exit.ok()) << exit.error().message;
     EXPECT_EQ(exit.value(), gp::GuardExit::disarmed);
+}
+
+TEST(FreezeGuard, StartFailsWhenAMountPointCannotBeOpened) {
+    Result<gp::FreezeGuard> guard = gp::FreezeGuard::start(
+        GUARDIAN_FREEZE_GUARD, {"/nonexistent/guardian-test"}, gp::monotonic_now_ns(), 5000ms);
+    ASSERT_FALSE(guard.ok());
+    EXPECT_NE(guard.error().message.find("did not report ready"), std::string::npos);
 }
 
 TEST(FreezeGuard, ThawsWhenTheDaemonIsKilled) {

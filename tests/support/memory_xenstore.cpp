@@ -42,9 +42,10 @@ Error xs_error(int err, std::string_view op, std::string_view path) {
 
 } // namespace
 
-MemoryXenStore::MemoryXenStore(unsigned domid)
-    : m_home("/local/domain/" + std::to_string(domid)) {
+MemoryXenStore::MemoryXenStore(unsigned domid) : m_home("/local/domain/" + std::to_string(domid)) {
     m_nodes.emplace("/", "");
+    // The toolstack creates the domain's home before the guest runs.
+    create_parents(m_home + "/x");
     m_eventfd.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!m_eventfd.valid())
         throw std::runtime_error("MemoryXenStore: eventfd failed");
@@ -165,12 +166,14 @@ Status MemoryXenStore::unwatch(std::string_view path, std::string_view token) {
     return xs_error(ENOENT, "unwatch", path);
 }
 
-int MemoryXenStore::watch_fd() const { return m_eventfd.get(); }
+int MemoryXenStore::watch_fd() const {
+    return m_eventfd.get();
+}
 
 Result<std::vector<xen::WatchEvent>> MemoryXenStore::read_watch_events() {
     std::lock_guard lock(m_mutex);
     std::vector<xen::WatchEvent> out(std::make_move_iterator(m_events.begin()),
-                                std::make_move_iterator(m_events.end()));
+                                     std::make_move_iterator(m_events.end()));
     m_events.clear();
     std::uint64_t count = 0;
     // Resets the eventfd counter; EAGAIN (already zero) is fine.
@@ -224,11 +227,14 @@ void MemoryXenStore::queue_event(xen::WatchEvent ev) {
     [[maybe_unused]] auto n = ::write(m_eventfd.get(), &one, sizeof one);
 }
 
-void MemoryXenStore::set_home(unsigned domid) { set_home("/local/domain/" + std::to_string(domid)); }
+void MemoryXenStore::set_home(unsigned domid) {
+    set_home("/local/domain/" + std::to_string(domid));
+}
 
 void MemoryXenStore::set_home(std::string absolute_home) {
     std::lock_guard lock(m_mutex);
     m_home = std::move(absolute_home);
+    create_parents(m_home + "/x"); // a restored domain's home exists too
 }
 
 std::string MemoryXenStore::home() const {

@@ -37,7 +37,8 @@ public:
 
     // --- test controls -------------------------------------------------------
     // Moves relative paths to /local/domain/<domid> (a restore changes the
-    // domid). The tree is kept: tests decide what the "new" home holds.
+    // domid), creating that home node if missing. The rest of the tree is
+    // kept: tests decide what the "new" home holds and erase() the old one.
     void set_home(unsigned domid);
     void set_home(std::string absolute_home);
     [[nodiscard]] std::string home() const;

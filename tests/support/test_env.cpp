@@ -11,8 +11,12 @@
 
 namespace guardian::test {
 
-std::filesystem::path source_dir() { return GUARDIAN_SOURCE_DIR; }
-std::filesystem::path binary_dir() { return GUARDIAN_BINARY_DIR; }
+std::filesystem::path source_dir() {
+    return GUARDIAN_SOURCE_DIR;
+}
+std::filesystem::path binary_dir() {
+    return GUARDIAN_BINARY_DIR;
+}
 
 std::optional<std::filesystem::path> shared_dir() {
     if (const char* env = std::getenv("GUARDIAN_SHARED_DIR"); env && *env)

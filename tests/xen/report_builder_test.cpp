@@ -45,10 +45,11 @@ TEST(ReportBuilder, FormatsIso8601Utc) {
 
 TEST(ReportBuilder, BuildsTheDocumentedNodes) {
     ReportInput in = input();
-    in.last_restore = RestoreRecord{seconds(1'795'280'400), "clock-jump,domid-changed",
-                                    {{ChangeKind::domid, "", "domid", "1", "2"},
-                                     {ChangeKind::backend_feature, "51712", "feature-persistent",
-                                      "1", std::nullopt}}};
+    in.last_restore = RestoreRecord{
+        seconds(1'795'280'400),
+        "clock-jump,domid-changed",
+        {{ChangeKind::domid, "", "domid", "1", "2"},
+         {ChangeKind::backend_feature, "51712", "feature-persistent", "1", std::nullopt}}};
     in.last_verification = VerificationRecord{seconds(1'795'280'410), "critical",
                                               "feature-persistent changed on an unsafe kernel"};
     const ReportNodes n = build_report(in);

@@ -68,7 +68,7 @@ TEST(RestoreDetector, SuspendSeenInTheClocksIsARestore) {
     RestoreDetector det;
     det.observe_clock(clock.s);
     clock.advance(seconds(5));
-    clock.sleep(seconds(42));     // saved for 42 s
+    clock.sleep(seconds(42));         // saved for 42 s
     clock.advance(milliseconds(900)); // restore itself: MONOTONIC moves ~1 s
     det.observe_clock(clock.s);
     const auto d = det.decide(clock.s);

@@ -12,8 +12,7 @@ namespace guardian {
 namespace {
 
 RiskTable shipped_table() {
-    const auto text =
-        read_text_file((test::source_dir() / "data" / "kernel-risk.json").string());
+    const auto text = read_text_file((test::source_dir() / "data" / "kernel-risk.json").string());
     EXPECT_TRUE(text.ok()) << text.error().message;
     auto table = parse_risk_table(text.value());
     EXPECT_TRUE(table.ok()) << table.error().message;
@@ -59,8 +58,8 @@ TEST(KernelRelease, ParsesDistributionReleaseStrings) {
 }
 
 TEST(KernelRelease, RefusesJunk) {
-    for (const char* junk : {"", "linux", "4", "4.", ".4.2", "4.x", "4.2 -1", "4.2\n",
-                             "4.2#1", "99999999999.1"})
+    for (const char* junk :
+         {"", "linux", "4", "4.", ".4.2", "4.x", "4.2 -1", "4.2\n", "4.2#1", "99999999999.1"})
         EXPECT_FALSE(parse_kernel_release(junk)) << junk;
     EXPECT_FALSE(parse_kernel_release(std::string(65, '4')));
 }
@@ -132,8 +131,7 @@ TEST(RiskTable, UnsafeVerdictNamesIssueAndKeys) {
     EXPECT_NE(v.reason.find("incident 1"), std::string::npos) << v.reason;
     EXPECT_NE(std::find(v.risky_keys.begin(), v.risky_keys.end(), "feature-persistent"),
               v.risky_keys.end());
-    EXPECT_EQ(std::find(v.risky_keys.begin(), v.risky_keys.end(),
-                        "feature-max-indirect-segments"),
+    EXPECT_EQ(std::find(v.risky_keys.begin(), v.risky_keys.end(), "feature-max-indirect-segments"),
               v.risky_keys.end()); // re-read on resume even before 4.2
 }
 
@@ -211,15 +209,17 @@ TEST(RiskTable, JudgesFeatureChanges) {
                                          "feature-barrier", "multi-queue-max-queues"};
     const auto bad = judge_feature_change(old_kernel, qdisk);
     EXPECT_EQ(bad.severity, FeatureChangeSeverity::critical);
-    EXPECT_EQ(bad.critical_keys, (std::vector<std::string>{"feature-persistent", "feature-barrier"}));
+    EXPECT_EQ(bad.critical_keys,
+              (std::vector<std::string>{"feature-persistent", "feature-barrier"}));
     EXPECT_NE(bad.reason.find("xen-blkfront-feature-reread"), std::string::npos);
 
     EXPECT_EQ(judge_feature_change(new_kernel, qdisk).severity, FeatureChangeSeverity::warning);
     // Unknown backport status counts as "may lack the fix".
     EXPECT_EQ(judge_feature_change(el7, qdisk).severity, FeatureChangeSeverity::critical);
     // Keys the bug does not mishandle are only recorded, even on an old kernel.
-    EXPECT_EQ(judge_feature_change(old_kernel, {"feature-max-indirect-segments", "sectors"}).severity,
-              FeatureChangeSeverity::warning);
+    EXPECT_EQ(
+        judge_feature_change(old_kernel, {"feature-max-indirect-segments", "sectors"}).severity,
+        FeatureChangeSeverity::warning);
 }
 
 } // namespace

@@ -217,5 +217,26 @@ TEST(XsClient, LargeDirectoryComesBackWhole) {
     EXPECT_EQ(list->back(), "node-000000000000299");
 }
 
+TEST(XsClient, LostConnectionIsAnErrorNotAHang) {
+    TestXenstored server;
+    auto xs = server.guest();
+    ASSERT_TRUE(xs->watch("data", "d").ok());
+    ASSERT_EQ(wait_events(*xs, 1).size(), 1u);
+    server.stop();
+    // libxenstore 4.17 does not wake the watch fd when its connection dies
+    // (later versions do); read_watch_events() reports it, so a daemon that
+    // also drains on its watchdog tick finds out. Poll for it briefly: the
+    // library's reader thread notices the hang-up asynchronously.
+    bool failed = false;
+    for (int i = 0; i < 300 && !failed; ++i) {
+        failed = !xs->read_watch_events().ok();
+        if (!failed)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(failed);
+    EXPECT_FALSE(xs->read("data").ok());
+    EXPECT_FALSE(xs->write("data/x", "1").ok());
+}
+
 } // namespace
 } // namespace guardian::test

@@ -117,9 +117,8 @@ TEST(MemoryXenStore, WatchFiresOnRegistrationThenOnChangesBelow) {
     ASSERT_TRUE(xs.write("device/vbd/51712/state", "4").ok());
     ASSERT_TRUE(xs.write("unrelated", "x").ok());
     // Relative watches get relative event paths, absolute ones absolute.
-    EXPECT_THAT(drain(xs),
-                ElementsAre(std::pair{"control/shutdown", "shutdown"},
-                            std::pair{"/local/domain/7/device/vbd/51712/state", "dev"}));
+    EXPECT_THAT(drain(xs), ElementsAre(std::pair{"control/shutdown", "shutdown"},
+                                       std::pair{"/local/domain/7/device/vbd/51712/state", "dev"}));
 }
 
 TEST(MemoryXenStore, WatchIsOnPathBoundariesNotPrefixes) {

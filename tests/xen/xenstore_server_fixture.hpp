@@ -54,8 +54,11 @@ public:
         if (m_pid < 0)
             throw std::runtime_error("fork failed");
         if (m_pid == 0) {
+            // GUARDIAN_XENSTORED_VERBOSE=1 logs every request (for debugging).
+            const char* verbose = std::getenv("GUARDIAN_XENSTORED_VERBOSE") ? "--verbose" : nullptr;
             ::execl(GUARDIAN_TEST_XENSTORED, "guardian-test-xenstored", "--domid", domid_s.c_str(),
-                    "--control", m_control.c_str(), m_guest.c_str(), static_cast<char*>(nullptr));
+                    "--control", m_control.c_str(), m_guest.c_str(), verbose,
+                    static_cast<char*>(nullptr));
             ::_exit(127);
         }
         // Ready when both sockets accept connections.
@@ -77,11 +80,15 @@ public:
     }
     TestXenstored(const TestXenstored&) = delete;
     TestXenstored& operator=(const TestXenstored&) = delete;
-    ~TestXenstored() {
+    ~TestXenstored() { stop(); }
+
+    // Ends the server (SIGTERM) and waits for it; idempotent.
+    void stop() {
         if (m_pid > 0) {
             ::kill(m_pid, SIGTERM);
             int status = 0;
             ::waitpid(m_pid, &status, 0);
+            m_pid = -1;
         }
     }
 

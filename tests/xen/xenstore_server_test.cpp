@@ -44,10 +44,10 @@ public:
     }
     bool send_msg(std::uint32_t type, std::uint32_t req_id, std::string_view payload,
                   std::uint32_t announced_len = UINT32_MAX) {
-        const std::array<std::uint32_t, 4> h{
-            type, req_id, 0,
-            announced_len == UINT32_MAX ? static_cast<std::uint32_t>(payload.size())
-                                        : announced_len};
+        const std::array<std::uint32_t, 4> h{type, req_id, 0,
+                                             announced_len == UINT32_MAX
+                                                 ? static_cast<std::uint32_t>(payload.size())
+                                                 : announced_len};
         std::string msg(16, '\0');
         std::memcpy(msg.data(), h.data(), 16);
         msg.append(payload);

@@ -37,14 +37,30 @@ void Server::handle(Connection& c, const Header& h, std::string_view payload) {
             std::to_string(h.len));
     int err = 0;
     switch (static_cast<MsgType>(h.type)) {
-    case MsgType::directory: err = do_directory(c, h, payload); break;
-    case MsgType::directory_part: err = do_directory_part(c, h, payload); break;
-    case MsgType::read: err = do_read(c, h, payload); break;
-    case MsgType::write: err = do_write(c, h, payload); break;
-    case MsgType::mkdir: err = do_mkdir(c, h, payload); break;
-    case MsgType::rm: err = do_rm(c, h, payload); break;
-    case MsgType::watch: err = do_watch(c, h, payload); break;
-    case MsgType::unwatch: err = do_unwatch(c, h, payload); break;
+    case MsgType::directory:
+        err = do_directory(c, h, payload);
+        break;
+    case MsgType::directory_part:
+        err = do_directory_part(c, h, payload);
+        break;
+    case MsgType::read:
+        err = do_read(c, h, payload);
+        break;
+    case MsgType::write:
+        err = do_write(c, h, payload);
+        break;
+    case MsgType::mkdir:
+        err = do_mkdir(c, h, payload);
+        break;
+    case MsgType::rm:
+        err = do_rm(c, h, payload);
+        break;
+    case MsgType::watch:
+        err = do_watch(c, h, payload);
+        break;
+    case MsgType::unwatch:
+        err = do_unwatch(c, h, payload);
+        break;
     case MsgType::get_perms: {
         auto arg = one_arg(payload);
         const std::string abs = arg ? Store::canonical(*arg, home_of(c.domid)) : std::string();
@@ -73,12 +89,16 @@ void Server::handle(Connection& c, const Header& h, std::string_view payload) {
         // single-client test, and libxenstore users may wrap writes in them.
         reply(c, h, std::to_string(m_next_tx++) + std::string(1, '\0'));
         break;
-    case MsgType::transaction_end: reply(c, h, ok_reply); break;
+    case MsgType::transaction_end:
+        reply(c, h, ok_reply);
+        break;
     case MsgType::reset_watches:
         c.watches.clear();
         reply(c, h, ok_reply);
         break;
-    default: err = EINVAL; break; // xenstored's answer to an unknown type
+    default:
+        err = EINVAL;
+        break; // xenstored's answer to an unknown type
     }
     if (err != 0)
         reply_error(c, h, err);

@@ -21,23 +21,40 @@ constexpr std::size_t out_limit = 1 << 20;
 // The error names the wire protocol carries (xsd_errors in xs_wire.h).
 const char* errno_name(int err) {
     switch (err) {
-    case EINVAL: return "EINVAL";
-    case EACCES: return "EACCES";
-    case EEXIST: return "EEXIST";
-    case EISDIR: return "EISDIR";
-    case ENOENT: return "ENOENT";
-    case ENOMEM: return "ENOMEM";
-    case ENOSPC: return "ENOSPC";
-    case EIO: return "EIO";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case ENOSYS: return "ENOSYS";
-    case EROFS: return "EROFS";
-    case EBUSY: return "EBUSY";
-    case EAGAIN: return "EAGAIN";
-    case EISCONN: return "EISCONN";
-    case E2BIG: return "E2BIG";
-    case EPERM: return "EPERM";
-    default: return "EINVAL";
+    case EINVAL:
+        return "EINVAL";
+    case EACCES:
+        return "EACCES";
+    case EEXIST:
+        return "EEXIST";
+    case EISDIR:
+        return "EISDIR";
+    case ENOENT:
+        return "ENOENT";
+    case ENOMEM:
+        return "ENOMEM";
+    case ENOSPC:
+        return "ENOSPC";
+    case EIO:
+        return "EIO";
+    case ENOTEMPTY:
+        return "ENOTEMPTY";
+    case ENOSYS:
+        return "ENOSYS";
+    case EROFS:
+        return "EROFS";
+    case EBUSY:
+        return "EBUSY";
+    case EAGAIN:
+        return "EAGAIN";
+    case EISCONN:
+        return "EISCONN";
+    case E2BIG:
+        return "E2BIG";
+    case EPERM:
+        return "EPERM";
+    default:
+        return "EINVAL";
     }
 }
 
@@ -79,7 +96,9 @@ Server::~Server() {
         ::unlink(m_options.control_socket.c_str());
 }
 
-std::string Server::home_of(unsigned domid) { return "/local/domain/" + std::to_string(domid); }
+std::string Server::home_of(unsigned domid) {
+    return "/local/domain/" + std::to_string(domid);
+}
 
 void Server::log(const std::string& line) const {
     std::fprintf(stderr, "guardian-test-xenstored: %s\n", line.c_str());
@@ -194,8 +213,8 @@ void Server::on_readable(Connection& c) {
         // xenstored drops a client that announces more than the protocol
         // allows: the stream cannot be resynchronised after a bad length.
         if (h.len > payload_max) {
-            log("connection " + std::to_string(c.fd) + ": payload length " +
-                std::to_string(h.len) + " > 4096, closing");
+            log("connection " + std::to_string(c.fd) + ": payload length " + std::to_string(h.len) +
+                " > 4096, closing");
             c.closing = true;
             return;
         }
@@ -225,7 +244,8 @@ void Server::send(Connection& c, std::uint32_t type, std::uint32_t req_id, std::
         c.closing = true;
         return;
     }
-    const std::uint32_t words[4] = {type, req_id, tx_id, static_cast<std::uint32_t>(payload.size())};
+    const std::uint32_t words[4] = {type, req_id, tx_id,
+                                    static_cast<std::uint32_t>(payload.size())};
     char header[header_size];
     std::memcpy(header, words, sizeof header);
     c.out.append(header, sizeof header);

@@ -34,7 +34,9 @@ bool at_or_below(std::string_view path, std::string_view base) {
     return path.size() == base.size() || path[base.size()] == '/';
 }
 
-Store::Store() { m_nodes.emplace("/", Node{}); }
+Store::Store() {
+    m_nodes.emplace("/", Node{});
+}
 
 std::string Store::canonical(std::string_view path, const std::string& home) {
     if (path.empty() || !valid_chars(path) || path.front() == '@')

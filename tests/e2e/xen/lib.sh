@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables used by the scripts that source this
 # Shared by run and build-images: where things live and what the image
 # cache key is made of. Sourced, never executed.
 

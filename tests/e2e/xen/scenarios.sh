@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The rig's scenarios, run inside dom0 by dom0/run-dom0, all in one boot.
 # Adding one: write `scenario_<name_with_underscores>() { ...; }` here using
 # the helpers in dom0/rig-lib.sh (domu_start, domu_save_restore, gread,
@@ -41,14 +42,14 @@ scenario_restore_detected() {
 	domu_save_restore phy
 	[ "$NEW_DOMID" != "$OLD_DOMID" ] || fail "domid did not change across restore"
 	# A restore drops data/: guardiand must notice and publish again.
-	wait_for 60 eval '[ -n "$(gread last-restore)" ]' ||
-		fail "no last-restore in data/guardian within 60 s of restore"
+	wait_for 300 eval '[ -n "$(gread last-restore)" ]' ||
+		fail "no last-restore in data/guardian within 300 s of restore"
 	local lr status json
 	lr=$(gread last-restore)
 	note "last-restore: $lr"
 	[[ $lr =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?\ [a-z] ]] ||
 		fail "last-restore not '<ISO time> <signals>': '$lr'"
-	wait_for 30 guardian_watching || fail "state not back to watching after restore: '$(gread state)'"
+	wait_for 120 guardian_watching || fail "state not back to watching after restore: '$(gread state)'"
 	status=$(guardian-host status "$NEW_DOMID" 2>&1) || fail "guardian-host status failed: $status"
 	echo "$status"
 	grep -qF -- "${lr%% *}" <<<"$status" || fail "guardian-host status does not show last-restore '$lr'"
@@ -65,7 +66,7 @@ scenario_feature_change() {
 	local vbd before after expected reported k ob nb
 	vbd=$(vbd_ids | head -1)
 	before=$(backend_features "$vbd")
-	wait_for 30 eval '[ -n "$(gread "vbd/$vbd/features")" ]' || fail "no data/guardian/vbd/$vbd/features"
+	wait_for 120 eval '[ -n "$(gread "vbd/$vbd/features")" ]' || fail "no data/guardian/vbd/$vbd/features"
 	note "guardian features before: $(gread "vbd/$vbd/features")"
 	case " $(gread "vbd/$vbd/features") " in *" feature-persistent=1 "*) ;;
 	*) fail "guardian's phy features lack feature-persistent=1: $(gread "vbd/$vbd/features")" ;; esac
@@ -79,9 +80,13 @@ scenario_feature_change() {
 		[ "$ob" = "$nb" ] || echo "vbd/$vbd/$k $ob->$nb"
 	done | sort)
 	[ -n "$expected" ] || fail "rig problem: qdisk restore changed no backend key"
-	wait_for 60 eval '[ -n "$(gread last-restore-changes)" ]' ||
-		fail "no last-restore-changes within 60 s of the qdisk restore"
-	reported=$(gread last-restore-changes | sed 's/; /\n/g' | grep "^vbd/$vbd/" | grep -v "^vbd/$vbd/backend " | sort)
+	wait_for 300 eval '[ -n "$(gread last-restore-changes)" ]' ||
+		fail "no last-restore-changes within 300 s of the qdisk restore"
+	# guardian also lists frontend keys (ring-ref, event-channel, ...), the
+	# backend path and states; compare the backend feature keys only.
+	reported=$(gread last-restore-changes | sed 's/; /\n/g' | while read -r key change; do
+		for k in $BACKEND_KEYS; do [ "$key" = "vbd/$vbd/$k" ] && echo "$key $change"; done
+	done | sort)
 	note "expected changes:"; echo "$expected"
 	note "guardian reported: $(gread last-restore-changes)"
 	[ "$reported" = "$expected" ] || fail "reported changes differ from dom0's view; reported [$(echo $reported)] expected [$(echo $expected)]"
@@ -99,7 +104,7 @@ scenario_preflight() {
 	domu_start phy
 	local d out rc
 	d=$(domid)
-	wait_for 30 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
+	wait_for 120 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
 	note "guest says suspend-safety=$(gread suspend-safety) ($(gread suspend-safety-reason)) kernel=$(gread kernel)"
 	[ "$(gread suspend-safety)" = safe ] || fail "guest on $(gread kernel) reports '$(gread suspend-safety)', expected safe"
 	out=$(guardian-host preflight "$d" 2>&1) || fail "preflight refused a safe guest: $out"

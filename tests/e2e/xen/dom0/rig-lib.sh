@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # dom0-side helpers for scenarios.sh (sourced by it inside dom0).
 # A scenario is a bash function scenario_<name> that runs in its own
 # subshell; it calls `fail REASON` on the first broken expectation.
@@ -5,13 +6,13 @@
 GUEST=guest                 # xl domain name of the domU
 DOMU_DISK=/rig/domU.img     # the domU's root disk (a copy with guardian in it)
 CKPT=/var/lib/xen/guest.ckpt
-SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-420}
+SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-1200} # generous: a loaded host slows TCG 10x
 
 note() { echo "$(cut -d' ' -f1 /proc/uptime) $*"; }
 fail() { echo "$*" >/tmp/rig-reason; note "FAIL: $*"; exit 1; }
 
-timeout_guard() { # timeout_guard NAME FN: run FN, give up after SCENARIO_TIMEOUT
-	local name=$1 fn=$2
+timeout_guard() { # timeout_guard FN: run FN, give up after SCENARIO_TIMEOUT
+	local fn=$1
 	"$fn" &
 	local pid=$! waited=0
 	while kill -0 "$pid" 2>/dev/null; do
@@ -37,12 +38,28 @@ domu_loopdev() {
 
 # domu_config phy|qdisk: writes the xl config for that backend, prints its path.
 domu_config() {
-	local backend=$1 cfg=/tmp/guest-$1.cfg
-	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" /rig/xl/guest.cfg.in >"$cfg"
+	local backend=$1 cfg=/tmp/guest-$1.cfg script=""
+	# phy: the rig's lean hotplug script (see xl/block-rig); qdisk needs none.
+	[ "$backend" = phy ] && script="script=/rig/xl/block-rig, "
+	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" -e "s|@SCRIPT@|$script|" \
+		/rig/xl/guest.cfg.in >"$cfg"
 	echo "$cfg"
 }
 
 domid() { xl domid "$GUEST" 2>/dev/null; }
+
+# xl_logged ARGS...: xl -v, its output kept in /tmp/xl.log and shown on the
+# console when it fails (libxl's first error is the one that matters).
+xl_logged() {
+	local rc=0
+	xl -v "$@" >/tmp/xl.log 2>&1 || rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "xl $1 exited $rc:"
+		cat /tmp/xl.log
+	fi
+	return "$rc"
+}
+xl_errors() { grep -m3 -iE 'error|fail|timed? ?out' /tmp/xl.log | tr '\n' ' ' | cut -c1-240; }
 dpath() { echo "/local/domain/$(domid)"; } # guest's xenstore home
 xs_read() { xenstore-read "$@" 2>/dev/null; }
 gread() { xs_read "$(dpath)/data/guardian/$1"; } # guardian's node, or ""
@@ -68,13 +85,12 @@ domu_start() {
 	local backend=${1:-phy}
 	domu_stop
 	local t0=$SECONDS
-	xl create "$(domu_config "$backend")" >/tmp/xl-create.log 2>&1 ||
-		fail "xl create failed: $(tail -3 /tmp/xl-create.log)"
+	xl_logged create "$(domu_config "$backend")" || fail "xl create failed: $(xl_errors)"
 	note "created domid $(domid) ($backend)"
-	wait_for 180 domu_alive || fail "domU did not come up within 180 s"
+	wait_for 600 domu_alive || fail "domU did not come up within 600 s"
 	note "domU up after $((SECONDS - t0)) s"
 	if guardian_installed; then
-		wait_for 60 guardian_watching ||
+		wait_for 300 guardian_watching ||
 			fail "guardiand never reported state=watching (state='$(gread state)')"
 		note "guardiand watching after $((SECONDS - t0)) s"
 	fi
@@ -91,15 +107,14 @@ domu_save_restore() {
 	local backend=${1:-phy} t0
 	OLD_DOMID=$(domid)
 	t0=$(date +%s.%N)
-	xl save "$GUEST" "$CKPT" >/tmp/xl-save.log 2>&1 || fail "xl save failed: $(tail -2 /tmp/xl-save.log)"
+	xl_logged save "$GUEST" "$CKPT" || fail "xl save failed: $(xl_errors)"
 	note "saved domid $OLD_DOMID in $(since "$t0") s"
 	sleep "${SAVED_PAUSE:-2}" # a gap, so the guest's BOOTTIME jumps measurably
 	t0=$(date +%s.%N)
-	xl restore "$(domu_config "$backend")" "$CKPT" >/tmp/xl-restore.log 2>&1 ||
-		fail "xl restore failed: $(tail -2 /tmp/xl-restore.log)"
+	xl_logged restore "$(domu_config "$backend")" "$CKPT" || fail "xl restore failed: $(xl_errors)"
 	NEW_DOMID=$(domid)
 	note "restored as domid $NEW_DOMID ($backend) in $(since "$t0") s"
-	wait_for 60 domu_alive || fail "domU did not run again within 60 s of restore"
+	wait_for 300 domu_alive || fail "domU did not run again within 300 s of restore"
 	note "domU running again $(since "$t0") s after xl restore started"
 }
 

@@ -1,0 +1,145 @@
+// guardiand's orchestration: the baseline of every guarded filesystem, the
+// verification after each restore (fastest first: block-protocol features,
+// static geometry, live checksums, then a window of kernel-log watching), the
+// coordinated freeze driven by the provider, and the protective sequence on a
+// critical verdict. It reaches the world only through the ports it is given,
+// so scenario tests run it with the test xenstored, real ext4 on loop devices
+// and a rebooter that records instead of rebooting.
+#pragma once
+
+#include "guardian/core/config.hpp"
+#include "guardian/core/fingerprint.hpp"
+#include "guardian/core/incident.hpp"
+#include "guardian/core/mountinfo.hpp"
+#include "guardian/core/verdict.hpp"
+#include "guardian/daemon/restore_watch.hpp"
+#include "guardian/daemon/timers.hpp"
+#include "guardian/protect/freeze_guard.hpp"
+#include "guardian/protect/fsck_mark.hpp"
+#include "guardian/protect/ports.hpp"
+#include "guardian/protect/protect_now.hpp"
+#include "guardian/sys/kernel_info.hpp"
+#include "guardian/sys/kmsg_reader.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace guardian::daemon {
+
+struct DaemonPorts {
+    xen::XenStore* xs = nullptr; // null: not a Xen guest (filesystems only)
+    Clocks* clocks = nullptr;
+    Logger* log = nullptr;
+    Timers* timers = nullptr;
+    protect::Rebooter* rebooter = nullptr;
+    protect::FsActions* fs_actions = nullptr;
+    SystemRoot root;
+};
+
+struct DaemonSettings {
+    Config config;
+    std::string version = GUARDIAN_VERSION;
+    sys::KernelInfo kernel;
+    KernelVerdict verdict;
+    RestoreDetectorConfig detector;
+    std::string guard_exe;                       // guardian-freeze-guard
+    std::string run_dir = "/run/guardian";       // under root: state that dies with the boot
+    std::string state_dir = "/var/lib/guardian"; // under root: history
+    bool force_kernel_error_path = false;        // tests: exercise the fsck-mark fallback
+};
+
+// One guarded filesystem and what the daemon keeps about it.
+struct GuardedFs {
+    MountEntry mount;
+    Fingerprint baseline;                           // geometry (live) at baseline time
+    unsigned long errors_count = 0;                 // /sys/fs/ext4/<dev>/errors_count then
+    std::optional<protect::FsckMarkPlan> fsck_plan; // prepared in advance for an emergency
+    std::optional<Fingerprint> frozen;              // coordinated mode: stable fingerprint
+};
+
+struct VerificationOutcome {
+    std::chrono::nanoseconds realtime{0};
+    VerdictResult result;
+    std::vector<FsEvidence> evidence;
+    bool coordinated = false;
+};
+
+class Daemon {
+public:
+    Daemon(DaemonPorts ports, DaemonSettings settings);
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Chooses the guarded filesystems, takes the baseline, sets the watches.
+    [[nodiscard]] Status start();
+
+    // Event-loop entry points.
+    void on_xenstore_readable();
+    void on_clock_set();
+    void on_kmsg_readable();
+    [[nodiscard]] int kmsg_fd() const noexcept;
+    void shutdown(); // SIGTERM: thaw anything we froze, publish "stopped"
+    // HVM ACPI sleep (systemd-sleep hook): post = resumed, verify now.
+    void on_sleep_hook(bool post);
+
+    // For status, tests and the state file.
+    [[nodiscard]] const std::vector<GuardedFs>& guarded() const noexcept { return m_fs; }
+    [[nodiscard]] const std::vector<VerificationOutcome>& verifications() const noexcept {
+        return m_verifications;
+    }
+    [[nodiscard]] const std::optional<IncidentRecord>& incident() const noexcept {
+        return m_incident;
+    }
+    [[nodiscard]] const std::string& state() const noexcept { return m_state; }
+    [[nodiscard]] bool frozen() const noexcept { return m_freeze.has_value(); }
+    [[nodiscard]] RestoreWatch* restore_watch() noexcept { return m_watch.get(); }
+
+private:
+    struct FreezeSession {
+        std::string nonce;
+        std::optional<protect::FreezeGuard> guard;
+        std::vector<std::string> mount_points;
+    };
+
+    // daemon.cpp
+    [[nodiscard]] Status take_baseline();
+    void set_state(std::string state);
+    void publish();
+    void persist();
+    void on_other_event(const xen::WatchEvent& ev);
+    [[nodiscard]] std::vector<std::string> mount_points() const;
+
+    // verification.cpp
+    void on_restore(const RestoreEvent& ev);
+    [[nodiscard]] FsEvidence verify_fs(GuardedFs& fs, bool coordinated);
+    void conclude(VerdictInput input, bool coordinated);
+    void open_kmsg_window(VerdictInput input);
+    void close_kmsg_window();
+
+    // coordinated.cpp
+    void handle_request(const std::string& request);
+    void begin_freeze(std::chrono::seconds timeout, const std::string& nonce);
+    void end_freeze(const std::string& outcome);
+    void write_freeze_node(const std::string& value);
+
+    // emergency.cpp
+    void act_on_critical(const VerdictResult& result);
+
+    DaemonPorts m_ports;
+    DaemonSettings m_settings;
+    std::vector<GuardedFs> m_fs;
+    std::unique_ptr<RestoreWatch> m_watch;
+    std::optional<sys::KmsgReader> m_kmsg;
+    std::optional<protect::KmsgWriter> m_kmsg_writer;
+    std::optional<VerdictInput> m_window; // kmsg window open: what the verdict was built from
+    std::optional<FreezeSession> m_freeze;
+    std::vector<VerificationOutcome> m_verifications;
+    std::optional<IncidentRecord> m_incident;
+    std::string m_state = "starting";
+};
+
+} // namespace guardian::daemon

@@ -1,0 +1,109 @@
+// The critical verdict. Policy `observe` reports only; `protect` (default)
+// runs the emergency sequence of guardian/protect: provider first (xenstore
+// data/guardian/incident, one /dev/kmsg line), then EXT4_IOC_SHUTDOWN on each
+// affected filesystem (root last), the fsck mark prepared at baseline time,
+// and the reboot the configuration asks for.
+#include "guardian/daemon/daemon.hpp"
+
+#include "guardian/core/message_ids.hpp"
+#include "guardian/daemon/state_file.hpp"
+#include "guardian/hooks/hook_runner.hpp"
+#include "guardian/protect/fs_control.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace guardian::daemon {
+namespace {
+
+class XenStoreNotifier final : public protect::ProviderNotifier {
+public:
+    explicit XenStoreNotifier(xen::XenStore& xs) : m_xs(xs) {}
+    [[nodiscard]] Status report_incident(const IncidentRecord& record) override {
+        GUARDIAN_TRY(m_xs.write("data/guardian/state", "incident"));
+        std::string reason = record.reason.substr(0, 1000);
+        return m_xs.write("data/guardian/incident", reason);
+    }
+
+private:
+    xen::XenStore& m_xs;
+};
+
+protect::RebootPolicy reboot_policy(RebootMode m) {
+    switch (m) {
+    case RebootMode::immediate:
+        return protect::RebootPolicy::immediate;
+    case RebootMode::orderly:
+        return protect::RebootPolicy::orderly;
+    case RebootMode::none:
+        return protect::RebootPolicy::none;
+    }
+    return protect::RebootPolicy::immediate;
+}
+
+} // namespace
+
+void Daemon::act_on_critical(const VerdictResult& result) {
+    Logger& log = *m_ports.log;
+    const std::string reason = result.summary();
+    if (m_settings.config.policy == Policy::observe) {
+        log.log(Priority::crit, "policy observe: reporting only, no action: " + reason,
+                {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
+        if (m_freeze)
+            end_freeze("critical");
+        set_state("watching");
+        hooks::HookOptions ho;
+        ho.timeout = m_settings.config.hook_timeout;
+        (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::incident, ho, log);
+        return;
+    }
+
+    protect::EmergencyPlan plan;
+    plan.shutdown = m_settings.config.stop_writes;
+    plan.fsck_mark = m_settings.config.force_fsck;
+    plan.reboot = reboot_policy(m_settings.config.reboot);
+    for (auto& fs : m_fs) {
+        if (std::find(result.affected_devices.begin(), result.affected_devices.end(),
+                      fs.mount.source) == result.affected_devices.end())
+            continue;
+        if (fs.fsck_plan) {
+            plan.filesystems.push_back(std::move(*fs.fsck_plan));
+            fs.fsck_plan.reset();
+        } else {
+            // No prepared mark (disabled, or it could not be prepared): the
+            // shutdown still happens; the mark step records why it failed.
+            protect::FsckMarkPlan p;
+            p.device = fs.mount.source;
+            p.mount_point = fs.mount.mount_point;
+            plan.filesystems.push_back(std::move(p));
+        }
+    }
+    IncidentRecord record;
+    record.reason = reason;
+    std::optional<XenStoreNotifier> notifier;
+    if (m_ports.xs)
+        notifier.emplace(*m_ports.xs);
+    protect::EmergencyPorts ports;
+    ports.notifier = notifier ? &*notifier : nullptr;
+    ports.kmsg = m_kmsg_writer ? &*m_kmsg_writer : nullptr;
+    ports.fs = m_ports.fs_actions;
+    ports.rebooter = m_ports.rebooter;
+    ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
+    m_state = "incident";
+    if (m_watch)
+        m_watch->set_state(m_state);
+    protect::protect_now(plan, ports, record);
+    // Only reached when the reboot is off or failed. Writes now fail with EIO,
+    // so thawing cannot let anything through; leaving the filesystems frozen
+    // would only hang every process that touches them.
+    if (m_freeze)
+        end_freeze("critical");
+    m_incident = record;
+    log.log(Priority::crit, "protective actions taken:\n" + describe(record),
+            {{"MESSAGE_ID", std::string(message_id::protective_action)}});
+    publish();
+    persist();
+}
+
+} // namespace guardian::daemon

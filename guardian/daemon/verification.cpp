@@ -1,0 +1,192 @@
+// Verification after a restore, fastest first (DESIGN.md "Verify after
+// resume"): the block-protocol judgement arrives with the restore event;
+// then per guarded filesystem the static geometry and the live checksums
+// (or, frozen, the byte-exact comparison); then a window of kernel-log
+// watching, during which a signature still turns the verdict critical.
+#include "guardian/daemon/daemon.hpp"
+
+#include "guardian/core/message_ids.hpp"
+#include "guardian/daemon/state_file.hpp"
+#include "guardian/ext4/scan.hpp"
+#include "guardian/hooks/hook_runner.hpp"
+
+#include <fmt/format.h>
+
+namespace guardian::daemon {
+namespace {
+
+std::string_view verdict_message_id(Verdict v) {
+    switch (v) {
+    case Verdict::healthy:
+        return message_id::verification_healthy;
+    case Verdict::warning:
+        return message_id::verification_warning;
+    case Verdict::critical:
+        return message_id::verification_critical;
+    }
+    return message_id::verification_warning;
+}
+
+std::string device_name(const std::string& source) {
+    return source.substr(source.rfind('/') + 1);
+}
+
+} // namespace
+
+void Daemon::on_restore(const RestoreEvent& ev) {
+    Logger& log = *m_ports.log;
+    log.log(Priority::notice,
+            "restore detected: " + ev.decision.signal_list() + "; verifying " +
+                std::to_string(m_fs.size()) + " filesystem(s)",
+            {{"MESSAGE_ID", std::string(message_id::restore_detected)},
+             {"GUARDIAN_SIGNALS", ev.decision.signal_list()}});
+    const bool coordinated = m_freeze.has_value();
+    set_state("verifying");
+    VerdictInput in;
+    in.features = ev.judgement;
+    // A critical block-protocol verdict needs no disk reads to act on, and
+    // every read through a suspect protocol is one more chance of damage.
+    if (in.features.severity != FeatureChangeSeverity::critical)
+        for (auto& fs : m_fs)
+            in.filesystems.push_back(verify_fs(fs, coordinated));
+    else
+        for (auto& fs : m_fs) {
+            FsEvidence e; // not read: checked stays false
+            e.device = fs.mount.source;
+            e.mount_point = fs.mount.mount_point;
+            e.uuid = fs.baseline.identity.uuid;
+            in.filesystems.push_back(std::move(e));
+        }
+    conclude(std::move(in), coordinated);
+}
+
+FsEvidence Daemon::verify_fs(GuardedFs& fs, bool coordinated) {
+    FsEvidence e;
+    e.device = fs.mount.source;
+    e.mount_point = fs.mount.mount_point;
+    e.uuid = fs.baseline.identity.uuid;
+    ext4::ScanOptions o;
+    o.path = fs.mount.source;
+    // Frozen, the on-disk metadata is exactly stable: check everything and
+    // digest everything. Otherwise only what a live filesystem can vouch for.
+    o.mode = coordinated && fs.frozen ? CheckMode::stable : CheckMode::live;
+    o.fingerprint = coordinated && fs.frozen.has_value();
+    auto scan = ext4::scan(o);
+    if (!scan) {
+        e.scan_error = scan.error().message;
+        return e;
+    }
+    e.checked = true;
+    e.geometry = compare_geometry(fs.baseline, scan->fingerprint);
+    if (m_settings.config.verify_live_checksums || o.mode == CheckMode::stable)
+        e.findings = scan->report.findings;
+    if (coordinated && fs.frozen) {
+        e.frozen_compared = true;
+        e.frozen_diff = compare(*fs.frozen, scan->fingerprint);
+    }
+    const auto now_errors =
+        sys::ext4_errors_count(m_ports.root, device_name(fs.mount.source)).value_or(0UL);
+    e.errors_count_growth = now_errors > fs.errors_count ? now_errors - fs.errors_count : 0;
+    return e;
+}
+
+void Daemon::conclude(VerdictInput input, bool coordinated) {
+    Logger& log = *m_ports.log;
+    VerificationOutcome out;
+    out.realtime = m_ports.clocks->now().realtime;
+    out.result = judge(input);
+    out.evidence = input.filesystems;
+    out.coordinated = coordinated;
+    m_verifications.push_back(out);
+    if (m_watch)
+        m_watch->set_last_verification(VerificationRecord{
+            out.realtime, std::string(to_string(out.result.verdict)), out.result.summary()});
+    const Priority prio = out.result.verdict == Verdict::critical  ? Priority::crit
+                          : out.result.verdict == Verdict::warning ? Priority::warning
+                                                                   : Priority::notice;
+    log.log(prio,
+            fmt::format("verification {}: {}", to_string(out.result.verdict), out.result.summary()),
+            {{"MESSAGE_ID", std::string(verdict_message_id(out.result.verdict))},
+             {"GUARDIAN_VERDICT", std::string(to_string(out.result.verdict))}});
+    for (std::size_t i = 1; i < out.result.reasons.size(); ++i)
+        log.info("  also: " + out.result.reasons[i]);
+
+    if (out.result.verdict == Verdict::critical) {
+        act_on_critical(out.result);
+        return;
+    }
+    if (coordinated)
+        end_freeze(std::string(to_string(out.result.verdict)));
+    else
+        set_state("watching");
+    // History lives on a guarded filesystem: written only once nothing is
+    // frozen and the verdict did not condemn the disk.
+    if (auto st = append_history(m_ports.root.path(m_settings.state_dir + "/history.jsonl"), out);
+        !st)
+        log.warning("history: " + st.error().message);
+    hooks::HookOptions ho;
+    ho.timeout = m_settings.config.hook_timeout;
+    (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::restore, ho, log);
+    open_kmsg_window(std::move(input));
+}
+
+void Daemon::open_kmsg_window(VerdictInput input) {
+    if (!m_kmsg || m_settings.config.kmsg_window.count() == 0)
+        return;
+    (void)m_kmsg->drain(); // what was logged before the verdict was already judged
+    m_window = std::move(input);
+    m_ports.timers->set(TimerSlot::kmsg_window_end, m_settings.config.kmsg_window,
+                        [this] { close_kmsg_window(); });
+}
+
+void Daemon::close_kmsg_window() {
+    if (!m_window)
+        return;
+    // A last look at the ext4 error counters, which may have grown without a
+    // kernel-log line we recognised.
+    VerdictInput in = std::move(*m_window);
+    m_window.reset();
+    m_ports.timers->cancel(TimerSlot::kmsg_window_end);
+    bool grew = false;
+    for (auto& e : in.filesystems) {
+        for (const auto& fs : m_fs) {
+            if (fs.mount.source != e.device)
+                continue;
+            const auto now =
+                sys::ext4_errors_count(m_ports.root, device_name(fs.mount.source)).value_or(0UL);
+            if (now > fs.errors_count) {
+                e.errors_count_growth = now - fs.errors_count;
+                grew = true;
+            }
+        }
+    }
+    if (grew)
+        conclude(std::move(in), false);
+}
+
+void Daemon::on_kmsg_readable() {
+    if (!m_kmsg)
+        return;
+    auto records = m_kmsg->drain();
+    if (!records || !m_window)
+        return; // outside a window the kernel log is not ours to judge
+    bool hit = false;
+    for (const auto& r : *records)
+        if (auto m = classify_kmsg(r.message)) {
+            m_ports.log->warning("kernel log after restore: " + r.message);
+            m_window->kmsg.push_back(*m);
+            hit = true;
+        }
+    if (!hit)
+        return;
+    VerdictInput in = std::move(*m_window);
+    m_window.reset();
+    m_ports.timers->cancel(TimerSlot::kmsg_window_end);
+    conclude(std::move(in), false);
+}
+
+int Daemon::kmsg_fd() const noexcept {
+    return m_kmsg ? m_kmsg->fd() : -1;
+}
+
+} // namespace guardian::daemon

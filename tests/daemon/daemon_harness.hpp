@@ -1,0 +1,118 @@
+// A stage for guardiand scenarios: a running guardian-test-xenstored with a
+// guest (domid 7) that has one vbd on blkback, dom0's control connection to
+// play the toolstack (restore as another domid, onto another backend), a
+// fake system root whose /proc, /sys and /dev are the real ones but whose
+// /etc/guardian and /run, /var/lib are the test's own, and clocks the test
+// moves by hand.
+#pragma once
+
+#include "guardian/daemon/timers.hpp"
+#include "guardian/protect/ports.hpp"
+#include "guardian/sys/clocks.hpp"
+#include "guardian/xen/xenstore.hpp"
+#include "tests/support/test_env.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace guardian::test {
+
+class TestXenstored {
+public:
+    TestXenstored(); // starts the server, domid 7
+    ~TestXenstored();
+    TestXenstored(const TestXenstored&) = delete;
+    TestXenstored& operator=(const TestXenstored&) = delete;
+
+    [[nodiscard]] const std::string& guest_socket() const { return m_guest; }
+    // A client connected as the guest / as dom0.
+    [[nodiscard]] std::unique_ptr<xen::XenStore> connect_guest() const;
+    [[nodiscard]] xen::XenStore& dom0() { return *m_dom0; }
+
+    // Writes domain `domid`'s vbd 51712 with its backend under
+    // /local/domain/0/backend/<kind>/<domid>/51712 ("vbd" = blkback, "qdisk").
+    void populate(unsigned domid, const std::string& kind,
+                  const std::map<std::string, std::string>& features);
+    // The toolstack restores the guest as `domid` (xs_resume: watches re-fire).
+    void restore_as(unsigned domid);
+    [[nodiscard]] std::string read(const std::string& abs_path);
+
+    static std::map<std::string, std::string> blkback_features();
+    static std::map<std::string, std::string> qdisk_features();
+
+private:
+    TempDir m_dir;
+    std::string m_guest;
+    std::string m_control;
+    pid_t m_pid = -1;
+    std::unique_ptr<xen::XenStore> m_dom0;
+};
+
+// /proc, /sys, /dev are links to the real ones; etc/, run/, var/ are ours.
+class FakeRoot {
+public:
+    FakeRoot();
+    [[nodiscard]] std::string path() const { return m_dir.path().string(); }
+    void write_config(const std::string& text);
+
+private:
+    TempDir m_dir;
+};
+
+class ManualClocks final : public Clocks {
+public:
+    ClockSample now() override { return m_now; }
+    void advance(std::chrono::nanoseconds d) {
+        m_now.realtime += d;
+        m_now.monotonic += d;
+        m_now.boottime += d;
+    }
+    // What a Xen restore does: BOOTTIME and REALTIME jump, MONOTONIC does not.
+    void suspend_for(std::chrono::nanoseconds d) {
+        m_now.realtime += d;
+        m_now.boottime += d;
+    }
+    // An NTP step: REALTIME only.
+    void step_realtime(std::chrono::nanoseconds d) { m_now.realtime += d; }
+
+private:
+    ClockSample m_now{std::chrono::seconds(1'700'000'000), std::chrono::seconds(1000),
+                      std::chrono::seconds(1000)};
+};
+
+class ManualTimers final : public daemon::Timers {
+public:
+    void set(daemon::TimerSlot slot, std::chrono::nanoseconds, std::function<void()> cb) override {
+        m_pending[slot] = std::move(cb);
+    }
+    void cancel(daemon::TimerSlot slot) override { m_pending.erase(slot); }
+    [[nodiscard]] bool pending(daemon::TimerSlot slot) const { return m_pending.contains(slot); }
+    void fire(daemon::TimerSlot slot) {
+        auto it = m_pending.find(slot);
+        if (it == m_pending.end())
+            return;
+        auto cb = std::move(it->second);
+        m_pending.erase(it);
+        cb();
+    }
+
+private:
+    std::map<daemon::TimerSlot, std::function<void()>> m_pending;
+};
+
+class RecordingRebooter final : public protect::Rebooter {
+public:
+    [[nodiscard]] Status reboot_now() override {
+        ++calls;
+        return ok_status();
+    }
+    int calls = 0;
+};
+
+// Polls `fd` and calls `pump` until `done()` or the timeout; false on timeout.
+bool pump_until(int fd, const std::function<void()>& pump, const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+} // namespace guardian::test
