@@ -1,4 +1,5 @@
 // guardiand: wires the adapters to the core and runs the one event loop.
+#include "guardian/boot/boot_report_run.hpp"
 #include "guardian/config/config_files.hpp"
 #include "guardian/core/message_ids.hpp"
 #include "guardian/core/risk_table.hpp"
@@ -15,8 +16,10 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <filesystem>
 #include <memory>
 #include <sys/mman.h>
+#include <unistd.h>
 
 namespace {
 
@@ -30,6 +33,8 @@ struct Options {
     bool check_config = false;
     bool dump_config = false;
     bool no_mlock = false;
+    bool boot_report = false;
+    std::string journal_dir; // --boot-report: journal files to read instead of the system's
     std::string root;
     std::string guard_exe = std::string(GUARDIAN_LIBEXECDIR) + "/guardian-freeze-guard";
 };
@@ -71,8 +76,57 @@ std::unique_ptr<Logger> make_logger(const Options& o, Priority level) {
     return std::make_unique<StderrLogger>(level, /*prefixes=*/!o.foreground);
 }
 
+// /run/guardian/guardiand.pid: how `guardianctl sleep-hook` finds the daemon
+// to signal. Written only once SIGUSR1/SIGUSR2 are handled (their default
+// action would kill the daemon), removed at exit.
+class PidFile {
+public:
+    explicit PidFile(std::string path) : m_path(std::move(path)) {}
+    PidFile(const PidFile&) = delete;
+    PidFile& operator=(const PidFile&) = delete;
+    ~PidFile() {
+        if (m_written) {
+            std::error_code ec;
+            std::filesystem::remove(m_path, ec);
+        }
+    }
+    [[nodiscard]] Status write() {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(m_path).parent_path(), ec);
+        GUARDIAN_TRY(write_file_atomic(m_path, std::to_string(::getpid()) + "\n"));
+        m_written = true;
+        return ok_status();
+    }
+
+private:
+    std::string m_path;
+    bool m_written = false;
+};
+
+int run_boot_report(const Options& o, const SystemRoot& root) {
+    auto config = load_config(root);
+    auto log_ptr = make_logger(o, config ? config->config.log_level : Priority::info);
+    boot::BootReportOptions bo;
+    bo.root = root;
+    if (config)
+        bo.config = config->config;
+    else
+        // The report matters most after an incident: report with the
+        // defaults rather than not at all.
+        log_ptr->error("configuration: " + config.error().message + "; using the defaults",
+                       {{"MESSAGE_ID", std::string(message_id::config_error)}});
+    bo.journal_dir = o.journal_dir;
+    std::unique_ptr<xen::XenStore> xs;
+    if (auto opened = xen::open_xenstore(root); opened)
+        xs = std::move(opened).value();
+    bo.xs = xs.get();
+    return boot::run_boot_report(bo, *log_ptr);
+}
+
 int run(const Options& o) {
     const SystemRoot root(o.root);
+    if (o.boot_report)
+        return run_boot_report(o, root);
     auto config = load_config(root);
     if (!config) {
         // Refuse to start: a daemon that may reboot the machine must not
@@ -173,6 +227,9 @@ int run(const Options& o) {
         log.error(wired.error().message);
         return 1;
     }
+    PidFile pid_file(root.path(settings.run_dir + "/guardiand.pid"));
+    if (auto st = pid_file.write(); !st)
+        log.warning("pid file (the sleep hook cannot reach us): " + st.error().message);
     if (auto st = loop->enable_watchdog(); !st)
         log.warning(st.error().message);
 
@@ -202,6 +259,10 @@ Configuration: /etc/guardian/guardian.conf and /etc/guardian/conf.d/*.conf
     app.add_flag("--check-config", o.check_config, "parse the configuration and exit (0 if valid)");
     app.add_flag("--dump-config", o.dump_config, "print the effective configuration and exit");
     app.add_flag("--no-mlock", o.no_mlock, "do not lock memory (tests)");
+    app.add_flag("--boot-report", o.boot_report,
+                 "report what fsck did at this boot and the previous boot's incident, then exit "
+                 "(guardian-boot.service)");
+    app.add_option("--journal-dir", o.journal_dir, "journal files to read (tests)")->group("");
     app.add_option("--freeze-guard", o.guard_exe, "path of guardian-freeze-guard")
         ->capture_default_str();
     app.add_option("--root", o.root, "system root for /proc, /sys, /dev, /etc (tests)")->group("");
