@@ -4,11 +4,13 @@
 #include "tests/support/test_env.hpp"
 
 #include <cstdint>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <unistd.h>
 #include <vector>
 
 namespace guardian::test {
@@ -119,15 +121,60 @@ void build(ImageKind kind, const fs::path& image, const fs::path& work) {
     }
 }
 
+// Built images are shared by every test process of this build (ctest runs
+// each test case in its own process): they live in the build tree, keyed by
+// when this file was compiled, so a changed recipe never meets a stale image.
+// A builder writes into a private directory and renames the finished image
+// into place, so concurrent test processes never see half an image.
 struct Cache {
     std::mutex lock;
-    TempDir dir;
     std::map<ImageKind, fs::path> built;
 };
 
 Cache& cache() {
     static Cache c;
     return c;
+}
+
+// Copies only the data extents (SEEK_DATA/SEEK_HOLE): the images are mostly
+// holes, and every test case copies one.
+void sparse_copy(const fs::path& from, const fs::path& to) {
+    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        throw std::runtime_error("open " + from.string());
+    const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        ::close(in);
+        throw std::runtime_error("create " + to.string());
+    }
+    const off_t size = ::lseek(in, 0, SEEK_END);
+    off_t pos = 0;
+    bool ok = size >= 0 && ::ftruncate(out, size) == 0;
+    while (ok && pos < size) {
+        const off_t data = ::lseek(in, pos, SEEK_DATA);
+        if (data < 0)
+            break; // only a hole is left
+        const off_t hole = ::lseek(in, data, SEEK_HOLE);
+        off_t src = data;
+        off_t dst = data;
+        while (ok && src < hole) {
+            const ssize_t n =
+                ::copy_file_range(in, &src, out, &dst, static_cast<std::size_t>(hole - src), 0);
+            ok = n > 0;
+        }
+        pos = hole;
+    }
+    ::close(in);
+    if (::close(out) != 0 || !ok)
+        throw std::runtime_error("copy " + from.string() + " to " + to.string());
+}
+
+fs::path shared_cache_dir() {
+    std::string stamp = std::string(__DATE__ "-" __TIME__);
+    for (char& ch : stamp)
+        if (ch == ' ' || ch == ':')
+            ch = '_';
+    return binary_dir() / "test-images" / stamp;
 }
 
 } // namespace
@@ -155,13 +202,21 @@ void copy_image(ImageKind kind, const fs::path& dest) {
     const std::lock_guard<std::mutex> hold(c.lock);
     auto it = c.built.find(kind);
     if (it == c.built.end()) {
-        const fs::path work = c.dir.path() / to_string(kind);
-        fs::create_directories(work);
-        const fs::path image = work / "image";
-        build(kind, image, work);
-        it = c.built.emplace(kind, image).first;
+        const fs::path final_image = shared_cache_dir() / (to_string(kind) + ".img");
+        if (!fs::exists(final_image)) {
+            fs::create_directories(shared_cache_dir());
+            TempDir scratch;
+            const fs::path work = scratch.path() / to_string(kind);
+            fs::create_directories(work);
+            const fs::path image = work / "image";
+            build(kind, image, work);
+            const fs::path staged = final_image.string() + "." + std::to_string(::getpid());
+            fs::copy_file(image, staged, fs::copy_options::overwrite_existing);
+            fs::rename(staged, final_image);
+        }
+        it = c.built.emplace(kind, final_image).first;
     }
-    fs::copy_file(it->second, dest, fs::copy_options::overwrite_existing);
+    sparse_copy(it->second, dest);
 }
 
 } // namespace guardian::test
