@@ -2,6 +2,7 @@
 // meaning of each status is part of the CLI contract (README).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -44,7 +45,22 @@ struct StatusArgs {
     std::string root;
 };
 
+struct HistoryArgs {
+    bool json = false;
+    std::size_t limit = 20; // newest N verifications; 0: all
+    std::string root;
+};
+
+struct SleepHookArgs {
+    std::string phase;              // pre | post
+    std::string kind = "suspend";   // suspend | hibernate | hybrid-sleep | suspend-then-hibernate
+    std::string root;
+};
+
 [[nodiscard]] int run_status(const StatusArgs& args);
+[[nodiscard]] int run_history(const HistoryArgs& args);
+// Always 0: a sleep hook must never fail the sleep.
+[[nodiscard]] int run_sleep_hook(const SleepHookArgs& args);
 [[nodiscard]] int run_check(const CheckArgs& args);
 [[nodiscard]] int run_snapshot(const SnapshotArgs& args);
 [[nodiscard]] int run_compare(const CompareArgs& args);

@@ -2,6 +2,8 @@
 // them to the subcommands; everything else lives in the modules it links.
 #include "guardian/cli/commands.hpp"
 
+#include "guardian/util/cli_parse.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -37,6 +39,8 @@ Examples:
   guardianctl check --device /dev/xvda1 --mode live --json
   guardianctl snapshot --image disk.img -o before.json
   guardianctl compare before.json after.json
+  guardianctl status
+  guardianctl history --limit 5
 )";
 
 } // namespace
@@ -79,20 +83,35 @@ int main(int argc, char** argv) try {
         ->capture_default_str();
     st->add_option("--root", status.root, "system root for /proc and /sys (for tests)")->group("");
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        (void)app.exit(e);
-        return guardian::cli::k_exit_cannot_check;
-    }
+    guardian::cli::HistoryArgs history;
+    auto* h = app.add_subcommand("history", "guardiand's verifications, newest last");
+    h->add_flag("--json", history.json, "machine-readable output");
+    h->add_option("--limit", history.limit, "show the newest N (0: all)")->capture_default_str();
+    h->add_option("--root", history.root, "system root for /var/lib (for tests)")->group("");
+
+    guardian::cli::SleepHookArgs sleep;
+    auto* sh = app.add_subcommand(
+        "sleep-hook",
+        "tell guardiand about ACPI sleep/resume (systemd-sleep hook; always exits 0)");
+    sh->add_option("PHASE", sleep.phase, "pre (going to sleep) | post (resumed)")
+        ->required()
+        ->check(CLI::IsMember({"pre", "post"}));
+    sh->add_option("KIND", sleep.kind, "suspend | hibernate | hybrid-sleep | ...")
+        ->capture_default_str();
+    sh->add_option("--root", sleep.root, "system root for /run and /proc (for tests)")->group("");
+
+    if (const auto done = guardian::parse_command_line(app, argc, argv))
+        return *done;
     if (c->parsed())
         return guardian::cli::run_check(check);
     if (s->parsed())
         return guardian::cli::run_snapshot(snap);
     if (st->parsed())
         return guardian::cli::run_status(status);
+    if (h->parsed())
+        return guardian::cli::run_history(history);
+    if (sh->parsed())
+        return guardian::cli::run_sleep_hook(sleep);
     return guardian::cli::run_compare(cmp);
 } catch (const std::exception& e) {
     fmt::print(stderr, "guardianctl: internal error: {}\n", e.what());

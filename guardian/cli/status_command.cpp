@@ -3,6 +3,7 @@
 // verdict, and what guardiand last published; elsewhere it says so and shows
 // the filesystem part.
 #include "guardian/cli/commands.hpp"
+#include "guardian/cli/daemon_state.hpp"
 
 #include "guardian/core/domain_report.hpp"
 #include "guardian/core/risk_table.hpp"
@@ -27,6 +28,25 @@ KernelVerdict verdict_for(const StatusArgs& args, const sys::KernelInfo& k) {
     if (!table)
         return {Safety::unknown, "", args.risk_table + ": " + table.error().message, {}};
     return judge_kernel(*table, k.release, k.package_version);
+}
+
+// guardiand's own view from /run/guardian/state.json: into j["guardiand"] and text.
+void add_daemon_state(const SystemRoot& root, nlohmann::json& j, std::string& text) {
+    const std::string path = root.path(k_state_file);
+    auto content = read_text_file(path, 16u << 20);
+    if (!content) {
+        j["guardiand"] = {{"state_file_present", false}, {"reason", content.error().message}};
+        text += fmt::format("guardiand is not running (no {})\n", k_state_file);
+        return;
+    }
+    auto state = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
+    if (state.is_discarded() || !state.is_object()) {
+        j["guardiand"] = {{"state_file_present", true}, {"reason", "state file is not a JSON object"}};
+        text += fmt::format("guardiand: {} is unreadable (not a JSON object)\n", k_state_file);
+        return;
+    }
+    j["guardiand"] = {{"state_file_present", true}, {"state", state}};
+    text += render_state(state);
 }
 
 } // namespace
@@ -87,6 +107,8 @@ int run_status(const StatusArgs& args) {
             text += "guardiand: nothing published in data/guardian/ (not running?)\n";
         j["xen"] = xj;
     }
+
+    add_daemon_state(root, j, text);
 
     nlohmann::json fs = nlohmann::json::array();
     if (auto mounts = sys::read_mounts(root); mounts) {

@@ -36,20 +36,6 @@ std::string bounded_value(std::string_view text, std::size_t limit) {
     return out;
 }
 
-std::string iso8601_utc(std::chrono::nanoseconds since_epoch) {
-    using namespace std::chrono;
-    const sys_seconds t{floor<seconds>(since_epoch)};
-    const sys_days day = floor<days>(t);
-    const year_month_day ymd{day};
-    const hh_mm_ss hms{t - day};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
-}
-
 std::size_t max_report_nodes(std::size_t vbds) {
     const std::size_t n = std::min(vbds, k_max_report_vbds);
     // + data/guardian itself, + vbd/, + one directory per vbd.

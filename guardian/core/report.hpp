@@ -8,6 +8,7 @@
 
 #include "guardian/core/blkfront.hpp"
 #include "guardian/core/risk_table.hpp"
+#include "guardian/util/time_format.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -48,9 +49,6 @@ struct ReportInput {
 using ReportNodes = std::map<std::string, std::string>;
 
 [[nodiscard]] ReportNodes build_report(const ReportInput& input);
-
-// "2026-11-21T17:18:40Z" (UTC, whole seconds) from nanoseconds since the epoch.
-[[nodiscard]] std::string iso8601_utc(std::chrono::nanoseconds since_epoch);
 
 // Printable ASCII only (others become '?'), newlines folded, cut to `limit`
 // bytes; a cut is marked with a trailing "...".

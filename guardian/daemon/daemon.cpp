@@ -124,10 +124,8 @@ void Daemon::persist() {
     for (const auto& fs : m_fs)
         s.filesystems.push_back({fs.mount.source, fs.mount.mount_point, fs.baseline.identity.uuid});
     if (m_watch && m_watch->last_restore())
-        s.last_restore = iso8601_utc(std::chrono::system_clock::time_point(
-                             std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                 m_watch->last_restore()->realtime))) +
-                         " " + m_watch->last_restore()->decision.signal_list();
+        s.last_restore = iso8601_utc(m_watch->last_restore()->realtime) + " " +
+                         m_watch->last_restore()->decision.signal_list();
     if (!m_verifications.empty())
         s.last_verification = m_verifications.back();
     s.incident = m_incident;

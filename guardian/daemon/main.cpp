@@ -12,6 +12,8 @@
 #include "guardian/util/log.hpp"
 #include "guardian/xen/xs_client.hpp"
 
+#include "guardian/util/cli_parse.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -266,14 +268,8 @@ Configuration: /etc/guardian/guardian.conf and /etc/guardian/conf.d/*.conf
     app.add_option("--freeze-guard", o.guard_exe, "path of guardian-freeze-guard")
         ->capture_default_str();
     app.add_option("--root", o.root, "system root for /proc, /sys, /dev, /etc (tests)")->group("");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        (void)app.exit(e);
-        return 2;
-    }
+    if (const auto done = guardian::parse_command_line(app, argc, argv))
+        return *done;
     return run(o);
 } catch (const std::exception& e) {
     fmt::print(stderr, "guardiand: fatal: {}\n", e.what());

@@ -10,15 +10,6 @@
 #include <unistd.h>
 
 namespace guardian::daemon {
-namespace {
-
-std::string iso(std::chrono::nanoseconds realtime) {
-    return iso8601_utc(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(realtime)));
-}
-
-} // namespace
-
 nlohmann::json verification_to_json(const VerificationOutcome& v) {
     nlohmann::json fs = nlohmann::json::array();
     for (const auto& e : v.evidence) {
@@ -42,9 +33,9 @@ nlohmann::json verification_to_json(const VerificationOutcome& v) {
                       {"frozen_changes", frozen},
                       {"errors_count_growth", e.errors_count_growth}});
     }
-    return {{"time", iso(v.realtime)},      {"verdict", to_string(v.result.verdict)},
-            {"reasons", v.result.reasons},  {"affected", v.result.affected_devices},
-            {"coordinated", v.coordinated}, {"filesystems", fs}};
+    return {{"time", iso8601_utc(v.realtime)}, {"verdict", to_string(v.result.verdict)},
+            {"reasons", v.result.reasons},     {"affected", v.result.affected_devices},
+            {"coordinated", v.coordinated},    {"filesystems", fs}};
 }
 
 nlohmann::json incident_to_json(const IncidentRecord& r) {

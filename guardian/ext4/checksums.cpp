@@ -1,7 +1,5 @@
 #include "guardian/ext4/checksums.hpp"
 
-#include <ext2fs/ext2fs.h>
-
 #include <array>
 #include <cstdio>
 
@@ -41,11 +39,6 @@ std::string CsumCheck::describe() const {
     std::snprintf(buf, sizeof buf, "checksum mismatch: stored 0x%08x, computed 0x%08x", stored,
                   computed);
     return buf;
-}
-
-std::uint32_t crc32c(std::uint32_t crc, Bytes data) {
-    // libext2fs's table-driven crc32c (the same code e2fsck uses).
-    return ext2fs_crc32c_le(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
 }
 
 std::uint16_t crc16(std::uint16_t crc, Bytes data) {

@@ -22,7 +22,11 @@ struct CsumCheck {
     [[nodiscard]] std::string describe() const; // "checksum mismatch: stored 0x.., computed 0x.."
 };
 
+// Raw crc32c update (no inversion), as the kernel's crc32c_le: hardware
+// (SSE4.2) where the CPU has it, else crc32c_portable (libext2fs's tables).
 [[nodiscard]] std::uint32_t crc32c(std::uint32_t crc, Bytes data);
+[[nodiscard]] std::uint32_t crc32c_portable(std::uint32_t crc, Bytes data);
+[[nodiscard]] bool crc32c_hardware() noexcept; // crc32c() uses the CPU's instruction
 [[nodiscard]] std::uint16_t crc16(std::uint16_t crc, Bytes data);
 
 // Filesystem checksum seed: s_checksum_seed (csum_seed feature) or crc32c(~0, uuid).

@@ -96,4 +96,21 @@ std::vector<JournalExtent> FsHandle::journal_map(std::uint32_t ino) const {
     return out;
 }
 
+SuperblockHealth FsHandle::health() const {
+    const ext2_super_block* sb = m_fs->super;
+    // The _hi bytes extend the 32-bit times past 2106; both halves are unsigned.
+    auto time64 = [](std::uint32_t lo, std::uint8_t hi) {
+        return static_cast<std::int64_t>((static_cast<std::uint64_t>(hi) << 32) | lo);
+    };
+    SuperblockHealth h;
+    h.error_flag = (sb->s_state & EXT2_ERROR_FS) != 0;
+    h.valid_flag = (sb->s_state & EXT2_VALID_FS) != 0;
+    h.lastcheck = time64(sb->s_lastcheck, sb->s_lastcheck_hi);
+    h.error_count = sb->s_error_count;
+    h.first_error_time = time64(sb->s_first_error_time, sb->s_first_error_time_hi);
+    h.last_error_time = time64(sb->s_last_error_time, sb->s_last_error_time_hi);
+    h.mount_count = sb->s_mnt_count;
+    return h;
+}
+
 } // namespace guardian::ext4

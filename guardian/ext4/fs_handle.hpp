@@ -16,6 +16,19 @@ struct struct_ext2_filsys;
 
 namespace guardian::ext4 {
 
+// What the superblock says about the filesystem's health: the boot report
+// reads it after fsck ran (s_lastcheck moves on a full check, which also
+// clears the error state and count).
+struct SuperblockHealth {
+    bool error_flag = false;    // EXT2_ERROR_FS in s_state
+    bool valid_flag = false;    // EXT2_VALID_FS in s_state (cleanly unmounted/checked)
+    std::int64_t lastcheck = 0; // s_lastcheck (with _hi), seconds since the epoch
+    std::uint32_t error_count = 0;
+    std::int64_t first_error_time = 0; // 0: none recorded
+    std::int64_t last_error_time = 0;
+    std::uint16_t mount_count = 0;
+};
+
 class FsHandle {
 public:
     // Opens read-only, ignoring checksum errors (damage is reported, not fatal).
@@ -34,6 +47,7 @@ public:
     [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>>
     block_map(std::uint32_t ino, std::uint64_t cap) const;
     [[nodiscard]] std::vector<JournalExtent> journal_map(std::uint32_t ino) const;
+    [[nodiscard]] SuperblockHealth health() const;
 
 private:
     explicit FsHandle(struct_ext2_filsys* fs) : m_fs(fs) {}

@@ -19,6 +19,8 @@ constexpr std::uint32_t k_fl_inline_data = 0x10000000;
 constexpr std::uint16_t k_max_depth = 5;
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
+// Batches of referenced blocks (extent, directory, xattr) read at once.
+constexpr std::size_t k_refs_in_flight = 2;
 
 bool all_zero(Bytes b) {
     static constexpr std::array<std::byte, 1024> zeros{};
@@ -64,13 +66,7 @@ bool InodeWalker::first_visit(std::uint64_t block) {
 
 void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                           std::string detail) {
-    Suspect x;
-    x.finding = Finding{s, std::nullopt, ino, at.block, std::move(detail)};
-    if (s == Structure::inode)
-        x.finding.group = (ino - 1) / m_ctx.sb.inodes_per_group;
-    x.at = at;
-    x.via = via;
-    m_ctx.suspects.push_back(std::move(x));
+    m_ctx.suspects.push_back(make_suspect(s, ino, at, via, std::move(detail)));
 }
 
 void InodeWalker::record(Structure s, std::uint64_t block, Bytes data) {
@@ -78,24 +74,36 @@ void InodeWalker::record(Structure s, std::uint64_t block, Bytes data) {
         m_ctx.digests.add_block(s, m_ctx.sb.group_of(block), digest_block(block, data));
 }
 
-void InodeWalker::inode_block(std::uint32_t group, std::uint64_t block, Bytes data,
-                              std::uint32_t first_ino) {
-    (void)group;
+Suspect InodeWalker::make_suspect(Structure s, std::uint32_t ino, const Span& at,
+                                  std::optional<Span> via, std::string detail) const {
+    Suspect x;
+    x.finding = Finding{s, std::nullopt, ino, at.block, std::move(detail)};
+    if (s == Structure::inode)
+        x.finding.group = (ino - 1) / m_ctx.sb.inodes_per_group;
+    x.at = at;
+    x.via = via;
+    return x;
+}
+
+InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes data,
+                                                   std::uint32_t first_ino) const {
     const SuperInfo& sb = m_ctx.sb;
     const std::size_t isz = sb.inode_size;
+    BlockResult r;
     for (std::size_t off = 0; off + isz <= data.size(); off += isz) {
         const std::uint64_t ino64 = first_ino + off / isz;
         if (ino64 > sb.inodes_count)
             break;
         const auto ino = static_cast<std::uint32_t>(ino64);
         const Bytes inode = data.subspan(off, isz);
-        const Span here = make_span(block, data, off, isz);
         if (all_zero(inode)) // never used, or zeroed by mkfs: fine
             continue;
-        ++m_ctx.inodes_checked;
+        const Span here = make_span(block, data, off, isz);
+        ++r.checked;
         if (sb.metadata_csum()) {
             if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
-                suspect(Structure::inode, ino, here, std::nullopt, c.describe());
+                r.suspects.push_back(
+                    make_suspect(Structure::inode, ino, here, std::nullopt, c.describe()));
                 continue; // what a damaged inode references is not trustworthy either
             }
         }
@@ -104,7 +112,8 @@ void InodeWalker::inode_block(std::uint32_t group, std::uint64_t block, Bytes da
         if (!in_use)
             continue;
         const std::uint32_t flags = le32(inode, 0x20);
-        Owner owner;
+        LiveInode live;
+        Owner& owner = live.owner;
         owner.ino = ino;
         owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
         owner.dir = (mode & 0xF000) == 0x4000;
@@ -112,35 +121,60 @@ void InodeWalker::inode_block(std::uint32_t group, std::uint64_t block, Bytes da
         const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
         owner.size_blocks =
             std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
-
-        const std::uint64_t acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
-        if (acl != 0 && acl < sb.blocks_count && m_xattr_seen.insert(acl).second)
-            m_xattrs.push_back({acl, ino, here});
-
-        if (flags & k_fl_inline_data)
-            continue; // i_block holds data, not block pointers
-        const Bytes iblock = inode.subspan(0x28, 60);
-        if (flags & k_fl_extents) {
+        live.here = here;
+        live.offset = static_cast<std::uint32_t>(off);
+        live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+        if (flags & k_fl_inline_data) {
+            // i_block holds data, not block pointers
+        } else if (flags & k_fl_extents) {
+            const Bytes iblock = inode.subspan(0x28, 60);
             const std::uint16_t depth = le16(iblock, 6);
             if (const auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
                 !p.empty() || depth > k_max_depth) {
-                suspect(Structure::extent_block, ino, here, std::nullopt,
-                        "in inode: " + (p.empty() ? "extent tree depth " + std::to_string(depth) +
-                                                        " is impossible"
-                                                  : p));
-                continue;
+                r.suspects.push_back(make_suspect(
+                    Structure::extent_block, ino, here, std::nullopt,
+                    "in inode: " +
+                        (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
+                                   : p)));
+                live.map = Map::none;
+            } else {
+                live.map = Map::extents;
             }
-            extent_entries(iblock, depth, owner, here);
         } else if (owner.dir && le32(inode, 0x1C) != 0) {
+            live.map = Map::block_mapped_dir;
+        }
+        r.live.push_back(live);
+    }
+    return r;
+}
+
+void InodeWalker::apply(BlockResult& r, Bytes data) {
+    const SuperInfo& sb = m_ctx.sb;
+    m_ctx.inodes_checked += r.checked;
+    for (auto& x : r.suspects)
+        m_ctx.suspects.push_back(std::move(x));
+    for (const LiveInode& live : r.live) {
+        const Owner& owner = live.owner;
+        if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl).second)
+            m_xattrs.push_back({live.acl, owner.ino, live.here});
+        if (live.map == Map::extents) {
+            const Bytes iblock = data.subspan(live.offset + 0x28, 60);
+            extent_entries(iblock, le16(iblock, 6), owner, live.here);
+        } else if (live.map == Map::block_mapped_dir) {
             // Block-mapped directory (ext2/ext3): libext2fs walks the indirect
             // blocks; the directory blocks themselves are read here.
             for (const auto& [logical, physical] :
-                 m_ctx.fs->block_map(ino, std::max<std::uint64_t>(owner.size_blocks, 1))) {
+                 m_ctx.fs->block_map(owner.ino, std::max<std::uint64_t>(owner.size_blocks, 1))) {
                 if (physical != 0 && physical < sb.blocks_count && first_visit(physical))
-                    m_dirs.push_back({physical, logical, owner, here});
+                    m_dirs.push_back({physical, logical, owner, live.here});
             }
         }
     }
+}
+
+void InodeWalker::inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino) {
+    BlockResult r = verify_block(block, data, first_ino);
+    apply(r, data);
 }
 
 void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& owner,
@@ -173,86 +207,89 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
     }
 }
 
-Status InodeWalker::drain() {
-    // Extent trees level by level: each batch can queue the next level.
-    while (!m_trees.empty())
-        GUARDIAN_TRY(read_trees());
-    GUARDIAN_TRY(read_dirs());
-    GUARDIAN_TRY(read_xattrs());
-    return ok_status();
+InodeWalker::~InodeWalker() {
+    // The readers write into these buffers: they must finish before the
+    // buffers go (only on an error path is anything still in flight).
+    for (auto& f : m_in_flight)
+        (void)m_ctx.reader->wait(*f.batch);
 }
 
-namespace {
-
-// Reads `refs` in batches of at most `batch_bytes`, calling check(ref, data).
-template <class Ref, class Check>
-Status read_refs(BlockReader& reader, std::size_t batch_bytes, std::vector<Ref>& refs,
-                 Check check) {
-    std::sort(refs.begin(), refs.end(),
-              [](const Ref& a, const Ref& b) { return a.block < b.block; });
-    const std::size_t per = std::max<std::size_t>(1, batch_bytes / reader.block_size());
-    for (std::size_t i = 0; i < refs.size(); i += per) {
-        const std::size_t end = std::min(refs.size(), i + per);
+Status InodeWalker::submit() {
+    BlockReader& reader = *m_ctx.reader;
+    // Reference reads are bounded like the inode-table chunks: at most
+    // k_refs_in_flight batches of a quarter chunk each; the rest stays queued.
+    const std::size_t per = std::max<std::size_t>(1, m_ctx.batch_bytes / 4 / reader.block_size());
+    auto check_range = [&](std::uint64_t block, std::uint32_t ino) -> Status {
+        if ((block + 1) * reader.block_size() > reader.device_bytes())
+            return Error{"truncated: metadata block " + std::to_string(block) + " (of inode " +
+                             std::to_string(ino) + ") lies beyond the end of " + reader.path(),
+                         0};
+        return ok_status();
+    };
+    while (m_in_flight.size() < k_refs_in_flight &&
+           !(m_trees.empty() && m_dirs.empty() && m_xattrs.empty())) {
+        InFlight f;
         std::vector<std::uint64_t> blocks;
-        for (std::size_t k = i; k < end; ++k) {
-            if ((refs[k].block + 1) * reader.block_size() > reader.device_bytes())
-                return Error{"truncated: metadata block " + std::to_string(refs[k].block) +
-                                 " (of inode " + std::to_string(refs[k].owner_ino()) +
-                                 ") lies beyond the end of " + reader.path(),
-                             0};
-            blocks.push_back(refs[k].block);
+        // Extent blocks first: checking them queues the next level and the
+        // directory blocks they map.
+        while (blocks.size() < per && !m_trees.empty()) {
+            GUARDIAN_TRY(check_range(m_trees.front().block, m_trees.front().owner.ino));
+            blocks.push_back(m_trees.front().block);
+            f.trees.push_back(std::move(m_trees.front()));
+            m_trees.pop_front();
         }
-        GUARDIAN_TRY_ASSIGN(auto batch, reader.read(std::move(blocks)));
-        for (std::size_t k = i; k < end; ++k)
-            check(refs[k], batch->data(refs[k].block));
+        while (blocks.size() < per && !m_dirs.empty()) {
+            GUARDIAN_TRY(check_range(m_dirs.front().block, m_dirs.front().owner.ino));
+            blocks.push_back(m_dirs.front().block);
+            f.dirs.push_back(std::move(m_dirs.front()));
+            m_dirs.pop_front();
+        }
+        while (blocks.size() < per && !m_xattrs.empty()) {
+            GUARDIAN_TRY(check_range(m_xattrs.front().block, m_xattrs.front().ino));
+            blocks.push_back(m_xattrs.front().block);
+            f.xattrs.push_back(std::move(m_xattrs.front()));
+            m_xattrs.pop_front();
+        }
+        f.batch = reader.submit(std::move(blocks));
+        m_in_flight.push_back(std::move(f));
     }
-    refs.clear();
     return ok_status();
 }
 
-} // namespace
-
-Status InodeWalker::read_trees() {
-    std::vector<TreeRef> level;
-    level.swap(m_trees);
-    struct R {
-        TreeRef ref;
-        std::uint64_t block;
-        [[nodiscard]] std::uint32_t owner_ino() const { return ref.owner.ino; }
-    };
-    std::vector<R> refs;
-    for (const auto& t : level)
-        refs.push_back({t, t.block});
-    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
-                     [&](const R& r, Bytes data) { check_tree_block(r.ref, data); });
+Status InodeWalker::complete_oldest() {
+    if (m_in_flight.empty())
+        return ok_status();
+    InFlight f = std::move(m_in_flight.front());
+    m_in_flight.pop_front();
+    // Checked in the order queued, whatever order the reads completed in: the
+    // findings and digests never depend on thread timing.
+    GUARDIAN_TRY(m_ctx.reader->wait(*f.batch));
+    for (const auto& t : f.trees)
+        check_tree_block(t, f.batch->data(t.block));
+    for (const auto& d : f.dirs)
+        check_dir_block(d, f.batch->data(d.block));
+    for (const auto& x : f.xattrs)
+        check_xattr_block(x, f.batch->data(x.block));
+    return ok_status();
 }
 
-Status InodeWalker::read_dirs() {
-    struct R {
-        DirRef ref;
-        std::uint64_t block;
-        [[nodiscard]] std::uint32_t owner_ino() const { return ref.owner.ino; }
-    };
-    std::vector<R> refs;
-    for (const auto& d : m_dirs)
-        refs.push_back({d, d.block});
-    m_dirs.clear();
-    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
-                     [&](const R& r, Bytes data) { check_dir_block(r.ref, data); });
+Status InodeWalker::pump() {
+    std::size_t older = m_in_flight.size();
+    GUARDIAN_TRY(submit());
+    for (; older > 0; --older) {
+        GUARDIAN_TRY(complete_oldest());
+        GUARDIAN_TRY(submit()); // what that revealed (next tree level, dir blocks)
+    }
+    return ok_status();
 }
 
-Status InodeWalker::read_xattrs() {
-    struct R {
-        XattrRef ref;
-        std::uint64_t block;
-        [[nodiscard]] std::uint32_t owner_ino() const { return ref.ino; }
-    };
-    std::vector<R> refs;
-    for (const auto& x : m_xattrs)
-        refs.push_back({x, x.block});
-    m_xattrs.clear();
-    return read_refs(*m_ctx.reader, m_ctx.batch_bytes, refs,
-                     [&](const R& r, Bytes data) { check_xattr_block(r.ref, data); });
+Status InodeWalker::drain() {
+    GUARDIAN_TRY(submit());
+    while (!m_in_flight.empty()) {
+        GUARDIAN_TRY(complete_oldest());
+        GUARDIAN_TRY(submit());
+    }
+    return ok_status();
 }
 
 void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {

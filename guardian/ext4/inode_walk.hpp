@@ -7,6 +7,8 @@
 #include "guardian/ext4/scan_context.hpp"
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 
@@ -15,13 +17,10 @@ namespace guardian::ext4 {
 class InodeWalker {
 public:
     explicit InodeWalker(ScanContext& ctx) : m_ctx(ctx) {}
+    ~InodeWalker();
+    InodeWalker(const InodeWalker&) = delete;
+    InodeWalker& operator=(const InodeWalker&) = delete;
 
-    // One inode-table block of `group`, holding inodes from `first_ino`.
-    void inode_block(std::uint32_t group, std::uint64_t block, Bytes data, std::uint32_t first_ino);
-    // Reads and verifies everything queued so far (and what that reveals).
-    [[nodiscard]] Status drain();
-
-private:
     struct Owner {
         std::uint32_t ino = 0;
         std::uint32_t seed = 0; // per-inode checksum seed
@@ -29,6 +28,37 @@ private:
         bool dir = false;
         bool htree = false;
     };
+    enum class Map : std::uint8_t { none, extents, block_mapped_dir };
+    // An in-use inode whose checksum holds: what it references is followed.
+    struct LiveInode {
+        Owner owner;
+        Span here;
+        std::uint64_t acl = 0;
+        std::uint32_t offset = 0; // within its inode-table block
+        Map map = Map::none;
+    };
+    // What one inode-table block yields on its own. verify_block() touches no
+    // state but the superblock, so blocks of a chunk can be verified on two
+    // threads; apply() then takes the results in block order on one thread,
+    // so findings and digests never depend on thread timing.
+    struct BlockResult {
+        std::uint64_t checked = 0;
+        std::vector<Suspect> suspects;
+        std::vector<LiveInode> live;
+    };
+    [[nodiscard]] BlockResult verify_block(std::uint64_t block, Bytes data,
+                                           std::uint32_t first_ino) const;
+    void apply(BlockResult& result, Bytes data);
+    // verify_block + apply: one inode-table block holding inodes from `first_ino`.
+    void inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino);
+    // Starts reading what is queued and verifies the batches that were
+    // already in flight, so the reads of one chunk's references overlap the
+    // verification of the next chunk's inodes.
+    [[nodiscard]] Status pump();
+    // Reads and verifies everything queued so far (and what that reveals).
+    [[nodiscard]] Status drain();
+
+private:
     struct TreeRef {
         std::uint64_t block;
         std::uint16_t depth;
@@ -49,25 +79,34 @@ private:
 
     // Entries of an extent node (in an inode's i_block or an extent block).
     void extent_entries(Bytes node, std::uint16_t depth, const Owner& owner, const Span& via);
-    [[nodiscard]] Status read_trees();
-    [[nodiscard]] Status read_dirs();
-    [[nodiscard]] Status read_xattrs();
+    // References read together; checked in the order they were queued.
+    struct InFlight {
+        std::unique_ptr<ReadBatch> batch;
+        std::vector<TreeRef> trees;
+        std::vector<DirRef> dirs;
+        std::vector<XattrRef> xattrs;
+    };
+    [[nodiscard]] Status submit();
+    [[nodiscard]] Status complete_oldest();
     void check_tree_block(const TreeRef& ref, Bytes data);
     void check_dir_block(const DirRef& ref, Bytes data);
     void check_xattr_block(const XattrRef& ref, Bytes data);
     void suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                  std::string detail);
+    [[nodiscard]] Suspect make_suspect(Structure s, std::uint32_t ino, const Span& at,
+                                       std::optional<Span> via, std::string detail) const;
     void record(Structure s, std::uint64_t block, Bytes data);
     [[nodiscard]] bool first_visit(std::uint64_t block);
 
     ScanContext& m_ctx;
-    std::vector<TreeRef> m_trees;
-    std::vector<DirRef> m_dirs;
-    std::vector<XattrRef> m_xattrs;
+    std::deque<TreeRef> m_trees;
+    std::deque<DirRef> m_dirs;
+    std::deque<XattrRef> m_xattrs;
     // Every extent/dir/xattr block is read once: guards against loops and
     // cross-links in damaged trees, and bounds the work.
     std::unordered_set<std::uint64_t> m_visited;
     std::unordered_set<std::uint64_t> m_xattr_seen;
+    std::deque<InFlight> m_in_flight;
 };
 
 } // namespace guardian::ext4

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 namespace guardian::ext4 {
 namespace {
@@ -72,6 +73,42 @@ private:
     std::unique_ptr<ReadBatch> m_batch;
     std::map<std::uint32_t, std::uint64_t> m_window;
 };
+
+// The journal superblock names (start, sequence) as the first block of the
+// log; jbd2 writes it there before it reuses that log space, so a block at
+// `start` that is not a jbd2 block of that sequence is damage (a misdirected
+// write over the descriptor), not an empty log: an empty log has s_start 0.
+// One legitimate exception: when a checkpoint has written everything home,
+// the kernel moves the tail to the log head, where the *next* transaction
+// will be written (jbd2_journal_get_log_tail: j_head and the running tid).
+// Until that transaction commits, the block at `start` is stale, and the
+// block just before it is the commit block of transaction `sequence - 1`
+// (j_head only moves by writing log blocks). A damaged descriptor whose
+// predecessor happens to be that commit block is indistinguishable from it
+// and goes unreported.
+Result<std::optional<JournalFinding>> head_finding(LogReader& reader, const JournalSuperblock& jsb,
+                                                   std::uint32_t start, std::uint32_t sequence,
+                                                   std::uint64_t phys, Bytes head,
+                                                   std::uint32_t last) {
+    std::string why;
+    if (be32(head, 0) != k_jbd2_magic)
+        why = "no jbd2 magic";
+    else if (be32(head, 8) != sequence)
+        why = "it carries sequence " + std::to_string(be32(head, 8));
+    else
+        why = "it has block type " + std::to_string(be32(head, 4));
+    const std::uint32_t prev = start == jsb.first ? last - 1 : start - 1;
+    GUARDIAN_TRY_ASSIGN(const Bytes before, reader.get(prev));
+    if (!before.empty() && be32(before, 0) == k_jbd2_magic && be32(before, 4) == k_commit &&
+        be32(before, 8) == sequence - 1)
+        return std::optional<JournalFinding>{};
+    return std::optional<JournalFinding>{JournalFinding{
+        journal_finding(Structure::journal_block, phys,
+                        "journal superblock says the log starts at journal block " +
+                            std::to_string(start) + " with sequence " + std::to_string(sequence) +
+                            ", but that block has no jbd2 descriptor (" + why + ")"),
+        phys, sequence, true}};
+}
 
 } // namespace
 
@@ -167,8 +204,22 @@ Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
         }
         const std::uint64_t phys = physical(pos);
         GUARDIAN_TRY_ASSIGN(const Bytes window, reader.get(pos));
-        if (window.empty() || be32(window, 0) != k_jbd2_magic || be32(window, 8) != seq)
-            break; // end of log, as recovery decides it
+        const std::uint32_t kind = window.empty() ? 0 : be32(window, 4);
+        const bool is_log_block = !window.empty() && be32(window, 0) == k_jbd2_magic &&
+                                  be32(window, 8) == seq &&
+                                  (kind == k_descriptor || kind == k_commit || kind == k_revoke);
+        if (!is_log_block) {
+            // End of log, as recovery decides it. At the very first block that
+            // is not an empty log, though: see head_finding().
+            if (walked == 1 && !window.empty()) {
+                const std::vector<std::byte> head(window.begin(), window.end());
+                GUARDIAN_TRY_ASSIGN(
+                    auto f, head_finding(reader, jsb, start, sequence, phys, Bytes(head), last));
+                if (f)
+                    out.findings.push_back(std::move(*f));
+            }
+            break;
+        }
         // Copied: reading the data blocks that follow may move the window.
         const std::vector<std::byte> copy(window.begin(), window.end());
         const Bytes b(copy);
@@ -233,8 +284,25 @@ Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
                                                            "revoke block: " + c.describe()),
                                            phys, seq});
             }
+            // r_count (bytes used, header included) beyond the block is what
+            // recovery refuses with EINVAL; jbd2 never writes it. Counted, like
+            // any log damage, only once the transaction's commit block is seen.
+            if (const std::uint32_t used = be32(b, 12); used > bs - (csum ? 4 : 0))
+                tx_findings.push_back(
+                    {journal_finding(Structure::journal_block, phys,
+                                     "revoke block: r_count " + std::to_string(used) +
+                                         " exceeds the block (" +
+                                         std::to_string(bs - (csum ? 4 : 0)) + " bytes usable)"),
+                     phys, seq});
             pos = next(pos);
         } else if (type == k_commit) {
+            // A commit block that is missing or carries the wrong sequence
+            // (e2fsprogs' j_corrupt_commit_tid) is not reported: it reads as
+            // a transaction that was never committed, which is exactly what a
+            // crash (or, on a live filesystem, a commit in progress) leaves,
+            // and recovery drops such a transaction without harm. Only the
+            // transaction's own blocks could be damaged, and they are
+            // verified above (in stable mode, even without a commit).
             if (csum) {
                 if (const auto c = jbd2_commit_csum(b, jsb.csum_seed); !c.ok()) {
                     // Recovery stops at a commit block that fails its checksum.
@@ -254,7 +322,7 @@ Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
             ++seq;
             pos = next(pos);
         } else {
-            break; // unknown block type ends the log
+            break; // not reached: is_log_block admits only the three log block types
         }
         if (pos == start && walked > 1)
             break; // wrapped all the way round

@@ -52,6 +52,9 @@ struct JournalFinding {
     Finding finding;
     std::uint64_t block = 0;
     std::uint32_t transaction = 0;
+    // The block the journal superblock names as the log's start is not a log
+    // block: valid only while the superblock still names it (see scan_confirm).
+    bool log_start = false;
 };
 
 struct LogScan {

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <exception>
+#include <thread>
 #include <tuple>
 
 namespace guardian::ext4 {
@@ -48,6 +50,18 @@ struct GroupPlan {
     bool inode_bitmap = false;
 };
 
+// A group verified on its own (either thread): applied afterwards in order.
+struct GroupWork {
+    struct RegionDigest {
+        Structure structure;
+        std::uint64_t blocks;
+        std::string digest;
+    };
+    std::vector<RegionDigest> regions;
+    std::vector<Suspect> suspects;
+    std::vector<InodeWalker::BlockResult> blocks; // one per inode-table block
+};
+
 class Scanner {
 public:
     Scanner(const ScanOptions& o, BlockReader& reader, FsHandle& fs) : m_opt(o) {
@@ -55,6 +69,7 @@ public:
         m_ctx.fs = &fs;
         m_ctx.fingerprint = o.fingerprint;
         m_ctx.batch_bytes = std::max<std::size_t>(o.memory_budget / 4, 1u << 20);
+        m_two_threads = std::thread::hardware_concurrency() > 1;
     }
 
     Result<ScanResult> run(Bytes sb_bytes);
@@ -64,7 +79,12 @@ private:
     void check_geometry();
     Status scan_journal();
     Status scan_inode_tables();
-    void process_group(const GroupPlan& plan, const ReadBatch& batch, InodeWalker& walker);
+    [[nodiscard]] GroupWork verify_group(const GroupPlan& plan, const ReadBatch& batch,
+                                         const InodeWalker& walker) const;
+    void apply_group(const GroupPlan& plan, GroupWork& work, const ReadBatch& batch,
+                     InodeWalker& walker);
+    void process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch& batch,
+                       InodeWalker& walker);
     void add_suspect(Structure s, std::optional<std::uint32_t> group, const Span& at,
                      std::string detail) {
         Suspect x;
@@ -84,6 +104,7 @@ private:
     std::optional<Journal> m_journal;
     JournalSuperblock m_jsb;
     LogScan m_log;
+    bool m_two_threads = false;
 };
 
 Result<ScanResult> Scanner::run(Bytes sb_bytes) {
@@ -331,10 +352,11 @@ Status Scanner::scan_inode_tables() {
                 (void)reader.wait(*next); // buffers must outlive the readers
             return st;
         }
-        for (const auto& p : chunks[c])
-            process_group(p, *current, walker);
+        process_chunk(chunks[c], *current, walker);
         current.reset();
-        const Status ds = walker.drain();
+        // What this chunk's inodes reference is read while the next chunk is
+        // verified.
+        const Status ds = walker.pump();
         if (!ds.ok()) {
             if (next)
                 (void)reader.wait(*next);
@@ -342,58 +364,111 @@ Status Scanner::scan_inode_tables() {
         }
         current = std::move(next);
     }
-    return ok_status();
+    return walker.drain();
 }
 
-void Scanner::process_group(const GroupPlan& p, const ReadBatch& batch, InodeWalker& walker) {
+GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
+                                const InodeWalker& walker) const {
     const SuperInfo& sb = m_ctx.sb;
     const GroupDesc& gd = m_ctx.groups[p.group];
+    GroupWork w;
     // Bitmap checksums cover the bits in use: clusters or inodes per group.
     const bool verify_bitmaps = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
-    if (p.block_bitmap) {
-        const Bytes d = batch.data(gd.block_bitmap);
+    auto bitmap = [&](Structure s, std::uint64_t block, std::size_t n, std::uint32_t stored) {
+        const Bytes d = batch.data(block);
         if (m_ctx.fingerprint) {
-            StreamDigest s;
-            s.update(d);
-            m_ctx.digests.add_region(Structure::block_bitmap, p.group, 1, s.hex());
+            StreamDigest sd;
+            sd.update(d);
+            w.regions.push_back({s, 1, sd.hex()});
         }
-        const std::size_t n = sb.clusters_per_group / 8;
         if (verify_bitmaps && n <= d.size()) {
-            if (const auto c =
-                    bitmap_csum(d.first(n), sb.csum_seed, gd.block_bitmap_csum, gd.bitmap_csum_hi);
-                !c.ok())
-                add_suspect(Structure::block_bitmap, p.group, make_span(gd.block_bitmap, d),
-                            c.describe());
+            if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, stored, gd.bitmap_csum_hi);
+                !c.ok()) {
+                Suspect x;
+                x.finding = Finding{s, p.group, std::nullopt, block, c.describe()};
+                x.at = make_span(block, d);
+                w.suspects.push_back(std::move(x));
+            }
         }
-    }
-    if (p.inode_bitmap) {
-        const Bytes d = batch.data(gd.inode_bitmap);
-        if (m_ctx.fingerprint) {
-            StreamDigest s;
-            s.update(d);
-            m_ctx.digests.add_region(Structure::inode_bitmap, p.group, 1, s.hex());
-        }
-        const std::size_t n = sb.inodes_per_group / 8;
-        if (verify_bitmaps && n <= d.size()) {
-            if (const auto c =
-                    bitmap_csum(d.first(n), sb.csum_seed, gd.inode_bitmap_csum, gd.bitmap_csum_hi);
-                !c.ok())
-                add_suspect(Structure::inode_bitmap, p.group, make_span(gd.inode_bitmap, d),
-                            c.describe());
-        }
-    }
+    };
+    if (p.block_bitmap)
+        bitmap(Structure::block_bitmap, gd.block_bitmap, sb.clusters_per_group / 8,
+               gd.block_bitmap_csum);
+    if (p.inode_bitmap)
+        bitmap(Structure::inode_bitmap, gd.inode_bitmap, sb.inodes_per_group / 8,
+               gd.inode_bitmap_csum);
     StreamDigest itable;
     const std::uint64_t per_block = sb.block_size / sb.inode_size;
+    w.blocks.reserve(p.itable_blocks);
     for (std::uint64_t b = 0; b < p.itable_blocks; ++b) {
         const Bytes d = batch.data(gd.inode_table + b);
         if (m_ctx.fingerprint)
             itable.update(d);
         const std::uint64_t first =
             std::uint64_t{p.group} * sb.inodes_per_group + b * per_block + 1;
-        walker.inode_block(p.group, gd.inode_table + b, d, static_cast<std::uint32_t>(first));
+        w.blocks.push_back(
+            walker.verify_block(gd.inode_table + b, d, static_cast<std::uint32_t>(first)));
     }
     if (m_ctx.fingerprint)
-        m_ctx.digests.add_region(Structure::inode, p.group, p.itable_blocks, itable.hex());
+        w.regions.push_back({Structure::inode, p.itable_blocks, itable.hex()});
+    return w;
+}
+
+void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& batch,
+                          InodeWalker& walker) {
+    const GroupDesc& gd = m_ctx.groups[p.group];
+    for (auto& r : w.regions)
+        m_ctx.digests.add_region(r.structure, p.group, r.blocks, std::move(r.digest));
+    for (auto& x : w.suspects)
+        m_ctx.suspects.push_back(std::move(x));
+    for (std::uint64_t b = 0; b < w.blocks.size(); ++b)
+        walker.apply(w.blocks[b], batch.data(gd.inode_table + b));
+}
+
+void Scanner::process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch& batch,
+                            InodeWalker& walker) {
+    // The chunk's groups are cut in two halves of about equal inode-table
+    // size; the second half is verified on a helper thread while this one
+    // verifies the first. Results are applied in group order afterwards, so
+    // the outcome is the same as a single-threaded pass.
+    std::vector<GroupWork> work(chunk.size());
+    std::size_t split = chunk.size();
+    if (m_two_threads && chunk.size() > 1) {
+        std::uint64_t total = 0;
+        for (const auto& p : chunk)
+            total += p.itable_blocks + 1;
+        std::uint64_t acc = 0;
+        split = 0;
+        while (split < chunk.size() && 2 * acc < total)
+            acc += chunk[split++].itable_blocks + 1;
+        split = std::clamp<std::size_t>(split, 1, chunk.size() - 1);
+    }
+    std::exception_ptr failed;
+    std::thread helper;
+    if (split < chunk.size()) {
+        helper = std::thread([&, split] {
+            try { // no exception may leave a thread
+                for (std::size_t i = split; i < chunk.size(); ++i)
+                    work[i] = verify_group(chunk[i], batch, walker);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        });
+    }
+    try {
+        for (std::size_t i = 0; i < split; ++i)
+            work[i] = verify_group(chunk[i], batch, walker);
+    } catch (...) {
+        if (helper.joinable())
+            helper.join();
+        throw;
+    }
+    if (helper.joinable())
+        helper.join();
+    if (failed)
+        std::rethrow_exception(failed); // only bad_alloc: a broken invariant
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+        apply_group(chunk[i], work[i], batch, walker);
 }
 
 } // namespace

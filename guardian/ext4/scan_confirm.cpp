@@ -14,10 +14,19 @@ constexpr std::chrono::milliseconds k_confirm_delay{75};
 Status Confirmer::rewalk() {
     if (!m_journal || m_jsb.start == 0)
         return ok_status();
-    GUARDIAN_TRY_ASSIGN(const LogScan again,
-                        m_journal->walk(m_jsb, m_jsb.start, m_jsb.sequence, false));
+    GUARDIAN_TRY_ASSIGN(LogScan again, m_journal->walk(m_jsb, m_jsb.start, m_jsb.sequence, false));
     m_pending.insert(again.pending_home.begin(), again.pending_home.end());
-    m_last_journal_findings = again.findings;
+    // A bad block at the log's start only means damage while the journal
+    // superblock still names it: the kernel may have moved the tail since the
+    // first read and reused that space. The superblock is read *after* the
+    // log: jbd2 writes a new s_start (FUA) before it reuses log space, and
+    // (start, sequence) never repeats, so an unchanged superblock now proves
+    // it was unchanged when the block was read.
+    std::vector<Finding> ignored;
+    GUARDIAN_TRY_ASSIGN(const JournalSuperblock now, m_journal->read_superblock(ignored));
+    if (now.start != m_jsb.start || now.sequence != m_jsb.sequence)
+        std::erase_if(again.findings, [](const JournalFinding& f) { return f.log_start; });
+    m_last_journal_findings = std::move(again.findings);
     return ok_status();
 }
 

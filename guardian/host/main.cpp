@@ -4,6 +4,8 @@
 #include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
 
+#include "guardian/util/cli_parse.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -177,14 +179,8 @@ guardian); 2 when xenstore cannot be read.)");
     verify->add_option("DOMID", vf_id, "domain id (after a restore: the new one)")->required();
     verify->add_option("--wait", wait, "seconds to wait for the verdict")->capture_default_str();
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        (void)app.exit(e);
-        return 2;
-    }
+    if (const auto done = guardian::parse_command_line(app, argc, argv))
+        return *done;
 
     auto xs = guardian::xen::open_xenstore();
     if (!xs) {

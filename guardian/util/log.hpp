@@ -1,6 +1,6 @@
 // One logging interface. Backends: stderr with sd-daemon "<N>" priority
 // prefixes (foreground runs, and what journald parses from a service's
-// stderr), journald with structured fields (guardian/systemd), and a
+// stderr), journald with structured fields (guardian/journal), and a
 // capturing one for tests.
 #pragma once
 

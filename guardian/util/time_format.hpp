@@ -8,6 +8,8 @@
 namespace guardian {
 
 [[nodiscard]] std::string iso8601_utc(std::chrono::system_clock::time_point t);
+// The same from nanoseconds since the epoch (CLOCK_REALTIME samples).
+[[nodiscard]] std::string iso8601_utc(std::chrono::nanoseconds since_epoch);
 [[nodiscard]] inline std::string now_iso8601() {
     return iso8601_utc(std::chrono::system_clock::now());
 }

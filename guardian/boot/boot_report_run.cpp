@@ -1,0 +1,151 @@
+#include "guardian/boot/boot_report_run.hpp"
+
+#include "guardian/boot/journal_reader.hpp"
+#include "guardian/core/guard_selection.hpp"
+#include "guardian/core/message_ids.hpp"
+#include "guardian/ext4/fs_handle.hpp"
+#include "guardian/hooks/hook_runner.hpp"
+#include "guardian/sys/mounts.hpp"
+#include "guardian/util/fd.hpp"
+#include "guardian/xen/xenstore.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace guardian::boot {
+namespace {
+
+void collect_journal(const BootReportOptions& o, const std::string& boot_id, BootReport& report) {
+    auto reader = o.journal_dir.empty() ? JournalReader::open_system()
+                                        : JournalReader::open_directory(o.journal_dir);
+    if (!reader) {
+        report.notes.push_back("journal: " + reader.error().message);
+        return;
+    }
+    if (auto lines = reader->fsck_lines(boot_id); lines)
+        report.fsck = summarize_fsck(*lines);
+    else
+        report.notes.push_back("fsck journal: " + lines.error().message);
+
+    auto previous = reader->previous_boot(boot_id);
+    if (!previous) {
+        report.notes.push_back("previous boot: " + previous.error().message);
+        return;
+    }
+    if (previous->empty()) {
+        report.notes.push_back("the journal holds no previous boot");
+        return;
+    }
+    auto entries = reader->entries_with_ids(
+        *previous, {message_id::protective_action, message_id::verification_critical});
+    if (!entries) {
+        report.notes.push_back("previous boot's incident: " + entries.error().message);
+        return;
+    }
+    report.incident = pick_incident(*entries);
+}
+
+void collect_superblocks(const BootReportOptions& o, std::int64_t boot_time, BootReport& report) {
+    auto mounts = sys::read_mounts(o.root);
+    if (!mounts) {
+        report.notes.push_back("mounts: " + mounts.error().message);
+        return;
+    }
+    const auto guarded = select_guarded(sys::mounted_ext_filesystems(*mounts), o.config.guard,
+                                        o.config.skip, o.xs != nullptr);
+    for (const auto& m : guarded) {
+        FsHealth h;
+        h.device = m.source;
+        h.mount_point = m.mount_point;
+        auto opened = ext4::FsHandle::open(m.source);
+        if (!opened) {
+            h.error = opened.error().message;
+        } else if (!opened->fs) {
+            h.error = opened->rejected;
+        } else {
+            const ext4::SuperblockHealth s = opened->fs->health();
+            h.error_flag = s.error_flag;
+            h.error_count = s.error_count;
+            h.lastcheck = s.lastcheck;
+            h.checked_this_boot = boot_time > 0 && s.lastcheck >= boot_time;
+        }
+        report.filesystems.push_back(std::move(h));
+    }
+}
+
+} // namespace
+
+Result<std::string> read_boot_id(const SystemRoot& root) {
+    GUARDIAN_TRY_ASSIGN(std::string text,
+                        read_text_file(root.path("/proc/sys/kernel/random/boot_id"), 4096));
+    std::string id;
+    for (char c : text)
+        if (std::isxdigit(static_cast<unsigned char>(c)) != 0)
+            id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (id.size() != 32)
+        return Error{"boot id: expected 32 hex digits, got \"" + text + "\"", 0};
+    return id;
+}
+
+Result<std::int64_t> read_boot_time(const SystemRoot& root) {
+    GUARDIAN_TRY_ASSIGN(std::string text, read_text_file(root.path("/proc/stat"), 1u << 20));
+    const std::string_view key = "\nbtime ";
+    const auto pos = ("\n" + text).find(key);
+    if (pos == std::string::npos)
+        return Error{"/proc/stat: no btime line", 0};
+    const char* begin = text.data() + pos + key.size() - 1;
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(begin, text.data() + text.size(), value);
+    if (ec != std::errc() || end == begin)
+        return Error{"/proc/stat: bad btime line", 0};
+    return value;
+}
+
+BootReport collect_boot_report(const BootReportOptions& o) {
+    BootReport report;
+    auto boot_id = read_boot_id(o.root);
+    if (!boot_id) {
+        report.notes.push_back(boot_id.error().message);
+    } else {
+        collect_journal(o, *boot_id, report);
+    }
+    auto boot_time = read_boot_time(o.root);
+    if (!boot_time)
+        report.notes.push_back(boot_time.error().message);
+    collect_superblocks(o, boot_time ? *boot_time : 0, report);
+    return report;
+}
+
+int run_boot_report(const BootReportOptions& o, Logger& log) {
+    if (auto id = read_boot_id(o.root); !id) {
+        log.error("boot report: " + id.error().message);
+        return 1;
+    }
+    const BootReport report = collect_boot_report(o);
+    const bool calm = uneventful(report);
+    const std::string line = summary_line(report);
+    log.log(calm ? Priority::info : Priority::warning,
+            calm ? line : "boot report: " + line + "\n" + details(report),
+            journal_fields(report));
+
+    if (o.xs != nullptr) {
+        // One bounded line: it must fit a xenstore message with its path.
+        const std::string value = summary_line(report, 1024);
+        if (auto st = o.xs->write(k_boot_report_node, value); !st)
+            log.warning("xenstore " + std::string(k_boot_report_node) + ": " +
+                        st.error().message);
+    }
+    if (report.incident) {
+        hooks::HookOptions ho;
+        ho.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.config.hook_timeout);
+        ho.environment.emplace_back("GUARDIAN_BOOT_REPORT", line);
+        ho.environment.emplace_back("GUARDIAN_INCIDENT", report.incident->message);
+        (void)hooks::run_hooks(o.config.hook_dir, hooks::HookEvent::incident, ho, log);
+    }
+    return 0;
+}
+
+} // namespace guardian::boot
