@@ -125,18 +125,19 @@ int run_boot_report(const BootReportOptions& o, Logger& log) {
         return 1;
     }
     const BootReport report = collect_boot_report(o);
+    // What could not be read stays visible also when the rest is calm.
+    for (const auto& note : report.notes)
+        log.notice("boot report: " + note);
     const bool calm = uneventful(report);
     const std::string line = summary_line(report);
     log.log(calm ? Priority::info : Priority::warning,
-            calm ? line : "boot report: " + line + "\n" + details(report),
-            journal_fields(report));
+            calm ? line : "boot report: " + line + "\n" + details(report), journal_fields(report));
 
     if (o.xs != nullptr) {
         // One bounded line: it must fit a xenstore message with its path.
         const std::string value = summary_line(report, 1024);
         if (auto st = o.xs->write(k_boot_report_node, value); !st)
-            log.warning("xenstore " + std::string(k_boot_report_node) + ": " +
-                        st.error().message);
+            log.warning("xenstore " + std::string(k_boot_report_node) + ": " + st.error().message);
     }
     if (report.incident) {
         hooks::HookOptions ho;

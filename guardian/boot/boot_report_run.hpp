@@ -21,9 +21,9 @@ class XenStore;
 namespace guardian::boot {
 
 struct BootReportOptions {
-    SystemRoot root;          // /proc (boot id, boot time, mounts) is read under it
-    Config config;            // guard / skip / hook_dir / hook_timeout
-    std::string journal_dir;  // empty: the system journal
+    SystemRoot root;             // /proc (boot id, boot time, mounts) is read under it
+    Config config;               // guard / skip / hook_dir / hook_timeout
+    std::string journal_dir;     // empty: the system journal
     xen::XenStore* xs = nullptr; // null: not a Xen guest, nothing published
 };
 

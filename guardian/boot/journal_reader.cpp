@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view k_fsck_root = "systemd-fsck-root.service";
 constexpr std::string_view k_fsck_prefix = "systemd-fsck@";
 
-Error journal_error(const std::string& what, int r) { return Error::from_errno(what, -r); }
+Error journal_error(const std::string& what, int r) {
+    return Error::from_errno(what, -r);
+}
 
 // The value of FIELD in the current entry, or "" when absent.
 std::string field(sd_journal* j, std::string_view name) {
@@ -61,7 +63,9 @@ Result<std::vector<JournalLine>> collect(sd_journal* j, std::size_t limit) {
 
 } // namespace
 
-void JournalReader::Closer::operator()(sd_journal* j) const noexcept { sd_journal_close(j); }
+void JournalReader::Closer::operator()(sd_journal* j) const noexcept {
+    sd_journal_close(j);
+}
 
 Result<JournalReader> JournalReader::open_system() {
     sd_journal* j = nullptr;
@@ -138,10 +142,8 @@ Result<std::string> JournalReader::previous_boot(std::string_view boot_id) {
     return std::string();
 }
 
-Result<std::vector<JournalLine>>
-JournalReader::entries_with_ids(std::string_view boot_id,
-                                const std::vector<std::string_view>& message_ids,
-                                std::size_t limit) {
+Result<std::vector<JournalLine>> JournalReader::entries_with_ids(
+    std::string_view boot_id, const std::vector<std::string_view>& message_ids, std::size_t limit) {
     sd_journal* j = m_j.get();
     sd_journal_flush_matches(j);
     for (auto id : message_ids)

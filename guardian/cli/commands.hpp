@@ -52,8 +52,8 @@ struct HistoryArgs {
 };
 
 struct SleepHookArgs {
-    std::string phase;              // pre | post
-    std::string kind = "suspend";   // suspend | hibernate | hybrid-sleep | suspend-then-hibernate
+    std::string phase;            // pre | post
+    std::string kind = "suspend"; // suspend | hibernate | hybrid-sleep | suspend-then-hibernate
     std::string root;
 };
 

@@ -45,8 +45,8 @@ void render_verification(const nlohmann::json& v, std::string& out) {
         const auto& findings = member(fs, "findings");
         const auto& geometry = member(fs, "geometry_changes");
         const auto& frozen = member(fs, "frozen_changes");
-        std::string line = fmt::format("    {} ({}): ", str(fs, "device", "?"),
-                                       str(fs, "mount_point", "?"));
+        std::string line =
+            fmt::format("    {} ({}): ", str(fs, "device", "?"), str(fs, "mount_point", "?"));
         if (auto e = str(fs, "error"); !e.empty())
             line += "not checked: " + e;
         else
@@ -61,8 +61,8 @@ void render_verification(const nlohmann::json& v, std::string& out) {
         out += line + "\n";
         for (const auto* list : {&findings, &geometry, &frozen})
             for (const auto& f : *list)
-                out += "      " + (f.is_string() ? f.get<std::string>() : describe_finding(f)) +
-                       "\n";
+                out +=
+                    "      " + (f.is_string() ? f.get<std::string>() : describe_finding(f)) + "\n";
     }
 }
 

@@ -37,8 +37,8 @@ int run_history(const HistoryArgs& args) {
     for (const auto& l : lines) {
         if (!l.error.empty()) {
             malformed.push_back({{"line", l.line_number}, {"error", l.error}});
-            fmt::print(stderr, "guardianctl: {}:{}: {}; skipped\n", k_history_file,
-                       l.line_number, l.error);
+            fmt::print(stderr, "guardianctl: {}:{}: {}; skipped\n", k_history_file, l.line_number,
+                       l.error);
             continue;
         }
         entries.push_back(l.entry);

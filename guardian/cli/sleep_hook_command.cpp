@@ -38,8 +38,7 @@ Result<pid_t> daemon_pid(const SystemRoot& root) {
     const std::string comm_path = root.path(fmt::format("/proc/{}/comm", value));
     auto comm = read_text_file(comm_path, 64);
     if (!comm)
-        return Error{fmt::format("guardiand (pid {}) is not running (stale {})", value,
-                                 k_pid_file),
+        return Error{fmt::format("guardiand (pid {}) is not running (stale {})", value, k_pid_file),
                      0};
     if (trimmed(*comm) != "guardiand")
         return Error{fmt::format("pid {} is \"{}\", not guardiand (stale {})", value,

@@ -41,7 +41,8 @@ void add_daemon_state(const SystemRoot& root, nlohmann::json& j, std::string& te
     }
     auto state = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
     if (state.is_discarded() || !state.is_object()) {
-        j["guardiand"] = {{"state_file_present", true}, {"reason", "state file is not a JSON object"}};
+        j["guardiand"] = {{"state_file_present", true},
+                          {"reason", "state file is not a JSON object"}};
         text += fmt::format("guardiand: {} is unreadable (not a JSON object)\n", k_state_file);
         return;
     }
@@ -68,7 +69,7 @@ int run_status(const StatusArgs& args) {
 
     std::string text = fmt::format("guardian {}\nkernel {}: suspend {} ({})\n", GUARDIAN_VERSION,
                                    kernel->release, to_string(v.safety), v.reason);
-    auto xs = xen::open_xenstore();
+    auto xs = xen::open_xenstore(root);
     if (!xs) {
         j["xen"] = {{"guest", false}, {"reason", xs.error().message}};
         text += fmt::format("xen: not a Xen guest ({})\n", xs.error().message);

@@ -71,8 +71,7 @@ std::string iso_from_us(std::int64_t us) {
 
 std::string iso_from_s(std::int64_t s) {
     return iso8601_utc(std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(s))));
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(s))));
 }
 
 std::string first_line(std::string_view text) {
@@ -147,7 +146,7 @@ std::optional<PreviousIncident> pick_incident(const std::vector<JournalLine>& en
     for (const auto& e : entries) {
         const int rank = e.message_id == message_id::protective_action       ? 2
                          : e.message_id == message_id::verification_critical ? 1
-                                                                              : 0;
+                                                                             : 0;
         if (rank == 0)
             continue;
         if (!best || rank > best_rank ||
@@ -203,8 +202,8 @@ std::string summary_line(const BootReport& r, std::size_t max_len) {
 std::string details(const BootReport& r) {
     std::string out;
     if (r.incident)
-        out += fmt::format("previous boot's incident ({}):\n{}\n", iso_from_us(r.incident->realtime_us),
-                           r.incident->message);
+        out += fmt::format("previous boot's incident ({}):\n{}\n",
+                           iso_from_us(r.incident->realtime_us), r.incident->message);
     else
         out += "no incident recorded at the previous boot\n";
     if (r.fsck.empty())

@@ -26,13 +26,13 @@ struct JournalLine {
 
 // What one fsck unit did at this boot.
 struct FsckResult {
-    std::string unit;   // systemd-fsck@dev-xvda1.service
-    std::string device; // /dev/xvda1; "/" for systemd-fsck-root.service
-    bool journal_recovered = false; // "recovering journal"
-    bool check_forced = false;      // "check forced" (error state, mount count, interval)
-    bool modified = false;          // "FILE SYSTEM WAS MODIFIED"
-    bool clean = false;             // "clean, N/M files": nothing checked beyond the flag
-    bool errors_left = false;       // "UNEXPECTED INCONSISTENCY", "fsck failed", ...
+    std::string unit;                  // systemd-fsck@dev-xvda1.service
+    std::string device;                // /dev/xvda1; "/" for systemd-fsck-root.service
+    bool journal_recovered = false;    // "recovering journal"
+    bool check_forced = false;         // "check forced" (error state, mount count, interval)
+    bool modified = false;             // "FILE SYSTEM WAS MODIFIED"
+    bool clean = false;                // "clean, N/M files": nothing checked beyond the flag
+    bool errors_left = false;          // "UNEXPECTED INCONSISTENCY", "fsck failed", ...
     std::vector<std::string> messages; // at most k_fsck_messages_kept, in order
 };
 
@@ -59,7 +59,7 @@ struct FsHealth {
     std::string error; // could not read it; the fields below are then unset
     bool error_flag = false;
     std::uint32_t error_count = 0;
-    std::int64_t lastcheck = 0;    // seconds since the epoch
+    std::int64_t lastcheck = 0;     // seconds since the epoch
     bool checked_this_boot = false; // lastcheck at or after this boot's start
 };
 

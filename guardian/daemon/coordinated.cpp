@@ -100,11 +100,7 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
         return;
     }
     for (auto& fs : m_fs) {
-        ext4::ScanOptions o;
-        o.path = fs.mount.source;
-        o.mode = CheckMode::stable;
-        o.fingerprint = true;
-        auto scan = ext4::scan(o);
+        auto scan = Daemon::scan(fs, CheckMode::stable, /*fingerprint=*/true);
         if (!scan) {
             log.error("fingerprint while frozen: " + scan.error().message);
             m_freeze = std::move(session);

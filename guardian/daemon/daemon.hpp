@@ -14,6 +14,7 @@
 #include "guardian/core/verdict.hpp"
 #include "guardian/daemon/restore_watch.hpp"
 #include "guardian/daemon/timers.hpp"
+#include "guardian/ext4/scan.hpp"
 #include "guardian/protect/freeze_guard.hpp"
 #include "guardian/protect/fsck_mark.hpp"
 #include "guardian/protect/ports.hpp"
@@ -107,6 +108,8 @@ private:
 
     // daemon.cpp
     [[nodiscard]] Status take_baseline();
+    [[nodiscard]] static Result<ext4::ScanResult> scan(const GuardedFs& fs, CheckMode mode,
+                                                       bool fingerprint);
     void set_state(std::string state);
     void publish();
     void persist();

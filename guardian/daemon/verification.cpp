@@ -27,6 +27,14 @@ std::string_view verdict_message_id(Verdict v) {
     return message_id::verification_warning;
 }
 
+FsEvidence evidence_for(const GuardedFs& fs) {
+    FsEvidence e; // checked stays false until a scan ran
+    e.device = fs.mount.source;
+    e.mount_point = fs.mount.mount_point;
+    e.uuid = fs.baseline.identity.uuid;
+    return e;
+}
+
 std::string device_name(const std::string& source) {
     return source.substr(source.rfind('/') + 1);
 }
@@ -50,37 +58,27 @@ void Daemon::on_restore(const RestoreEvent& ev) {
         for (auto& fs : m_fs)
             in.filesystems.push_back(verify_fs(fs, coordinated));
     else
-        for (auto& fs : m_fs) {
-            FsEvidence e; // not read: checked stays false
-            e.device = fs.mount.source;
-            e.mount_point = fs.mount.mount_point;
-            e.uuid = fs.baseline.identity.uuid;
-            in.filesystems.push_back(std::move(e));
-        }
+        for (const auto& fs : m_fs)
+            in.filesystems.push_back(evidence_for(fs)); // not read
     conclude(std::move(in), coordinated);
 }
 
 FsEvidence Daemon::verify_fs(GuardedFs& fs, bool coordinated) {
-    FsEvidence e;
-    e.device = fs.mount.source;
-    e.mount_point = fs.mount.mount_point;
-    e.uuid = fs.baseline.identity.uuid;
-    ext4::ScanOptions o;
-    o.path = fs.mount.source;
+    FsEvidence e = evidence_for(fs);
     // Frozen, the on-disk metadata is exactly stable: check everything and
     // digest everything. Otherwise only what a live filesystem can vouch for.
-    o.mode = coordinated && fs.frozen ? CheckMode::stable : CheckMode::live;
-    o.fingerprint = coordinated && fs.frozen.has_value();
-    auto scan = ext4::scan(o);
+    const bool frozen = coordinated && fs.frozen.has_value();
+    const CheckMode mode = frozen ? CheckMode::stable : CheckMode::live;
+    auto scan = Daemon::scan(fs, mode, /*fingerprint=*/frozen);
     if (!scan) {
         e.scan_error = scan.error().message;
         return e;
     }
     e.checked = true;
     e.geometry = compare_geometry(fs.baseline, scan->fingerprint);
-    if (m_settings.config.verify_live_checksums || o.mode == CheckMode::stable)
+    if (m_settings.config.verify_live_checksums || mode == CheckMode::stable)
         e.findings = scan->report.findings;
-    if (coordinated && fs.frozen) {
+    if (frozen) {
         e.frozen_compared = true;
         e.frozen_diff = compare(*fs.frozen, scan->fingerprint);
     }

@@ -34,11 +34,63 @@ void AlignedBuffer::Free::operator()(std::byte* p) const noexcept {
     std::free(p);
 }
 
-AlignedBuffer::AlignedBuffer(std::size_t size) : m_size(size) {
-    void* p = std::aligned_alloc(k_align, align_up(std::max<std::size_t>(size, 1)));
+AlignedBuffer::AlignedBuffer(std::size_t size, std::size_t capacity)
+    : m_size(size), m_capacity(align_up(std::max<std::size_t>({size, capacity, 1}))) {
+    void* p = std::aligned_alloc(k_align, m_capacity);
     if (!p)
         throw std::bad_alloc();
     m_data.reset(static_cast<std::byte*>(p));
+}
+
+namespace {
+
+// Size class: 4 KiB << class >= size.
+std::size_t size_class(std::size_t size) {
+    std::size_t c = 0;
+    while ((k_align << c) < size)
+        ++c;
+    return c;
+}
+
+// Freed buffers kept for reuse, at most (about a scan's memory budget).
+constexpr std::size_t k_max_pool_bytes = 32u << 20;
+
+} // namespace
+
+AlignedBuffer BlockReader::take_buffer(std::size_t size) {
+    const std::size_t c = size_class(size);
+    {
+        std::lock_guard lock(m_pool_mutex);
+        if (c < m_pool.size() && !m_pool[c].empty()) {
+            AlignedBuffer b = std::move(m_pool[c].back());
+            m_pool[c].pop_back();
+            m_pool_bytes -= b.capacity();
+            b.reuse(size);
+            return b;
+        }
+    }
+    return AlignedBuffer(size, k_align << c);
+}
+
+void BlockReader::give_back(std::vector<ReadBatch::Run>& runs) {
+    std::lock_guard lock(m_pool_mutex);
+    for (auto& r : runs) {
+        const std::size_t cap = r.buffer.capacity();
+        if (cap == 0 || m_pool_bytes + cap > k_max_pool_bytes)
+            continue; // freed with the run
+        const std::size_t c = size_class(cap);
+        if ((k_align << c) != cap)
+            continue; // not a pooled size (read_bytes)
+        if (m_pool.size() <= c)
+            m_pool.resize(c + 1);
+        m_pool_bytes += cap;
+        m_pool[c].push_back(std::move(r.buffer));
+    }
+}
+
+ReadBatch::~ReadBatch() {
+    if (m_owner)
+        m_owner->give_back(m_runs);
 }
 
 bool ReadBatch::has(std::uint64_t block) const {
@@ -111,6 +163,7 @@ BlockReader::~BlockReader() {
 std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks) {
     auto batch = std::make_unique<ReadBatch>();
     batch->m_block_size = m_block_size;
+    batch->m_owner = this;
     std::sort(blocks.begin(), blocks.end());
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     const std::uint64_t max_blocks = std::max<std::uint64_t>(1, k_max_run_bytes / m_block_size);
@@ -123,7 +176,7 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
         run.count = j - i;
         const std::uint64_t start = align_down(run.first * m_block_size);
         const std::uint64_t end = align_up((run.first + run.count) * m_block_size);
-        run.buffer = AlignedBuffer(static_cast<std::size_t>(end - start));
+        run.buffer = take_buffer(static_cast<std::size_t>(end - start));
         batch->m_runs.push_back(std::move(run));
         i = j;
     }

@@ -98,12 +98,14 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         const Bytes inode = data.subspan(off, isz);
         if (all_zero(inode)) // never used, or zeroed by mkfs: fine
             continue;
-        const Span here = make_span(block, data, off, isz);
+        // Hashing every inode costs as much as verifying it, and the span is
+        // only needed for a finding or a reference: computed on demand.
+        auto here = [&] { return make_span(block, data, off, isz); };
         ++r.checked;
         if (sb.metadata_csum()) {
             if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
                 r.suspects.push_back(
-                    make_suspect(Structure::inode, ino, here, std::nullopt, c.describe()));
+                    make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
                 continue; // what a damaged inode references is not trustworthy either
             }
         }
@@ -121,7 +123,6 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
         owner.size_blocks =
             std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
-        live.here = here;
         live.offset = static_cast<std::uint32_t>(off);
         live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
         if (flags & k_fl_inline_data) {
@@ -132,7 +133,7 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             if (const auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
                 !p.empty() || depth > k_max_depth) {
                 r.suspects.push_back(make_suspect(
-                    Structure::extent_block, ino, here, std::nullopt,
+                    Structure::extent_block, ino, here(), std::nullopt,
                     "in inode: " +
                         (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
                                    : p)));
@@ -143,6 +144,13 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         } else if (owner.dir && le32(inode, 0x1C) != 0) {
             live.map = Map::block_mapped_dir;
         }
+        // Most inodes are small files whose extents sit in the inode: nothing
+        // to follow, so they need no span (apply() reads `here` only for refs).
+        const bool refs = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
+                          (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
+        if (!refs)
+            continue;
+        live.here = here();
         r.live.push_back(live);
     }
     return r;
