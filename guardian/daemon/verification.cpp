@@ -43,11 +43,15 @@ std::string device_name(const std::string& source) {
 
 void Daemon::on_restore(const RestoreEvent& ev) {
     Logger& log = *m_ports.log;
-    log.log(Priority::notice,
-            "restore detected: " + ev.decision.signal_list() + "; verifying " +
-                std::to_string(m_fs.size()) + " filesystem(s)",
-            {{"MESSAGE_ID", std::string(message_id::restore_detected)},
-             {"GUARDIAN_SIGNALS", ev.decision.signal_list()}});
+    const std::string signals =
+        ev.decision.signals.empty()
+            ? (ev.decision.evidence.empty() ? std::string("unknown") : ev.decision.evidence.front())
+            : ev.decision.signal_list();
+    log.log(
+        Priority::notice,
+        "restore detected: " + signals + "; verifying " + std::to_string(m_fs.size()) +
+            " filesystem(s)",
+        {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     const bool coordinated = m_freeze.has_value();
     set_state("verifying");
     VerdictInput in;

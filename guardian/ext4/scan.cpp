@@ -1,7 +1,8 @@
 // Orchestration of one scan: superblock, group descriptors and journal first
 // (small, fixed places), then the inode tables chunk by chunk with the next
-// chunk's reads in flight while the current one is verified, then what the
-// inodes reference. Findings are first collected as suspects; on a live
+// chunk's reads in flight while the current one is verified (on two threads,
+// merged in order), and what each chunk's inodes reference read while the
+// next chunk is verified. Findings are first collected as suspects; on a live
 // filesystem the confirmation pass (scan_confirm.cpp) keeps only damage that
 // is not explained by the journal and persists across a re-read.
 #include "guardian/ext4/scan.hpp"

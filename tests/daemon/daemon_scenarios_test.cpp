@@ -151,8 +151,7 @@ TEST_F(DaemonScenario, CleanRestoreIsHealthyWithNoAction) {
     const std::string last = m_xsd->read("/local/domain/9/data/guardian/last-restore");
     // The clock jump decides first; the domid change shows among the changes.
     EXPECT_NE(last.find("clock-jump"), std::string::npos) << last;
-    const std::string changes =
-        m_xsd->read("/local/domain/9/data/guardian/last-restore-changes");
+    const std::string changes = m_xsd->read("/local/domain/9/data/guardian/last-restore-changes");
     EXPECT_NE(changes.find("domid 7->9"), std::string::npos) << changes;
     EXPECT_NE(changes.find("vbd/51712/backend-path"), std::string::npos) << changes;
 }

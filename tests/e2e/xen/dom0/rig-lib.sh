@@ -14,11 +14,10 @@ fail() { echo "$*" >/tmp/rig-reason; note "FAIL: $*"; exit 1; }
 timeout_guard() { # timeout_guard FN: run FN, give up after SCENARIO_TIMEOUT
 	local fn=$1
 	"$fn" &
-	local pid=$! waited=0
+	local pid=$! deadline=$((SECONDS + SCENARIO_TIMEOUT))
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 1
-		waited=$((waited + 1))
-		if [ "$waited" -ge "$SCENARIO_TIMEOUT" ]; then
+		if [ "$SECONDS" -ge "$deadline" ]; then
 			echo "timed out after ${SCENARIO_TIMEOUT}s" >/tmp/rig-reason
 			kill "$pid"
 			return 124
@@ -64,13 +63,13 @@ dpath() { echo "/local/domain/$(domid)"; } # guest's xenstore home
 xs_read() { xenstore-read "$@" 2>/dev/null; }
 gread() { xs_read "$(dpath)/data/guardian/$1"; } # guardian's node, or ""
 
-# wait_for SECONDS CMD...: poll CMD every 0.5 s; fails the scenario on timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.5 s until it succeeds; 1 on
+# timeout. A deadline, not a count: under TCG one poll can take seconds.
 wait_for() {
-	local limit=$1 i=0
+	local deadline=$((SECONDS + $1))
 	shift
 	until "$@"; do
-		i=$((i + 1))
-		[ "$i" -ge $((limit * 2)) ] && return 1
+		[ "$SECONDS" -ge "$deadline" ] && return 1
 		sleep 0.5
 	done
 }
