@@ -118,6 +118,7 @@ private:
         ReadBatch* batch;
         std::size_t run;
     };
+    void run_job(const Job& job); // reads one run and reports it to its batch
     std::string m_path;
     Fd m_fd;
     bool m_direct = false;

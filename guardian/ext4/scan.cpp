@@ -12,6 +12,7 @@
 #include "guardian/ext4/scan_confirm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <exception>
@@ -428,38 +429,31 @@ void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& bat
 
 void Scanner::process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch& batch,
                             InodeWalker& walker) {
-    // The chunk's groups are cut in two halves of about equal inode-table
-    // size; the second half is verified on a helper thread while this one
-    // verifies the first. Results are applied in group order afterwards, so
-    // the outcome is the same as a single-threaded pass.
+    // Groups are verified by this thread and a helper, each taking the next
+    // unclaimed group, so a helper the scheduler is slow to run delays the
+    // chunk by at most the one group it holds. Results are applied in group
+    // order afterwards: the outcome is that of a single-threaded pass.
     std::vector<GroupWork> work(chunk.size());
-    std::size_t split = chunk.size();
-    if (m_two_threads && chunk.size() > 1) {
-        std::uint64_t total = 0;
-        for (const auto& p : chunk)
-            total += p.itable_blocks + 1;
-        std::uint64_t acc = 0;
-        split = 0;
-        while (split < chunk.size() && 2 * acc < total)
-            acc += chunk[split++].itable_blocks + 1;
-        split = std::clamp<std::size_t>(split, 1, chunk.size() - 1);
-    }
+    std::atomic<std::size_t> next{0};
+    auto verify_some = [&] {
+        for (std::size_t i = next++; i < chunk.size(); i = next++)
+            work[i] = verify_group(chunk[i], batch, walker);
+    };
     std::exception_ptr failed;
     std::thread helper;
-    if (split < chunk.size()) {
-        helper = std::thread([&, split] {
+    if (m_two_threads && chunk.size() > 1) {
+        helper = std::thread([&] {
             try { // no exception may leave a thread
-                for (std::size_t i = split; i < chunk.size(); ++i)
-                    work[i] = verify_group(chunk[i], batch, walker);
+                verify_some();
             } catch (...) {
                 failed = std::current_exception();
             }
         });
     }
     try {
-        for (std::size_t i = 0; i < split; ++i)
-            work[i] = verify_group(chunk[i], batch, walker);
+        verify_some();
     } catch (...) {
+        next = chunk.size(); // let the helper stop at its current group
         if (helper.joinable())
             helper.join();
         throw;

@@ -20,16 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-}
-
 TEST(SleepHookDaemon, PreKeepsGuardiandRunningPostMakesItVerify) {
     TempDir tmp;
     const fs::path root = tmp.path() / "root";
@@ -62,7 +52,7 @@ TEST(SleepHookDaemon, PreKeepsGuardiandRunningPostMakesItVerify) {
     } stop{pid};
 
     const fs::path pid_file = root / "run/guardian/guardiand.pid";
-    ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file); }, std::chrono::seconds(20)))
+    ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file); }, std::chrono::seconds(20)))
         << "guardiand wrote no pid file";
     std::ifstream(pid_file) >> stop.pid; // checked below against the child
     EXPECT_EQ(stop.pid, pid);
@@ -80,8 +70,8 @@ TEST(SleepHookDaemon, PreKeepsGuardiandRunningPostMakesItVerify) {
     r = run_command(ctl + "sleep-hook post suspend --root " + root.string());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const fs::path history = root / "var/lib/guardian/history.jsonl";
-    ASSERT_TRUE(wait_for([&] { return fs::exists(history) && fs::file_size(history) > 0; },
-                         std::chrono::seconds(30)))
+    ASSERT_TRUE(wait_until([&] { return fs::exists(history) && fs::file_size(history) > 0; },
+                           std::chrono::seconds(30)))
         << "no verification after the resume notice";
     r = run_command(ctl + "history --root " + root.string());
     ASSERT_EQ(r.exit_code, 0) << r.err;

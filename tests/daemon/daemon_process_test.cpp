@@ -43,16 +43,6 @@ private:
     pid_t m_pid = -1;
 };
 
-bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-}
-
 TEST(DaemonProcess, MalformedConfigRefusesToStartNamingFileAndLine) {
     FakeRoot root;
     root.write_config("# guardian\npolicy = protect\nfrobnicate = yes\nreboot = sometimes\n");
@@ -83,13 +73,13 @@ TEST(DaemonProcess, SigkillWhileFrozenStillThaws) {
                       "\nhook_dir = " + root.path() + "/etc/guardian/hooks.d\n");
     Guardiand daemon(root.path(), xsd.guest_socket());
     ASSERT_TRUE(
-        wait_for([&] { return xsd.read("/local/domain/7/data/guardian/state") == "watching"; },
-                 std::chrono::seconds(20)))
+        wait_until([&] { return xsd.read("/local/domain/7/data/guardian/state") == "watching"; },
+                   std::chrono::seconds(20)))
         << xsd.read("/local/domain/7/data/guardian/state");
     ASSERT_TRUE(xsd.dom0().write("/local/domain/7/data/guardian/request", "freeze 300 k1"));
     ASSERT_TRUE(
-        wait_for([&] { return xsd.read("/local/domain/7/data/guardian/freeze") == "frozen k1"; },
-                 std::chrono::seconds(20)))
+        wait_until([&] { return xsd.read("/local/domain/7/data/guardian/freeze") == "frozen k1"; },
+                   std::chrono::seconds(20)))
         << xsd.read("/local/domain/7/data/guardian/freeze");
 
     // A writer blocks on the frozen filesystem...

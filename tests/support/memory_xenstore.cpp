@@ -1,4 +1,5 @@
 #include "tests/support/memory_xenstore.hpp"
+#include "tests/support/xs_path_rules.hpp"
 
 #include <cerrno>
 #include <cstdint>
@@ -9,19 +10,6 @@
 namespace guardian::test {
 namespace {
 
-// xenstored accepts only these characters in a path (tools/xenstored
-// valid_chars); anything else is EINVAL, so the fake refuses it too and a
-// test cannot pass against the fake with a path the real daemon rejects.
-bool valid_chars(std::string_view p) {
-    for (char c : p) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' || c == '@';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 // True when `path` is `base` or lies below it.
 bool at_or_below(std::string_view path, std::string_view base) {
     if (base == "/")
@@ -29,11 +17,6 @@ bool at_or_below(std::string_view path, std::string_view base) {
     if (path.size() < base.size() || path.substr(0, base.size()) != base)
         return false;
     return path.size() == base.size() || path[base.size()] == '/';
-}
-
-std::string parent_of(const std::string& abs) {
-    const auto slash = abs.rfind('/');
-    return slash == 0 ? std::string("/") : abs.substr(0, slash);
 }
 
 Error xs_error(int err, std::string_view op, std::string_view path) {
@@ -54,7 +37,7 @@ MemoryXenStore::MemoryXenStore(unsigned domid) : m_home("/local/domain/" + std::
 MemoryXenStore::~MemoryXenStore() = default;
 
 Result<std::string> MemoryXenStore::resolve(std::string_view path) const {
-    if (path.empty() || !valid_chars(path) || path.find("//") != std::string_view::npos ||
+    if (path.empty() || !xs_valid_chars(path) || path.find("//") != std::string_view::npos ||
         (path.size() > 1 && path.back() == '/') || path.front() == '@')
         return Error{"xenstore: invalid path '" + std::string(path) + "'", EINVAL};
     if (path.front() == '/')
@@ -127,7 +110,7 @@ Status MemoryXenStore::remove(std::string_view path) {
         return xs_error(EINVAL, "remove", path);
     // xenstored: removing a missing node is fine when its parent exists.
     if (!m_nodes.contains(abs))
-        return m_nodes.contains(parent_of(abs)) ? ok_status() : xs_error(ENOENT, "remove", path);
+        return m_nodes.contains(xs_parent_of(abs)) ? ok_status() : xs_error(ENOENT, "remove", path);
     do_remove(abs);
     ++m_writes;
     return ok_status();
@@ -184,7 +167,7 @@ Result<std::vector<xen::WatchEvent>> MemoryXenStore::read_watch_events() {
 // Missing parents are created empty; like xenstored, only the written node
 // fires watches (a watch on a new parent sees that path, being above it).
 void MemoryXenStore::create_parents(const std::string& abs) {
-    for (std::string p = parent_of(abs); !m_nodes.contains(p); p = parent_of(p))
+    for (std::string p = xs_parent_of(abs); !m_nodes.contains(p); p = xs_parent_of(p))
         m_nodes.emplace(p, "");
 }
 

@@ -3,7 +3,9 @@
 // devices. A test that cannot run here skips and says why.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -29,6 +31,9 @@ public:
 private:
     std::filesystem::path m_path;
 };
+
+// Polls `done` every 50 ms until it holds or `timeout` passes; false on timeout.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 struct CommandResult {
     int exit_code = -1;

@@ -1,25 +1,10 @@
 #include "tests/xenstored/store.hpp"
+#include "tests/support/xs_path_rules.hpp"
 
 #include <cerrno>
 
 namespace guardian::test::xenstored {
 namespace {
-
-// xenstored's character set for node names (valid_chars in xenstored_core.c).
-bool valid_chars(std::string_view p) {
-    for (char c : p) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' || c == '@';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-std::string parent_of(const std::string& abs) {
-    const auto slash = abs.rfind('/');
-    return slash == 0 ? std::string("/") : abs.substr(0, slash);
-}
 
 // xenstored's limits on path length (XENSTORE_ABS_PATH_MAX / REL_PATH_MAX).
 constexpr std::size_t abs_path_max = 3072;
@@ -39,7 +24,7 @@ Store::Store() {
 }
 
 std::string Store::canonical(std::string_view path, const std::string& home) {
-    if (path.empty() || !valid_chars(path) || path.front() == '@')
+    if (path.empty() || !xs_valid_chars(path) || path.front() == '@')
         return {};
     std::string abs = path.front() == '/' ? std::string(path) : home + "/" + std::string(path);
     if ((abs.size() > 1 && abs.back() == '/') || abs.find("//") != std::string::npos ||
@@ -98,12 +83,12 @@ bool Store::may_write(unsigned domid, const std::string& abs) const {
 // guest's data/ creates nodes the guest owns, as on a real host.
 int Store::create_missing(unsigned domid, const std::string& abs) {
     std::vector<std::string> missing;
-    for (std::string p = abs; !m_nodes.contains(p); p = parent_of(p))
+    for (std::string p = abs; !m_nodes.contains(p); p = xs_parent_of(p))
         missing.push_back(p);
     if (domid != 0 && nodes_owned_by(domid) + missing.size() > quota_nodes_per_domain)
         return ENOSPC;
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-        const unsigned owner = domid != 0 ? domid : m_nodes.at(parent_of(*it)).owner;
+        const unsigned owner = domid != 0 ? domid : m_nodes.at(xs_parent_of(*it)).owner;
         m_nodes.emplace(*it, Node{"", owner});
     }
     return 0;
@@ -146,7 +131,7 @@ int Store::remove(unsigned domid, const std::string& abs, bool& removed) {
     if (!may_write(domid, abs))
         return EACCES;
     if (!m_nodes.contains(abs))
-        return m_nodes.contains(parent_of(abs)) ? 0 : ENOENT;
+        return m_nodes.contains(xs_parent_of(abs)) ? 0 : ENOENT;
     const std::string prefix = abs + "/";
     m_nodes.erase(abs);
     for (auto it = m_nodes.lower_bound(prefix);
