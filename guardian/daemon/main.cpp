@@ -10,6 +10,7 @@
 #include "guardian/systemd/event_loop.hpp"
 #include "guardian/util/fd.hpp"
 #include "guardian/util/log.hpp"
+#include "guardian/util/memory_lock.hpp"
 #include "guardian/xen/xs_client.hpp"
 
 #include "guardian/util/cli_parse.hpp"
@@ -20,7 +21,6 @@
 #include <csignal>
 #include <filesystem>
 #include <memory>
-#include <sys/mman.h>
 #include <unistd.h>
 
 namespace {
@@ -150,13 +150,9 @@ int run(const Options& o) {
 
     // Everything the emergency path touches must already be in memory when
     // the writes stop (no page-ins from a disk we no longer trust).
-    // MCL_CURRENT faults in and locks what is mapped now (the binary and its
-    // libraries: the emergency code). Later mappings are locked as they are
-    // touched (MCL_ONFAULT): plain MCL_FUTURE would commit every thread stack
-    // and malloc arena in full, and the scan's reader threads then cost a
-    // 256 MB guest well over 100 MB (seen on the Xen rig: OOM-killed).
-    if (!o.no_mlock && (::mlockall(MCL_CURRENT) != 0 || ::mlockall(MCL_FUTURE | MCL_ONFAULT) != 0))
-        log.warning("mlockall failed; the emergency path may page in from disk");
+    if (!o.no_mlock)
+        if (const Status locked = lock_memory(); !locked)
+            log.warning(locked.error().message + "; the emergency path may page in from disk");
 
     auto kernel = sys::read_kernel_info(root);
     if (!kernel) {

@@ -1,5 +1,7 @@
 #include "guardian/protect/freeze_guard.hpp"
 
+#include "guardian/util/memory_lock.hpp"
+
 #include "guardian/core/incident.hpp"
 #include "guardian/protect/fs_control.hpp"
 
@@ -61,8 +63,8 @@ GuardExit run_freeze_guard(int control_fd, std::int64_t deadline_monotonic_ns,
                            const std::vector<std::string>& mount_points) {
     // Keep every page resident: thawing must not wait for a page-in from a
     // frozen filesystem. Failure (no CAP_IPC_LOCK) is survivable.
-    if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
-        say("mlockall failed; continuing unlocked");
+    if (const Status locked = lock_memory(); !locked)
+        say((locked.error().message + "; continuing unlocked").c_str());
 
     std::vector<Fd> fds;
     fds.reserve(mount_points.size());
