@@ -116,10 +116,14 @@ void add_superblock_geometry(const SuperInfo& s, std::map<std::string, std::stri
     dec("s_log_groups_per_flex", u8(r, 0x174));
     dec("s_reserved_gdt_blocks", s.reserved_gdt);
     dec("s_first_meta_bg", s.first_meta_bg);
-    g["superblock.feature_compat"] = hex(s.feature_compat);
+    // ext4 sets some feature bits itself while mounted: EXT_ATTR (0x8) with the
+    // first xattr, LARGE_FILE (ro 0x2) with the first file over 2 GiB,
+    // ORPHAN_PRESENT (ro 0x10000) while the orphan file holds inodes. Those
+    // bits are not geometry; every other bit is.
+    g["superblock.feature_compat"] = hex(s.feature_compat & ~0x8u);
     // RECOVER flips at every mount and clean unmount: not geometry.
     g["superblock.feature_incompat"] = hex(s.feature_incompat & ~k_incompat_recover);
-    g["superblock.feature_ro_compat"] = hex(s.feature_ro_compat);
+    g["superblock.feature_ro_compat"] = hex(s.feature_ro_compat & ~(0x2u | 0x10000u));
     g["superblock.uuid"] = s.uuid();
     if (s.metadata_csum()) {
         dec("s_checksum_type", u8(r, 0x175));
