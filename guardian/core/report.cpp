@@ -1,5 +1,7 @@
 #include "guardian/core/report.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -12,7 +14,7 @@ bool valid_vbd_id(const std::string& id) {
            std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-constexpr std::size_t k_fixed_nodes = 12; // the non-vbd nodes build_report writes
+constexpr std::size_t k_fixed_nodes = 13; // the non-vbd nodes build_report writes
 constexpr std::size_t k_nodes_per_vbd = 4;
 
 } // namespace
@@ -34,6 +36,21 @@ std::string bounded_value(std::string_view text, std::size_t limit) {
         out += std::string("...").substr(0, std::min<std::size_t>(3, limit));
     }
     return out;
+}
+
+std::string VerificationTiming::describe() const {
+    using std::chrono::duration;
+    const auto ms = [](std::chrono::nanoseconds d) {
+        return fmt::format("+{:.1f} ms", duration<double, std::milli>(d).count());
+    };
+    // Millisecond precision: the whole point is sub-second latencies.
+    const auto secs = std::chrono::floor<std::chrono::seconds>(detected_realtime);
+    const auto milli = std::chrono::duration_cast<std::chrono::milliseconds>(detected_realtime - secs);
+    std::string when = iso8601_utc(secs);
+    when.insert(when.size() - 1, fmt::format(".{:03d}", milli.count()));
+    return fmt::format("detected {}; features {}; {}; verdict {}", when, ms(features),
+                       first_read ? "first disk read " + ms(*first_read) : std::string("no disk read"),
+                       ms(verdict));
 }
 
 std::size_t max_report_nodes(std::size_t vbds) {
@@ -69,9 +86,11 @@ ReportNodes build_report(const ReportInput& in) {
         n["last-verification"] = bounded_value(iso8601_utc(in.last_verification->realtime) + " " +
                                                in.last_verification->result);
         n["last-verdict-reason"] = bounded_value(in.last_verification->reason);
+        n["last-verification-timing"] = bounded_value(in.last_verification->timing, 256);
     } else {
         n["last-verification"] = "";
         n["last-verdict-reason"] = "";
+        n["last-verification-timing"] = "";
     }
     std::size_t vbds = 0;
     std::size_t skipped = 0;

@@ -32,6 +32,20 @@ struct VerificationRecord {
     std::chrono::nanoseconds realtime{0};
     std::string result; // "healthy", "warning", "critical"
     std::string reason; // one line
+    std::string timing; // VerificationTiming::describe(), or empty
+};
+
+// How fast a verification went, from the moment the restore was detected:
+// what the provider (and the rig) read to know how long a restored guest
+// ran before its disk was checked. Durations are CLOCK_MONOTONIC.
+struct VerificationTiming {
+    std::chrono::nanoseconds detected_realtime{0};
+    std::chrono::nanoseconds features{0};                  // block-protocol verdict
+    std::optional<std::chrono::nanoseconds> first_read;    // first disk read began
+    std::chrono::nanoseconds verdict{0};                   // full verdict
+    // "detected 2026-11-21T17:00:00.123Z; features +0.1 ms; first disk read
+    // +0.4 ms; verdict +412.0 ms" ("no disk read" when none was made).
+    [[nodiscard]] std::string describe() const;
 };
 
 struct ReportInput {

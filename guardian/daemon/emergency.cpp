@@ -93,6 +93,9 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     m_state = "incident";
     if (m_watch)
         m_watch->set_state(m_state);
+    // The verdict, its reason and timing reach dom0 before anything else
+    // happens: xenstore only, nothing on the suspect disks.
+    publish();
     protect::protect_now(plan, ports, record);
     // Only reached when the reboot is off or failed. Writes now fail with EIO,
     // so thawing cannot let anything through; leaving the filesystems frozen

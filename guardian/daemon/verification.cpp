@@ -54,8 +54,13 @@ void Daemon::on_restore(const RestoreEvent& ev) {
         {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     const bool coordinated = m_freeze.has_value();
     set_state("verifying");
+    m_detected_at = m_ports.clocks->now();
+    m_timing = VerificationTiming{};
+    m_timing->detected_realtime = m_detected_at.realtime;
     VerdictInput in;
     in.features = ev.judgement;
+    // The block-protocol judgement came with the event: known now.
+    m_timing->features = m_ports.clocks->now().monotonic - m_detected_at.monotonic;
     // A critical block-protocol verdict needs no disk reads to act on, and
     // every read through a suspect protocol is one more chance of damage.
     if (in.features.severity != FeatureChangeSeverity::critical)
@@ -73,6 +78,8 @@ FsEvidence Daemon::verify_fs(GuardedFs& fs, bool coordinated) {
     // digest everything. Otherwise only what a live filesystem can vouch for.
     const bool frozen = coordinated && fs.frozen.has_value();
     const CheckMode mode = frozen ? CheckMode::stable : CheckMode::live;
+    if (m_timing && !m_timing->first_read)
+        m_timing->first_read = m_ports.clocks->now().monotonic - m_detected_at.monotonic;
     auto scan = Daemon::scan(fs, mode, /*fingerprint=*/frozen);
     if (!scan) {
         e.scan_error = scan.error().message;
@@ -100,16 +107,24 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
     out.evidence = input.filesystems;
     out.coordinated = coordinated;
     m_verifications.push_back(out);
+    std::string timing;
+    if (m_timing) {
+        // A later conclusion (the kmsg window) keeps the first one's start.
+        m_timing->verdict = m_ports.clocks->now().monotonic - m_detected_at.monotonic;
+        timing = m_timing->describe();
+    }
     if (m_watch)
-        m_watch->set_last_verification(VerificationRecord{
-            out.realtime, std::string(to_string(out.result.verdict)), out.result.summary()});
+        m_watch->set_last_verification(VerificationRecord{out.realtime,
+                                                          std::string(to_string(out.result.verdict)),
+                                                          out.result.summary(), timing});
     const Priority prio = out.result.verdict == Verdict::critical  ? Priority::crit
                           : out.result.verdict == Verdict::warning ? Priority::warning
                                                                    : Priority::notice;
     log.log(prio,
             fmt::format("verification {}: {}", to_string(out.result.verdict), out.result.summary()),
             {{"MESSAGE_ID", std::string(verdict_message_id(out.result.verdict))},
-             {"GUARDIAN_VERDICT", std::string(to_string(out.result.verdict))}});
+             {"GUARDIAN_VERDICT", std::string(to_string(out.result.verdict))},
+             {"GUARDIAN_TIMING", timing}});
     for (std::size_t i = 1; i < out.result.reasons.size(); ++i)
         log.info("  also: " + out.result.reasons[i]);
 

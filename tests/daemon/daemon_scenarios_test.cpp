@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <regex>
@@ -102,9 +104,14 @@ protected:
         const auto before = m_daemon->verifications().size();
         m_xsd->populate(9, kind, features);
         m_clocks.suspend_for(std::chrono::seconds(60));
+        const auto t0 = std::chrono::steady_clock::now();
         m_xsd->restore_as(9);
         ASSERT_TRUE(pump([&] { return m_daemon->verifications().size() > before; }))
             << "no verification after the restore";
+        // A figure, not a target: the restore (test xenstored) -> full verdict.
+        const auto took = std::chrono::steady_clock::now() - t0;
+        std::printf("restore -> verdict: %.1f ms (%s)\n",
+                    std::chrono::duration<double, std::milli>(took).count(), kind.c_str());
     }
 
     void request_freeze(const std::string& nonce) {
@@ -148,6 +155,13 @@ TEST_F(DaemonScenario, CleanRestoreIsHealthyWithNoAction) {
     EXPECT_EQ(m_xsd->read("/local/domain/9/data/guardian/state"), "watching");
     EXPECT_TRUE(std::regex_match(m_xsd->read("/local/domain/9/data/guardian/last-verification"),
                                  std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ healthy)")));
+    // Timing from detection: the features first, then the disk, then the verdict.
+    const std::string timing =
+        m_xsd->read("/local/domain/9/data/guardian/last-verification-timing");
+    EXPECT_TRUE(std::regex_match(timing, std::regex(R"(detected \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; )"
+                                                    R"(features \+[0-9.]+ ms; first disk read \+[0-9.]+ ms; )"
+                                                    R"(verdict \+[0-9.]+ ms)")))
+        << timing;
     const std::string last = m_xsd->read("/local/domain/9/data/guardian/last-restore");
     // The clock jump decides first; the domid change shows among the changes.
     EXPECT_NE(last.find("clock-jump"), std::string::npos) << last;
@@ -186,6 +200,9 @@ TEST_F(DaemonScenario, FeatureChangeOnUnsafeKernelActsInOrder) {
                                                 IncidentStep::fsck_mark, IncidentStep::reboot}));
     EXPECT_EQ(m_rebooter.calls, 1);
     EXPECT_EQ(m_xsd->read("/local/domain/9/data/guardian/state"), "incident");
+    // The block-protocol verdict alone decided: nothing read through it.
+    EXPECT_NE(m_xsd->read("/local/domain/9/data/guardian/last-verification-timing").find("no disk read"),
+              std::string::npos);
     EXPECT_NE(m_xsd->read("/local/domain/9/data/guardian/incident").find("feature-persistent"),
               std::string::npos);
     EXPECT_FALSE(writable()); // EXT4_IOC_SHUTDOWN: every write fails

@@ -51,7 +51,7 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
         {{ChangeKind::domid, "", "domid", "1", "2"},
          {ChangeKind::backend_feature, "51712", "feature-persistent", "1", std::nullopt}}};
     in.last_verification = VerificationRecord{seconds(1'795'280'410), "critical",
-                                              "feature-persistent changed on an unsafe kernel"};
+                                              "feature-persistent changed on an unsafe kernel", ""};
     const ReportNodes n = build_report(in);
     const ReportNodes expected{
         {"version", "0.1.0"},
@@ -70,11 +70,28 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
         {"last-restore-changes", "domid 1->2; vbd/51712/feature-persistent 1->-"},
         {"last-verification", "2026-11-21T17:00:10Z critical"},
         {"last-verdict-reason", "feature-persistent changed on an unsafe kernel"},
+        {"last-verification-timing", ""},
         {"updated", "2026-11-21T17:12:00Z"},
     };
     EXPECT_EQ(n, expected);
     // Directories: data/guardian, vbd, vbd/51712.
     EXPECT_EQ(n.size() + 3, max_report_nodes(1));
+}
+
+TEST(ReportBuilder, VerificationTimingInMilliseconds) {
+    VerificationTiming t;
+    t.detected_realtime = seconds(1'795'281'120) + std::chrono::milliseconds(45);
+    t.features = std::chrono::microseconds(120);
+    t.first_read = std::chrono::microseconds(430);
+    t.verdict = std::chrono::milliseconds(412);
+    EXPECT_EQ(t.describe(), "detected 2026-11-21T17:12:00.045Z; features +0.1 ms; "
+                            "first disk read +0.4 ms; verdict +412.0 ms");
+    t.first_read.reset();
+    EXPECT_EQ(t.describe(), "detected 2026-11-21T17:12:00.045Z; features +0.1 ms; "
+                            "no disk read; verdict +412.0 ms");
+    ReportInput in = input();
+    in.last_verification = VerificationRecord{seconds(1), "healthy", "", t.describe()};
+    EXPECT_EQ(build_report(in).at("last-verification-timing"), t.describe());
 }
 
 TEST(ReportBuilder, EmptyRecordsAreEmptyNodes) {
