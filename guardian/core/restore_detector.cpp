@@ -53,7 +53,18 @@ std::string RestoreDecision::signal_list() const {
 }
 
 void RestoreDetector::add(RestoreSignal s, std::string evidence, const ClockSample& now) {
+    if (!is_strong(s) && m_quiet_until && now.monotonic < *m_quiet_until) {
+        m_notes.push_back(evidence + " (echo of the restore just verified: ignored)");
+        return;
+    }
     m_observations.push_back({s, std::move(evidence), now.monotonic});
+}
+
+void RestoreDetector::rebase(const BlkfrontCapture& capture, const ClockSample& now) {
+    m_capture = capture;
+    m_observations.clear();
+    m_suspended_for.reset();
+    m_quiet_until = now.monotonic + m_config.weak_window;
 }
 
 void RestoreDetector::observe_clock(const ClockSample& now) {

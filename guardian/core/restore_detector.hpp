@@ -84,6 +84,12 @@ public:
     void observe_data_vanished(const ClockSample& now);
     // A control/shutdown watch event (value already cleared by the kernel).
     void observe_suspend_hint(const ClockSample& now);
+    // A restore was concluded and `capture` is the new normal. What was
+    // observed meanwhile belonged to it, and so do its echoes: after a Xen
+    // restore every watch fires again (xs_resume), on a loaded host many
+    // seconds later. Weak signals are ignored for weak_window; a strong one
+    // (a second save/restore) still counts.
+    void rebase(const BlkfrontCapture& capture, const ClockSample& now);
 
     // Whether what was observed so far adds up to a restore. A positive
     // decision consumes the signals (the next restore starts from zero);
@@ -107,6 +113,7 @@ private:
     std::vector<std::string> m_notes;
     std::optional<std::chrono::nanoseconds> m_suspended_for;
     std::optional<std::chrono::nanoseconds> m_hint;
+    std::optional<std::chrono::nanoseconds> m_quiet_until; // monotonic
 };
 
 } // namespace guardian

@@ -52,7 +52,18 @@ void Daemon::handle_request(const std::string& request) {
                               "' (expected: freeze <1-3600 seconds> <nonce>)");
             return;
         }
-        begin_freeze(std::chrono::seconds(seconds), nonce);
+        // The guest's own limit (freeze_timeout) wins over a longer request:
+        // the customer decides how long their filesystems may stand still.
+        auto timeout = std::chrono::seconds(seconds);
+        const auto cap =
+            std::chrono::duration_cast<std::chrono::seconds>(m_settings.config.freeze_timeout);
+        if (timeout > cap) {
+            m_ports.log->notice("freeze request for " + std::to_string(seconds) +
+                                " s capped at freeze_timeout (" + std::to_string(cap.count()) +
+                                " s)");
+            timeout = cap;
+        }
+        begin_freeze(timeout, nonce);
     } else if (verb == "thaw") {
         if (m_freeze)
             end_freeze("cancelled");

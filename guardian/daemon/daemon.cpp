@@ -57,6 +57,7 @@ Status Daemon::start() {
         GUARDIAN_TRY(m_ports.xs->watch("data/guardian/request", "request"));
     }
     set_state("watching");
+    arm_baseline_refresh();
     log.log(Priority::notice,
             fmt::format("guardiand {} started: guarding {} filesystem(s), kernel {} suspend {}",
                         m_settings.version, m_fs.size(), m_settings.kernel.release,
@@ -108,6 +109,28 @@ Status Daemon::take_baseline() {
                  {"GUARDIAN_FS_UUID", fs.baseline.identity.uuid}});
     }
     return ok_status();
+}
+
+bool Daemon::calm() const noexcept {
+    return m_state == "watching" && !m_freeze && !m_window && !m_incident;
+}
+
+void Daemon::arm_baseline_refresh() {
+    m_ports.timers->set(TimerSlot::baseline_refresh, m_settings.config.baseline_refresh,
+                        [this] { refresh_baseline("periodic"); });
+}
+
+void Daemon::refresh_baseline(const char* why) {
+    if (calm()) {
+        // A failed refresh keeps the previous baseline: still a true record
+        // of an earlier moment, and better than none.
+        if (auto st = take_baseline(); !st)
+            m_ports.log->warning(std::string("baseline refresh (") + why +
+                                 "): " + st.error().message);
+        else
+            persist();
+    }
+    arm_baseline_refresh();
 }
 
 void Daemon::set_state(std::string state) {
@@ -168,7 +191,9 @@ void Daemon::on_other_event(const xen::WatchEvent& ev) {
 
 void Daemon::on_sleep_hook(bool post) {
     if (!post) {
-        m_ports.log->info("systemd-sleep: going to sleep");
+        // The last moment before the sleep: compare the resume with it.
+        m_ports.log->info("systemd-sleep: going to sleep; refreshing the baseline");
+        refresh_baseline("before sleep");
         return;
     }
     RestoreEvent ev;

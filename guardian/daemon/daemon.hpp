@@ -108,6 +108,11 @@ private:
 
     // daemon.cpp
     [[nodiscard]] Status take_baseline();
+    // While calm (watching, nothing frozen, no kmsg window open): a fresh
+    // baseline, so a restore is compared with the recent past. Re-arms.
+    void refresh_baseline(const char* why);
+    void arm_baseline_refresh();
+    [[nodiscard]] bool calm() const noexcept;
     [[nodiscard]] static Result<ext4::ScanResult> scan(const GuardedFs& fs, CheckMode mode,
                                                        bool fingerprint);
     void set_state(std::string state);

@@ -167,7 +167,9 @@ void RestoreWatch::finish_restore(bool forced) {
     for (const auto& c : ev.changes)
         m_log.notice("across the restore: " + c.describe());
     m_baseline = std::move(*cap);
-    m_detector.observe_capture(m_baseline, now); // the new normal
+    // The new normal; comparing it with the pre-restore capture would count
+    // this same restore a second time.
+    m_detector.rebase(m_baseline, now);
     if (auto st = rewatch_backends(); !st)
         m_log.warning("re-watching backends: " + st.error().message);
     m_last = ev;

@@ -9,7 +9,7 @@
 
 namespace guardian::daemon {
 
-enum class TimerSlot { settle = 1, freeze_deadline, kmsg_window_end };
+enum class TimerSlot { settle = 1, freeze_deadline, kmsg_window_end, baseline_refresh };
 
 class Timers {
 public:

@@ -84,8 +84,15 @@ private:
 
 class ManualTimers final : public daemon::Timers {
 public:
-    void set(daemon::TimerSlot slot, std::chrono::nanoseconds, std::function<void()> cb) override {
+    void set(daemon::TimerSlot slot, std::chrono::nanoseconds from_now,
+             std::function<void()> cb) override {
         m_pending[slot] = std::move(cb);
+        m_after[slot] = from_now;
+    }
+    // How far ahead the slot was last set.
+    [[nodiscard]] std::chrono::nanoseconds after(daemon::TimerSlot slot) const {
+        auto it = m_after.find(slot);
+        return it == m_after.end() ? std::chrono::nanoseconds(-1) : it->second;
     }
     void cancel(daemon::TimerSlot slot) override { m_pending.erase(slot); }
     [[nodiscard]] bool pending(daemon::TimerSlot slot) const { return m_pending.contains(slot); }
@@ -100,6 +107,7 @@ public:
 
 private:
     std::map<daemon::TimerSlot, std::function<void()>> m_pending;
+    std::map<daemon::TimerSlot, std::chrono::nanoseconds> m_after;
 };
 
 class RecordingRebooter final : public protect::Rebooter {

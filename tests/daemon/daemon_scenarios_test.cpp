@@ -71,9 +71,12 @@ protected:
         m_daemon.reset(); // thaws anything still frozen (guard closes)
     }
 
-    void start(KernelVerdict verdict, Policy policy = Policy::protect) {
+    void start(KernelVerdict verdict, Policy policy = Policy::protect,
+               const std::function<void(Config&)>& tweak = {}) {
         daemon::DaemonSettings s;
         s.config.guard = TargetList{false, {m_fs->mount_point()}};
+        if (tweak)
+            tweak(s.config);
         s.config.policy = policy;
         s.config.kmsg_window = Duration(0);
         s.config.hook_dir = m_root.path() + "/etc/guardian/hooks.d";
@@ -168,6 +171,13 @@ TEST_F(DaemonScenario, CleanRestoreIsHealthyWithNoAction) {
     const std::string changes = m_xsd->read("/local/domain/9/data/guardian/last-restore-changes");
     EXPECT_NE(changes.find("domid 7->9"), std::string::npos) << changes;
     EXPECT_NE(changes.find("vbd/51712/backend-path"), std::string::npos) << changes;
+    // One restore, one verification: the watches firing again afterwards
+    // (xs_resume) are its echo, not a second restore.
+    m_daemon->on_clock_set();
+    (void)pump_until(
+        m_guest->watch_fd(), [this] { m_daemon->on_xenstore_readable(); }, [] { return false; },
+        std::chrono::milliseconds(500));
+    EXPECT_EQ(m_daemon->verifications().size(), 1u);
 }
 
 TEST_F(DaemonScenario, FeatureChangeOnFixedKernelIsAWarningWithNoAction) {
@@ -272,6 +282,40 @@ TEST_F(DaemonScenario, FreezeDeadlineThawsWithoutARestore) {
     EXPECT_EQ(m_xsd->read("/local/domain/7/data/guardian/freeze"), "auto-thawed n3");
     EXPECT_TRUE(writable());
     EXPECT_TRUE(m_daemon->verifications().empty());
+}
+
+TEST_F(DaemonScenario, FreezeTimeoutCapsALongerRequest) {
+    start(fixed_kernel(), Policy::protect,
+          [](Config& c) { c.freeze_timeout = std::chrono::seconds(20); });
+    request_freeze("n4"); // asks for 60 s
+    EXPECT_EQ(m_timers.after(TimerSlot::freeze_deadline), std::chrono::seconds(20));
+    EXPECT_TRUE(m_log.contains("capped at freeze_timeout (20 s)"));
+}
+
+TEST_F(DaemonScenario, BaselineIsRefreshedOnlyWhileCalm) {
+    start(fixed_kernel(), Policy::protect,
+          [](Config& c) { c.baseline_refresh = std::chrono::minutes(7); });
+    const auto baselines = [this] {
+        std::size_t n = 0;
+        for (const auto& e : m_log.entries())
+            n += e.message.rfind("baseline of ", 0) == 0 ? 1u : 0u;
+        return n;
+    };
+    EXPECT_EQ(baselines(), 1u);
+    ASSERT_TRUE(m_timers.pending(TimerSlot::baseline_refresh));
+    EXPECT_EQ(m_timers.after(TimerSlot::baseline_refresh), std::chrono::minutes(7));
+    m_timers.fire(TimerSlot::baseline_refresh);
+    EXPECT_EQ(baselines(), 2u);
+    EXPECT_TRUE(m_timers.pending(TimerSlot::baseline_refresh)); // re-armed
+    // Frozen for the provider: the baseline stays what it was, the timer runs on.
+    request_freeze("n5");
+    m_timers.fire(TimerSlot::baseline_refresh);
+    EXPECT_EQ(baselines(), 2u);
+    EXPECT_TRUE(m_timers.pending(TimerSlot::baseline_refresh));
+    // The systemd-sleep hook's "pre" also refreshes, when calm.
+    m_timers.fire(TimerSlot::freeze_deadline);
+    m_daemon->on_sleep_hook(false);
+    EXPECT_EQ(baselines(), 3u);
 }
 
 } // namespace

@@ -222,5 +222,32 @@ TEST(RestoreDetector, RealRestoreShowsEverySignal) {
     EXPECT_EQ(det.last_capture()->domid, "2");
 }
 
+// Seen on the rig: the clock jump decided, the restore was verified, and
+// 20 s later the domid/backend watches fired (xs_resume). Those are the same
+// restore, not a second one.
+TEST(RestoreDetector, EchoesOfAConcludedRestoreAreNotASecondRestore) {
+    FakeClock clock;
+    RestoreDetector det;
+    det.observe_clock(clock.s);
+    det.observe_capture(capture("1", k_backend), clock.s);
+    clock.sleep(seconds(30));
+    det.observe_clock(clock.advance(milliseconds(900)));
+    ASSERT_TRUE(det.decide(clock.s).restored);
+    const std::string moved = "/local/domain/0/backend/vbd/2/51712";
+    det.rebase(capture("2", moved), clock.s);
+    // The late watch firings: nothing changed against the new normal.
+    clock.advance(seconds(20));
+    det.observe_capture(capture("2", moved), clock.s);
+    det.observe_watch_refire("domid", clock.s);
+    det.observe_capture(capture("2", moved, "3"), clock.s); // a state blip
+    auto d = det.decide(clock.s);
+    EXPECT_FALSE(d.restored) << d.signal_list();
+    // A real second save/restore still counts.
+    det.observe_capture(capture("3", "/local/domain/0/backend/vbd/3/51712"), clock.advance(seconds(1)));
+    d = det.decide(clock.s);
+    EXPECT_TRUE(d.restored);
+    EXPECT_TRUE(has(d, RestoreSignal::domid_changed));
+}
+
 } // namespace
 } // namespace guardian

@@ -18,7 +18,7 @@ IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub)
 KEY_PACKAGES=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common
 	qemu-system-xen linux-image-amd64 initramfs-tools e2fsprogs
 	libext2fs2 libblkid1 libxenstore4 libsystemd0 libfmt9 libxxhash0
-	libstdc++6 libc6)
+	libstdc++6 libc6 systemd udev)
 
 log() { printf '[xen-rig %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 2; }

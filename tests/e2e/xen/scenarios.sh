@@ -120,3 +120,171 @@ scenario_preflight() {
 	echo "dom0 (no guardian): $out (exit $rc)"
 	[ "$rc" != 0 ] || fail "preflight accepted domain 0, which runs no guardian"
 }
+
+# The issue-4 scenarios: guardiand installed by dpkg, running under the
+# domU's systemd, against real xl save / xl restore.
+
+# rig_stat KEY: one field of the domU heartbeat's data/rig-guardiand.
+rig_stat() { xs_read "$(dpath)/data/rig-guardiand" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# 4. A clean xl save / xl restore ends healthy with no action: no incident,
+#    no reboot, the root filesystem still takes writes. Also the figures:
+#    verdict timing, idle wakeups per minute, peak RSS.
+scenario_clean_restore() {
+	need_guardian
+	domu_start phy
+	domu_save_restore phy
+	wait_for 300 eval '[ -n "$(gread last-verification)" ]' ||
+		fail "no verdict in data/guardian within 300 s of the restore"
+	local v t1 t2 u1 c1 u2 c2 out
+	v=$(gread last-verification)
+	note "verdict: $v ($(gread last-verdict-reason))"
+	verdict_figures
+	[ "${v##* }" = healthy ] || fail "clean restore judged '${v##* }': $(gread last-verdict-reason)"
+	[ -z "$(gread incident)" ] || fail "incident after a clean restore: $(gread incident)"
+	wait_for 60 guardian_watching || fail "state '$(gread state)' after a clean restore, expected watching"
+	out=$(guardian-host verify "$NEW_DOMID" 2>&1) || fail "guardian-host verify refused a healthy guest: $out"
+	note "guardian-host verify: $out"
+	# Still running and writing: the heartbeat writes the root fs first.
+	t1=$(xs_read "$(dpath)/data/rig-tick")
+	sleep 5
+	t2=$(xs_read "$(dpath)/data/rig-tick")
+	[ "$t1" != "$t2" ] || fail "heartbeat stopped after the restore (root filesystem not writable?)"
+	if xl_log | grep -q "shut down, reason code"; then
+		fail "the guest shut down: $(xl_log | grep 'shut down' | tail -1)"
+	fi
+	# Idle: guardiand's context switches over a quiet minute.
+	wait_for 30 eval '[ -n "$(rig_stat ctxt)" ]' || fail "no data/rig-guardiand from the heartbeat"
+	u1=$(rig_stat uptime) c1=$(rig_stat ctxt)
+	sleep 60
+	u2=$(rig_stat uptime) c2=$(rig_stat ctxt)
+	# One restore, one verification: the watches firing again later
+	# (xs_resume) must not count as a second restore.
+	[ "$(gread last-verification)" = "$v" ] ||
+		fail "verified again without a restore: '$v' then '$(gread last-verification)'"
+	note "RIG-FIGURE guardiand idle wakeups: $(awk "BEGIN{printf \"%.1f\", ($c2 - $c1) * 60 / ($u2 - $u1)}") per minute ($((c2 - c1)) context switches in $(awk "BEGIN{print $u2 - $u1}") s)"
+	note "RIG-FIGURE guardiand peak RSS: $(rig_stat hwm_kb) kB"
+}
+
+# 5. Metadata changed on disk from dom0 while the guest is saved: a byte
+#    of a directory block the guest never rewrites (a changed name, still
+#    well-formed, so only its checksum tells). Ends critical: the guest
+#    reboots; at the next boot fsck runs and the boot report reaches dom0.
+scenario_disk_changed_while_saved() {
+	need_guardian
+	domu_start phy
+	local blk bs off ino was v inc report
+	read -r blk bs <<<"$(domu_fs_block /usr/share/rig-static)"
+	ino=$(domu_debugfs -R "stat /usr/share/rig-static" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
+	domu_save
+	domu_disk_dirty
+	# Byte 32 of the block: the third entry's name ("f00" -> "Z00").
+	off=$((blk * bs + 32))
+	was=$(dd if="$DOMU_DISK" bs=1 skip="$off" count=1 2>/dev/null)
+	[ "$was" = f ] || fail "rig problem: byte '$was' at the rig-static entry (block $blk)"
+	printf Z | dd of="$DOMU_DISK" bs=1 seek="$off" conv=notrunc,fsync 2>/dev/null
+	note "damaged directory block $blk of inode $ino while saved"
+	sleep "${SAVED_PAUSE:-2}"
+	NO_WAIT_ALIVE=1 domu_restore phy
+	domu_wait_reboot 300 ||
+		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')"
+	note "guest asked for a reboot $(since "$RESTORED_AT") s after xl restore returned"
+	v=$(gread last-verification)
+	inc=$(gread incident)
+	note "verdict: $v"
+	note "incident: $inc"
+	verdict_figures
+	[ "${v##* }" = critical ] || fail "verdict '$v', expected critical"
+	[ "$(gread state)" = incident ] || fail "state '$(gread state)', expected incident"
+	grep -q "directory_block" <<<"$inc" && grep -q "inode $ino" <<<"$inc" && grep -q "block $blk" <<<"$inc" ||
+		fail "incident does not name directory_block $blk of inode $ino: $inc"
+	grep -q "first disk read" <<<"$(gread last-verification-timing)" ||
+		fail "no disk read in the timing: $(gread last-verification-timing)"
+	# The boot after: fsck (systemd-fsck-root) and guardian-boot's report.
+	KEEP_DISK=1 domu_start phy
+	wait_for 300 eval '[ -n "$(gread boot-report)" ]' || fail "no boot-report after the reboot"
+	report=$(gread boot-report)
+	note "boot report: $report"
+	grep -q "check forced" <<<"$report" || fail "boot report shows no forced fsck: $report"
+}
+
+# 6. Restored onto the qdisk backend with a risk table that marks the
+#    domU's kernel unsafe: the feature change alone is critical (no disk is
+#    read through the suspect protocol); reboot, fsck, boot report.
+scenario_unsafe_feature_change() {
+	need_guardian
+	local v inc report
+	# The shipped table with the fix moved past any kernel.
+	sed 's/"fixed": "4.2"/"fixed": "99.0"/' /rig/kernel-risk.json >/tmp/rig-risk.json
+	grep -q '"fixed": "99.0"' /tmp/rig-risk.json || fail "rig problem: could not rewrite the risk table"
+	printf '# rig: a risk table that calls every kernel unsafe\nrisk_table = /etc/guardian/rig-risk.json\n' >/tmp/50-rig.conf
+	domu_fresh_disk
+	domu_disk_dirty
+	printf 'write /tmp/rig-risk.json /etc/guardian/rig-risk.json\nwrite /tmp/50-rig.conf /etc/guardian/conf.d/50-rig.conf\n' |
+		domu_debugfs -w -f - >/dev/null
+	domu_debugfs -R "stat /etc/guardian/conf.d/50-rig.conf" | grep -q "Size: " || fail "rig problem: conf.d file not written"
+	KEEP_DISK=1 domu_start phy
+	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
+	[ "$(gread suspend-safety)" = unsafe ] ||
+		fail "guest says '$(gread suspend-safety)' with the rig's risk table: $(gread suspend-safety-reason)"
+	domu_save
+	sleep "${SAVED_PAUSE:-2}"
+	NO_WAIT_ALIVE=1 domu_restore qdisk
+	domu_wait_reboot 300 ||
+		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')"
+	note "guest asked for a reboot $(since "$RESTORED_AT") s after xl restore returned"
+	v=$(gread last-verification)
+	inc=$(gread incident)
+	note "verdict: $v"
+	note "incident: $inc"
+	verdict_figures
+	[ "${v##* }" = critical ] || fail "verdict '$v', expected critical"
+	grep -q "feature-persistent" <<<"$inc" || fail "incident does not name feature-persistent: $inc"
+	grep -q "no disk read" <<<"$(gread last-verification-timing)" ||
+		fail "read the disk through the suspect protocol: $(gread last-verification-timing)"
+	KEEP_DISK=1 domu_start phy
+	wait_for 300 eval '[ -n "$(gread boot-report)" ]' || fail "no boot-report after the reboot"
+	report=$(gread boot-report)
+	note "boot report: $report"
+	grep -q "check forced" <<<"$report" || fail "boot report shows no forced fsck: $report"
+}
+
+# 7. Coordinated: guardian-host freeze / xl save / xl restore /
+#    guardian-host verify ends healthy and thawed; the same with a
+#    checksum-valid edit made from dom0 with debugfs while saved is caught
+#    by the byte-exact comparison and ends critical.
+scenario_coordinated_freeze() {
+	need_guardian
+	local out v rc ino
+	domu_start phy
+	out=$(guardian-host freeze "$(domid)" --timeout 600 2>&1) || fail "guardian-host freeze: $out"
+	note "freeze: $out"
+	[ "$(gread state)" = frozen ] || fail "state '$(gread state)' after freeze, expected frozen"
+	domu_save_restore phy # waits for the heartbeat, which writes the root fs: thawed
+	out=$(guardian-host verify "$NEW_DOMID" 2>&1) || fail "guardian-host verify: $out"
+	note "verify: $out"
+	verdict_figures
+	case $(gread freeze) in "thawed "*" healthy") ;; *) fail "freeze node '$(gread freeze)', expected thawed ... healthy" ;; esac
+	wait_for 60 guardian_watching || fail "state '$(gread state)' after the coordinated restore"
+
+	note "part 2: a checksum-valid edit while saved"
+	domu_start phy
+	ino=$(domu_debugfs -R "stat /usr/share/rig-static/f10" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
+	out=$(guardian-host freeze "$(domid)" --timeout 600 2>&1) || fail "guardian-host freeze: $out"
+	domu_save
+	domu_disk_dirty
+	domu_debugfs -w -R "set_inode_field /usr/share/rig-static/f10 mtime 20200101000000" >/dev/null
+	domu_debugfs -R "stat /usr/share/rig-static/f10" | grep -q "mtime:.*2020" ||
+		fail "rig problem: debugfs did not change the inode"
+	note "changed inode $ino's mtime with debugfs -w (checksum recomputed) while saved"
+	NO_WAIT_ALIVE=1 domu_restore phy
+	rc=0
+	out=$(guardian-host verify "$NEW_DOMID" 2>&1) || rc=$?
+	note "verify: $out (exit $rc)"
+	[ "$rc" != 0 ] || fail "guardian-host verify accepted a changed disk"
+	v=$(gread last-verification)
+	note "verdict: $v; incident: $(gread incident)"
+	[ "${v##* }" = critical ] || fail "verdict '$v', expected critical"
+	grep -q "inode" <<<"$(gread incident)" || fail "incident does not name the inode table: $(gread incident)"
+	domu_wait_reboot 300 || fail "no reboot within 300 s of the critical verdict"
+}

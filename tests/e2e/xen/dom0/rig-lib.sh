@@ -4,7 +4,8 @@
 # subshell; it calls `fail REASON` on the first broken expectation.
 
 GUEST=guest                 # xl domain name of the domU
-DOMU_DISK=/rig/domU.img     # the domU's root disk (a copy with guardian in it)
+DOMU_PRISTINE=/rig/domU.img # the domU's root disk as `run` prepared it (guardian installed)
+DOMU_DISK=/rig/work.img     # the copy a scenario runs on (domu_fresh_disk)
 CKPT=/var/lib/xen/guest.ckpt
 SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-1200} # generous: a loaded host slows TCG 10x
 
@@ -26,8 +27,21 @@ timeout_guard() { # timeout_guard FN: run FN, give up after SCENARIO_TIMEOUT
 	wait "$pid"
 }
 
+# A scenario that damages the disk, reconfigures the guest or ends in an
+# incident marks it dirty; the next domu_start then starts from the pristine
+# disk (copying it costs a minute under TCG, so clean runs reuse theirs).
+DIRTY_MARK=/tmp/domU-disk-dirty
+domu_disk_dirty() { touch "$DIRTY_MARK"; }
+domu_fresh_disk() {
+	local dev
+	[ -f "$DOMU_DISK" ] && [ ! -f "$DIRTY_MARK" ] && return 0
+	for dev in $(losetup -j "$DOMU_DISK" | cut -d: -f1); do losetup -d "$dev"; done
+	cp --sparse=always "$DOMU_PRISTINE" "$DOMU_DISK" || fail "cannot copy the domU disk"
+	rm -f "$DIRTY_MARK"
+}
+
 # The loop device backing the domU's phy: disk (what a host with file-backed
-# guests has); made once per boot, reused by every scenario.
+# guests has); made on first use after domu_fresh_disk.
 domu_loopdev() {
 	local dev
 	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
@@ -75,14 +89,16 @@ wait_for() {
 }
 
 domu_alive() { [ -n "$(xs_read "$(dpath)/data/rig-tick")" ]; }
-guardian_installed() { [ -x /rig/bin/guardian-host ]; }
+guardian_installed() { command -v guardian-host >/dev/null; }
 guardian_watching() { [ "$(gread state)" = watching ]; }
 
-# domu_start [phy|qdisk]: a fresh domU, waits for its init's heartbeat
-# (and for guardiand's `watching` when guardian is installed).
+# domu_start [phy|qdisk]: a fresh domU on a fresh disk, waits for its
+# heartbeat (and for guardiand's `watching` when guardian is installed).
+# KEEP_DISK=1: boot the disk as it is (the boot after an incident).
 domu_start() {
 	local backend=${1:-phy}
 	domu_stop
+	[ "${KEEP_DISK:-0}" = 1 ] || domu_fresh_disk
 	local t0=$SECONDS
 	xl_logged create "$(domu_config "$backend")" || fail "xl create failed: $(xl_errors)"
 	note "created domid $(domid) ($backend)"
@@ -100,21 +116,50 @@ domu_stop() {
 	rm -f "$CKPT"
 }
 
-# domu_save_restore [phy|qdisk]: xl save + xl restore (onto the given
-# backend), then waits until the domU's heartbeat shows it runs again.
-domu_save_restore() {
-	local backend=${1:-phy} t0
+# domu_save: xl save (the guest stops; its memory goes to $CKPT).
+domu_save() {
+	local t0
 	OLD_DOMID=$(domid)
 	t0=$(date +%s.%N)
 	xl_logged save "$GUEST" "$CKPT" || fail "xl save failed: $(xl_errors)"
 	note "saved domid $OLD_DOMID in $(since "$t0") s"
-	sleep "${SAVED_PAUSE:-2}" # a gap, so the guest's BOOTTIME jumps measurably
+}
+
+# domu_restore [phy|qdisk]: xl restore onto the given backend; waits until
+# the heartbeat shows the guest runs again (NO_WAIT_ALIVE=1: does not wait,
+# for a guest expected to stop at once). RESTORED_AT: dom0's clock when xl
+# restore returned, i.e. just after the guest was unpaused.
+domu_restore() {
+	local backend=${1:-phy} t0
 	t0=$(date +%s.%N)
 	xl_logged restore "$(domu_config "$backend")" "$CKPT" || fail "xl restore failed: $(xl_errors)"
+	RESTORED_AT=$(date +%s.%N)
 	NEW_DOMID=$(domid)
 	note "restored as domid $NEW_DOMID ($backend) in $(since "$t0") s"
+	[ "${NO_WAIT_ALIVE:-0}" = 1 ] && return 0
 	wait_for 300 domu_alive || fail "domU did not run again within 300 s of restore"
 	note "domU running again $(since "$t0") s after xl restore started"
+}
+
+# domu_save_restore [phy|qdisk]: both, with a gap between them so the
+# guest's BOOTTIME jumps measurably.
+domu_save_restore() {
+	domu_save
+	sleep "${SAVED_PAUSE:-2}"
+	domu_restore "$@"
+}
+
+# verdict_figures: what guardian says about the last verification's
+# timing, and (dom0 and guest clocks both follow Xen's wallclock, so
+# roughly) how long after the restore returned it noticed the restore.
+verdict_figures() {
+	local timing detected
+	timing=$(gread last-verification-timing)
+	note "guardian timing: ${timing:-none}"
+	detected=$(sed -n 's/^detected \([^;]*\);.*/\1/p' <<<"$timing")
+	[ -n "$detected" ] && [ -n "${RESTORED_AT:-}" ] &&
+		note "restore returned -> guardian noticed: $(awk "BEGIN{printf \"%.2f\", $(date -d "$detected" +%s.%N) - $RESTORED_AT}") s (dom0 vs guest clock)"
+	return 0
 }
 
 since() { awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $1}"; }
@@ -148,3 +193,26 @@ dump_domu_console() { # after each scenario: the new part of the domU console
 }
 
 cleanup_scenario() { domu_stop; }
+
+# xl's own log of the domain's life (written by the xl process that
+# monitors it): how the guest last shut down.
+xl_log() { cat /var/log/xen/xl-"$GUEST".log 2>/dev/null; }
+# domu_wait_reboot SECONDS: the guest asked for a reboot (the xl config
+# preserves the domain instead, so dom0 reads its xenstore before the
+# restart). 0 when it did, 1 on timeout.
+domu_wait_reboot() {
+	wait_for "$1" eval 'xl_log | grep -q "shut down, reason code 1"'
+}
+
+# The domU image as dom0 sees it: debugfs over the working copy (the guest
+# must not be running, or it is read-only use).
+domu_debugfs() { debugfs "$@" "$DOMU_DISK" 2>/dev/null; }
+# domu_fs_block PATH: the filesystem block holding PATH's first data block,
+# and the block size: "<block> <size>".
+domu_fs_block() {
+	local blk bs
+	blk=$(domu_debugfs -R "bmap $1 0" | tr -dc 0-9)
+	bs=$(dumpe2fs -h "$DOMU_DISK" 2>/dev/null | awk '/^Block size:/ {print $3}')
+	[ -n "$blk" ] && [ -n "$bs" ] || fail "cannot locate $1 in the domU disk"
+	echo "$blk $bs"
+}
