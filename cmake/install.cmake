@@ -1,6 +1,7 @@
 # Install layout of everything that is not a binary (the binaries' install()
 # rules sit next to their targets): data, configuration, systemd units, the
-# sleep hook, the journal catalog and the example hooks. tests/install checks
+# sleep hook, the journal catalog, the example hooks and the bash completions
+# (the man pages: cmake/manpages.cmake). tests/cli/install_test checks
 # that `cmake --install . --prefix /usr` with DESTDIR puts each file here with
 # the right mode.
 
@@ -59,3 +60,16 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/hooks/examples/10-log
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/hooks PERMISSIONS ${_rx})
 install(FILES ${PROJECT_SOURCE_DIR}/hooks/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/hooks PERMISSIONS ${_ro})
+
+# bash completion: where bash-completion's own .pc says (it loads a command's
+# completion from there on first use), else the standard place under the
+# prefix, overridable by the packager like the systemd directories.
+pkg_get_variable(_bash_completiondir bash-completion completionsdir)
+if(NOT _bash_completiondir)
+    set(_bash_completiondir ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+endif()
+set(GUARDIAN_BASH_COMPLETIONDIR ${_bash_completiondir}
+    CACHE PATH "where the bash completion files go")
+install(FILES ${PROJECT_SOURCE_DIR}/completions/guardianctl
+              ${PROJECT_SOURCE_DIR}/completions/guardian-host
+        DESTINATION ${GUARDIAN_BASH_COMPLETIONDIR} PERMISSIONS ${_ro})

@@ -41,6 +41,8 @@ struct CompareArgs {
 
 struct StatusArgs {
     bool json = false;
+    bool prometheus = false; // node_exporter textfile format (status_prometheus.hpp)
+    std::string output;      // with prometheus: file to write atomically; empty: stdout
     std::string risk_table = std::string(GUARDIAN_DATADIR) + "/kernel-risk.json";
     std::string root;
 };

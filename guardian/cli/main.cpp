@@ -40,6 +40,7 @@ Examples:
   guardianctl snapshot --image disk.img -o before.json
   guardianctl compare before.json after.json
   guardianctl status
+  guardianctl status --prometheus -o /var/lib/prometheus/node-exporter/guardian.prom
   guardianctl history --limit 5
 )";
 
@@ -78,7 +79,13 @@ int main(int argc, char** argv) try {
     guardian::cli::StatusArgs status;
     auto* st =
         app.add_subcommand("status", "this guest's vbds, kernel verdict and guardiand state");
-    st->add_flag("--json", status.json, "machine-readable output");
+    auto* st_json = st->add_flag("--json", status.json, "machine-readable output");
+    auto* st_prom = st->add_flag("--prometheus", status.prometheus,
+                                 "Prometheus text format (node_exporter textfile collector)");
+    st_prom->excludes(st_json);
+    st->add_option("-o,--output", status.output,
+                   "with --prometheus: write this file atomically (mode 0644)")
+        ->needs(st_prom);
     st->add_option("--risk-table", status.risk_table, "kernel risk table (JSON)")
         ->capture_default_str();
     st->add_option("--root", status.root, "system root for /proc and /sys (for tests)")->group("");

@@ -4,6 +4,7 @@
 // the filesystem part.
 #include "guardian/cli/commands.hpp"
 #include "guardian/cli/daemon_state.hpp"
+#include "guardian/cli/status_prometheus.hpp"
 
 #include "guardian/core/domain_report.hpp"
 #include "guardian/core/risk_table.hpp"
@@ -53,6 +54,8 @@ void add_daemon_state(const SystemRoot& root, nlohmann::json& j, std::string& te
 } // namespace
 
 int run_status(const StatusArgs& args) {
+    if (args.prometheus)
+        return run_status_prometheus(args);
     const SystemRoot root(args.root);
     nlohmann::json j;
     auto kernel = sys::read_kernel_info(root);

@@ -43,6 +43,22 @@ std::string last_word(std::string_view s) {
     return std::string(pos == std::string_view::npos ? s : s.substr(pos + 1));
 }
 
+// "... verdict +<ms> ms" of last-verification-timing, in seconds.
+std::optional<double> verdict_delay(std::string_view timing) {
+    constexpr std::string_view key = "verdict +";
+    const auto pos = timing.find(key);
+    if (pos == std::string_view::npos)
+        return std::nullopt;
+    std::size_t i = pos + key.size();
+    std::uint64_t ms = 0;
+    std::size_t digits = 0;
+    for (; i < timing.size() && timing[i] >= '0' && timing[i] <= '9' && digits < 12; ++i, ++digits)
+        ms = ms * 10 + static_cast<std::uint64_t>(timing[i] - '0');
+    if (digits == 0 || timing.substr(i, 3) != " ms")
+        return std::nullopt;
+    return static_cast<double>(ms) / 1000.0;
+}
+
 Labels guest_labels(const GuestStatus& g) {
     return {{"domid", g.domid}, {"name", g.name}, {"uuid", g.uuid}};
 }
@@ -52,10 +68,8 @@ void add(MetricFamily& f, Labels labels, double value) {
 }
 
 void add_filesystem_samples(const GuestStatus& g, std::vector<MetricFamily>& out) {
-    MetricFamily guarded{"guardian_filesystem_guarded",
-                         "1 for each filesystem guardiand guards now.",
-                         "gauge",
-                         {}};
+    MetricFamily guarded{
+        "guardian_filesystem_guarded", "1 for each filesystem guardiand guards now.", "gauge", {}};
     MetricFamily checked{"guardian_filesystem_checked",
                          "1 if the last verification read the filesystem, 0 if it could not.",
                          "gauge",
@@ -154,12 +168,16 @@ GuestStatus guest_status_from_report(const DomainReport& d) {
     g.state = normalize_state(d.get("state"), guardian_states());
     g.suspend_safety = normalize_state(d.get("suspend-safety"), suspend_safeties());
     // last-verification: "<ISO-8601> <healthy|warning|critical>" or empty.
+    // Anything else is not guardian's format: its verdict is unknown.
     if (const std::string v = d.get("last-verification"); !v.empty()) {
-        g.last_verdict = normalize_state(last_word(v), verdicts());
+        g.last_verdict_time = parse_iso8601_utc(first_word(v));
+        g.last_verdict = g.last_verdict_time && v.find(' ') == v.rfind(' ')
+                             ? normalize_state(last_word(v), verdicts())
+                             : "unknown";
         if (g.last_verdict == "none")
             g.last_verdict = "unknown";
-        g.last_verdict_time = parse_iso8601_utc(first_word(v));
     }
+    g.last_verification_seconds = verdict_delay(d.get("last-verification-timing"));
     // last-restore: "<ISO-8601> <signals>" or empty.
     if (const std::string r = d.get("last-restore"); !r.empty())
         g.last_restore_time = parse_iso8601_utc(first_word(r));
@@ -213,8 +231,8 @@ GuestStatus guest_status_from_state(const nlohmann::json& state, GuestStatus g) 
             return x.device == device && x.mount_point == mount_point;
         });
         if (it == g.filesystems.end())
-            it = g.filesystems.insert(g.filesystems.end(), {device, mount_point, false, {}, {}, {},
-                                                            {}});
+            it = g.filesystems.insert(g.filesystems.end(),
+                                      {device, mount_point, false, {}, {}, {}, {}});
         if (const auto* c = member(f, "checked"); c != nullptr && c->is_boolean())
             it->checked = c->get<bool>();
         it->findings = array_size(f, "findings");
@@ -261,6 +279,11 @@ std::vector<MetricFamily> guest_metric_families(const std::vector<GuestStatus>& 
                                "Seconds from the last detected restore to this file's writing.",
                                "gauge",
                                {}};
+    MetricFamily duration{"guardian_last_verification_duration_seconds",
+                          "Seconds from noticing the last restore to its verdict "
+                          "(data/guardian/last-verification-timing).",
+                          "gauge",
+                          {}};
     MetricFamily incident{"guardian_incident",
                           "1 if guardian reported a critical incident (data/guardian/incident).",
                           "gauge",
@@ -283,11 +306,13 @@ std::vector<MetricFamily> guest_metric_families(const std::vector<GuestStatus>& 
             add(restore_ts, l, static_cast<double>(*g.last_restore_time));
             add(since_restore, l, static_cast<double>(now - *g.last_restore_time));
         }
+        if (g.last_verification_seconds)
+            add(duration, l, *g.last_verification_seconds);
         add(incident, l, g.incident ? 1 : 0);
     }
     std::vector<MetricFamily> out;
     for (auto* f : {&present, &info, &state, &safety, &verdict, &verdict_ts, &restore_ts,
-                    &since_restore, &incident})
+                    &since_restore, &duration, &incident})
         out.push_back(std::move(*f));
     std::vector<MetricFamily> fs_families;
     for (const auto& g : guests)

@@ -25,14 +25,14 @@ namespace guardian {
 // The possible values of each StateSet, in output order.
 [[nodiscard]] const std::vector<std::string_view>& guardian_states();  // + "unknown"
 [[nodiscard]] const std::vector<std::string_view>& suspend_safeties(); // safe unsafe unknown
-[[nodiscard]] const std::vector<std::string_view>& verdicts(); // healthy ... none unknown
+[[nodiscard]] const std::vector<std::string_view>& verdicts();         // healthy ... none unknown
 
 struct FilesystemStatus {
     std::string device;
     std::string mount_point;
-    bool guarded = false;              // in guardiand's guarded set now
-    std::optional<bool> checked;       // last verification read it
-    std::optional<double> findings;    // last verification's counts
+    bool guarded = false;           // in guardiand's guarded set now
+    std::optional<bool> checked;    // last verification read it
+    std::optional<double> findings; // last verification's counts
     std::optional<double> geometry_changes;
     std::optional<double> frozen_changes; // only after a frozen comparison
 };
@@ -44,11 +44,12 @@ struct GuestStatus {
     bool present = false; // the guest runs guardian
     std::string version;
     std::string kernel;
-    std::string state = "unknown";          // one of guardian_states()
-    std::string suspend_safety = "unknown"; // one of suspend_safeties()
-    std::string last_verdict = "none";      // one of verdicts()
+    std::string state = "unknown";                 // one of guardian_states()
+    std::string suspend_safety = "unknown";        // one of suspend_safeties()
+    std::string last_verdict = "none";             // one of verdicts()
     std::optional<std::int64_t> last_verdict_time; // Unix seconds
     std::optional<std::int64_t> last_restore_time;
+    std::optional<double> last_verification_seconds; // restore noticed -> verdict
     bool incident = false;
     std::vector<FilesystemStatus> filesystems; // guest side only
 };

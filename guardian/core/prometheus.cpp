@@ -85,31 +85,29 @@ std::string escape_label_value(std::string_view raw) {
     std::size_t i = 0;
     while (i < raw.size()) {
         const std::size_t n = utf8_sequence(raw, i);
-        if (out.size() + (n == 0 ? 1 : n) + 3 > k_max_label_value) {
+        std::string piece;
+        if (n == 0)
+            piece = "?";
+        else if (n > 1)
+            piece = std::string(raw.substr(i, n));
+        else if (raw[i] == '\\')
+            piece = "\\\\";
+        else if (raw[i] == '"')
+            piece = "\\\"";
+        else if (raw[i] == '\n')
+            piece = "\\n";
+        else if (static_cast<unsigned char>(raw[i]) < 0x20U || raw[i] == 0x7F)
+            piece = "?";
+        else
+            piece = std::string(1, raw[i]);
+        i += n == 0 ? 1 : n;
+        // Room for the piece and, if anything follows, for "...".
+        const std::size_t reserve = i < raw.size() ? 3 : 0;
+        if (out.size() + piece.size() + reserve > k_max_label_value) {
             out += "...";
             break;
         }
-        if (n == 0) {
-            out += '?';
-            i += 1;
-            continue;
-        }
-        if (n > 1) {
-            out.append(raw.substr(i, n));
-            i += n;
-            continue;
-        }
-        const char c = raw[i++];
-        if (c == '\\')
-            out += "\\\\";
-        else if (c == '"')
-            out += "\\\"";
-        else if (c == '\n')
-            out += "\\n";
-        else if (static_cast<unsigned char>(c) < 0x20U || c == 0x7F)
-            out += '?';
-        else
-            out += c;
+        out += piece;
     }
     return out;
 }

@@ -1,6 +1,7 @@
 // guardian-host: the dom0 side. Reads what each guest's guardian reports in
 // its xenstore data/guardian/ and answers the provider's questions about it.
 #include "guardian/core/domain_report.hpp"
+#include "guardian/host/prometheus_status.hpp"
 #include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
 
@@ -143,6 +144,7 @@ int main(int argc, char** argv) try {
 Examples:
   guardian-host status               every domain, as a table
   guardian-host status 3 --json      domain 3, as JSON
+  guardian-host status --prometheus -o /var/lib/prometheus/node-exporter/guardian.prom
   guardian-host preflight 3 && xl save 3 /var/lib/xen/save/3.chk
   guardian-host freeze 3 --timeout 120 && xl save 3 3.chk && xl restore 3.chk
   guardian-host verify 4             (the restored domain's new id)
@@ -155,7 +157,18 @@ guardian); 2 when xenstore cannot be read.)");
     bool json = false;
     auto* status = app.add_subcommand("status", "table of every (or the given) domain's report");
     status->add_option("DOMID", ids, "domain ids (default: all)");
-    status->add_flag("--json", json, "JSON output");
+    bool prometheus = false;
+    std::string prom_output;
+    auto* json_flag = status->add_flag("--json", json, "JSON output");
+    auto* prom_flag = status->add_flag(
+        "--prometheus", prometheus,
+        "Prometheus text format (node_exporter textfile collector), one gauge set per domain");
+    prom_flag->excludes(json_flag);
+    status
+        ->add_option("-o,--output", prom_output,
+                     "with --prometheus: write this file atomically (mode 0644), e.g. "
+                     "/var/lib/prometheus/node-exporter/guardian.prom")
+        ->needs(prom_flag);
 
     std::string pf_id;
     auto* pre = app.add_subcommand("preflight", "exit 0 only if DOMID is safe to save/restore");
@@ -209,6 +222,8 @@ guardian); 2 when xenstore cannot be read.)");
         }
         ids = std::move(all).value();
     }
+    if (prometheus)
+        return guardian::host::run_status_prometheus(**xs, ids, prom_output);
     std::vector<DomainReport> domains;
     for (const auto& id : ids) {
         auto d = read_domain(**xs, id);

@@ -34,12 +34,17 @@ scenario_rig_selftest() {
 }
 
 # 1. guardiand notices xl save + xl restore and says so in data/guardian/,
-#    which dom0 reads back with guardian-host status.
+#    which dom0 reads back with guardian-host status. (Also part of
+#    clean-restore, which runs by default: a domU boot costs minutes.)
 scenario_restore_detected() {
 	need_guardian
 	domu_start phy
 	[ -z "$(gread last-restore)" ] || fail "last-restore set before any restore: $(gread last-restore)"
 	domu_save_restore phy
+	check_restore_detected
+}
+
+check_restore_detected() {
 	[ "$NEW_DOMID" != "$OLD_DOMID" ] || fail "domid did not change across restore"
 	# A restore drops data/: guardiand must notice and publish again.
 	wait_for 300 eval '[ -n "$(gread last-restore)" ]' ||
@@ -98,10 +103,14 @@ scenario_feature_change() {
 
 # 3. preflight: the domU runs Debian 12's 6.1 kernel (has the blkfront fix),
 #    so it is safe; an `unsafe` written over the guest's verdict, and a domain
-#    without guardian, must both be refused.
+#    without guardian, must both be refused. (Also part of clean-restore.)
 scenario_preflight() {
 	need_guardian
 	domu_start phy
+	check_preflight
+}
+
+check_preflight() {
 	local d out rc
 	d=$(domid)
 	wait_for 120 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
@@ -128,18 +137,22 @@ scenario_preflight() {
 rig_stat() { xs_read "$(dpath)/data/rig-guardiand" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # 4. A clean xl save / xl restore ends healthy with no action: no incident,
-#    no reboot, the root filesystem still takes writes. Also the figures:
-#    verdict timing, idle wakeups per minute, peak RSS.
+#    no reboot, the root filesystem still takes writes; preflight before it
+#    and restore-detected's checks after it. Also the figures: verdict
+#    timing, idle wakeups per minute, peak RSS.
 scenario_clean_restore() {
 	need_guardian
 	domu_start phy
+	[ -z "$(gread last-restore)" ] || fail "last-restore set before any restore: $(gread last-restore)"
+	check_preflight # before the save: the provider's first step
 	domu_save_restore phy
+	check_restore_detected
 	wait_for 300 eval '[ -n "$(gread last-verification)" ]' ||
 		fail "no verdict in data/guardian within 300 s of the restore"
+	verdict_figures
 	local v t1 t2 u1 c1 u2 c2 out
 	v=$(gread last-verification)
 	note "verdict: $v ($(gread last-verdict-reason))"
-	verdict_figures
 	[ "${v##* }" = healthy ] || fail "clean restore judged '${v##* }': $(gread last-verdict-reason)"
 	[ -z "$(gread incident)" ] || fail "incident after a clean restore: $(gread incident)"
 	wait_for 60 guardian_watching || fail "state '$(gread state)' after a clean restore, expected watching"
@@ -188,12 +201,11 @@ scenario_disk_changed_while_saved() {
 	NO_WAIT_ALIVE=1 domu_restore phy
 	domu_wait_reboot 300 ||
 		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')"
-	note "guest asked for a reboot $(since "$RESTORED_AT") s after xl restore returned"
+	verdict_figures "guest's reboot seen in dom0"
 	v=$(gread last-verification)
 	inc=$(gread incident)
 	note "verdict: $v"
 	note "incident: $inc"
-	verdict_figures
 	[ "${v##* }" = critical ] || fail "verdict '$v', expected critical"
 	[ "$(gread state)" = incident ] || fail "state '$(gread state)', expected incident"
 	grep -q "directory_block" <<<"$inc" && grep -q "inode $ino" <<<"$inc" && grep -q "block $blk" <<<"$inc" ||
@@ -232,12 +244,11 @@ scenario_unsafe_feature_change() {
 	NO_WAIT_ALIVE=1 domu_restore qdisk
 	domu_wait_reboot 300 ||
 		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')"
-	note "guest asked for a reboot $(since "$RESTORED_AT") s after xl restore returned"
+	verdict_figures "guest's reboot seen in dom0"
 	v=$(gread last-verification)
 	inc=$(gread incident)
 	note "verdict: $v"
 	note "incident: $inc"
-	verdict_figures
 	[ "${v##* }" = critical ] || fail "verdict '$v', expected critical"
 	grep -q "feature-persistent" <<<"$inc" || fail "incident does not name feature-persistent: $inc"
 	grep -q "no disk read" <<<"$(gread last-verification-timing)" ||

@@ -149,17 +149,13 @@ domu_save_restore() {
 	domu_restore "$@"
 }
 
-# verdict_figures: what guardian says about the last verification's
-# timing, and (dom0 and guest clocks both follow Xen's wallclock, so
-# roughly) how long after the restore returned it noticed the restore.
-verdict_figures() {
-	local timing detected
-	timing=$(gread last-verification-timing)
-	note "guardian timing: ${timing:-none}"
-	detected=$(sed -n 's/^detected \([^;]*\);.*/\1/p' <<<"$timing")
-	[ -n "$detected" ] && [ -n "${RESTORED_AT:-}" ] &&
-		note "restore returned -> guardian noticed: $(awk "BEGIN{printf \"%.2f\", $(date -d "$detected" +%s.%N) - $RESTORED_AT}") s (dom0 vs guest clock)"
-	return 0
+# verdict_figures: guardian's own timing of the last verification (from
+# the moment it noticed the restore), and dom0's: how long after xl restore
+# returned the verdict was there to read (an upper bound: dom0 polls).
+# Call it right after the wait for the verdict.
+verdict_figures() { # verdict_figures [WHAT]
+	note "RIG-FIGURE xl restore returned -> ${1:-verdict readable in dom0}: $(since "$RESTORED_AT") s"
+	note "RIG-FIGURE guardian timing: $(gread last-verification-timing)"
 }
 
 since() { awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $1}"; }

@@ -1,0 +1,89 @@
+#include "guardian/host/prometheus_status.hpp"
+
+#include "guardian/core/guest_metrics.hpp"
+#include "guardian/util/publish_file.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <set>
+
+namespace guardian::host {
+namespace {
+
+// Only the nodes the metrics use, one read each, rather than the whole
+// subtree: a fleet has thousands of domains, each with up to 174 nodes, and a
+// guest that stuffs its data/guardian/ with junk must not make dom0 fail the
+// whole file.
+constexpr std::array k_metric_nodes = {"version",
+                                       "state",
+                                       "kernel",
+                                       "suspend-safety",
+                                       "last-restore",
+                                       "last-verification",
+                                       "last-verification-timing",
+                                       "incident"};
+
+// An absent node reads as empty (guardian never publishes an empty version);
+// any other failure (xenstored gone) is an error for the whole run.
+Result<std::string> read_or_empty(xen::XenStore& xs, const std::string& path) {
+    auto v = xs.read(path);
+    if (!v && xen::is_not_found(v.error()))
+        return std::string();
+    return v;
+}
+
+Result<GuestStatus> read_guest(xen::XenStore& xs, const std::string& domid) {
+    const std::string home = "/local/domain/" + domid;
+    DomainReport d;
+    d.domid = domid;
+    GUARDIAN_TRY_ASSIGN(d.name, read_or_empty(xs, home + "/name"));
+    for (const char* node : k_metric_nodes) {
+        GUARDIAN_TRY_ASSIGN(std::string value, read_or_empty(xs, home + "/data/guardian/" + node));
+        if (!value.empty())
+            d.nodes[node] = std::move(value);
+    }
+    GuestStatus g = guest_status_from_report(d);
+    // The toolstack's "vm" node is "/vm/<uuid>": the uuid survives a restore
+    // or migration, the domid does not.
+    auto vm = read_or_empty(xs, home + "/vm");
+    if (!vm)
+        return std::move(vm).error();
+    if (const std::string& v = *vm; v.size() > 4 && v.compare(0, 4, "/vm/") == 0)
+        g.uuid = v.substr(4);
+    return g;
+}
+
+} // namespace
+
+int run_status_prometheus(xen::XenStore& xs, const std::vector<std::string>& ids,
+                          const std::string& output) {
+    std::vector<GuestStatus> guests;
+    std::set<std::string> seen;
+    for (const auto& id : ids) {
+        if (!seen.insert(id).second)
+            continue;
+        auto g = read_guest(xs, id);
+        if (!g) {
+            fmt::print(stderr, "guardian-host: domain {}: {}\n", id, g.error().message);
+            return 2;
+        }
+        guests.push_back(std::move(g).value());
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const std::string text = render_host_metrics(guests, now);
+    if (output.empty()) {
+        fmt::print("{}", text);
+        return 0;
+    }
+    if (auto st = publish_file(output, text, 0644); !st) {
+        fmt::print(stderr, "guardian-host: {}\n", st.error().message);
+        return 2;
+    }
+    return 0;
+}
+
+} // namespace guardian::host
