@@ -18,6 +18,10 @@
 namespace guardian::boot {
 namespace {
 
+// This boot's fsck output, and the incident it follows from: walking back
+// over boots in which guardian-boot never reported (systemd-fsck repairs a
+// root filesystem and reboots before local-fs.target) to the incident's
+// boot; their fsck output is part of this report.
 void collect_journal(const BootReportOptions& o, const std::string& boot_id, BootReport& report) {
     auto reader = o.journal_dir.empty() ? JournalReader::open_system()
                                         : JournalReader::open_directory(o.journal_dir);
@@ -25,27 +29,53 @@ void collect_journal(const BootReportOptions& o, const std::string& boot_id, Boo
         report.notes.push_back("journal: " + reader.error().message);
         return;
     }
+    std::vector<JournalLine> fsck;
     if (auto lines = reader->fsck_lines(boot_id); lines)
-        report.fsck = summarize_fsck(*lines);
+        fsck = std::move(lines).value();
     else
         report.notes.push_back("fsck journal: " + lines.error().message);
 
-    auto previous = reader->previous_boot(boot_id);
-    if (!previous) {
-        report.notes.push_back("previous boot: " + previous.error().message);
-        return;
+    std::string boot = boot_id;
+    for (int back = 1; back <= k_max_boots_back; ++back) {
+        auto previous = reader->previous_boot(boot);
+        if (!previous) {
+            report.notes.push_back("previous boot: " + previous.error().message);
+            break;
+        }
+        if (previous->empty()) {
+            if (back == 1)
+                report.notes.push_back("the journal holds no previous boot");
+            break;
+        }
+        auto entries = reader->entries_with_ids(
+            *previous, {message_id::protective_action, message_id::verification_critical,
+                        message_id::boot_report});
+        if (!entries) {
+            report.notes.push_back("previous boot's incident: " + entries.error().message);
+            break;
+        }
+        const EarlierBoot kind = classify_earlier_boot(*entries);
+        if (kind == EarlierBoot::incident)
+            report.incident = pick_incident(*entries);
+        if (kind != EarlierBoot::unreported)
+            break;
+        // Only a boot whose fsck did work and that never got to report is
+        // the repair-and-reboot boot after an incident; any other unreported
+        // boot (guardian not installed yet, a crash) ends the walk.
+        auto older = reader->fsck_lines(*previous);
+        if (!older)
+            break;
+        const auto work = summarize_fsck(*older);
+        if (std::none_of(work.begin(), work.end(), [](const FsckResult& f) { return eventful(f); }))
+            break;
+        report.notes.push_back(fmt::format(
+            "fsck output of an earlier boot that rebooted before reporting ({} back) included",
+            back));
+        older->insert(older->end(), fsck.begin(), fsck.end());
+        fsck = std::move(older).value();
+        boot = *previous;
     }
-    if (previous->empty()) {
-        report.notes.push_back("the journal holds no previous boot");
-        return;
-    }
-    auto entries = reader->entries_with_ids(
-        *previous, {message_id::protective_action, message_id::verification_critical});
-    if (!entries) {
-        report.notes.push_back("previous boot's incident: " + entries.error().message);
-        return;
-    }
-    report.incident = pick_incident(*entries);
+    report.fsck = summarize_fsck(fsck);
 }
 
 void collect_superblocks(const BootReportOptions& o, std::int64_t boot_time, BootReport& report) {

@@ -158,6 +158,17 @@ std::optional<PreviousIncident> pick_incident(const std::vector<JournalLine>& en
     return best;
 }
 
+EarlierBoot classify_earlier_boot(const std::vector<JournalLine>& entries) {
+    bool reported = false;
+    for (const auto& e : entries) {
+        if (e.message_id == message_id::protective_action ||
+            e.message_id == message_id::verification_critical)
+            return EarlierBoot::incident; // also when reported earlier in that boot
+        reported = reported || e.message_id == message_id::boot_report;
+    }
+    return reported ? EarlierBoot::reported : EarlierBoot::unreported;
+}
+
 bool uneventful(const BootReport& r) noexcept {
     if (r.incident)
         return false;

@@ -76,6 +76,17 @@ struct PreviousIncident {
 [[nodiscard]] std::optional<PreviousIncident>
 pick_incident(const std::vector<JournalLine>& previous_boot_entries);
 
+// How a boot before this one bears on this boot's report, from its
+// protective_action, verification_critical and boot_report entries: it had
+// the incident; or guardian-boot already reported there (nothing older is
+// news); or neither - e.g. the boot in which systemd-fsck repaired the root
+// filesystem and rebooted at once, before guardian-boot could run, whose
+// fsck output therefore belongs to this boot's report.
+enum class EarlierBoot { incident, reported, unreported };
+[[nodiscard]] EarlierBoot classify_earlier_boot(const std::vector<JournalLine>& entries);
+// How many boots back the report looks for an unreported incident.
+inline constexpr int k_max_boots_back = 4;
+
 struct BootReport {
     std::vector<FsckResult> fsck;
     std::optional<PreviousIncident> incident;

@@ -289,5 +289,71 @@ TEST(BootReportRun, CalmBootIsOneLineAndRunsNoHook) {
     EXPECT_FALSE(fs::exists(hook_out));
 }
 
+// Seen on the Xen rig: after an incident on the root filesystem,
+// systemd-fsck-root repaired it and rebooted at once, so guardian-boot ran
+// only one boot later. The report still names the incident two boots back
+// and the fsck work of the boot in between.
+TEST(BootReportRun, FsckThatRebootedIsReportedAtTheNextBoot) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    const std::int64_t t0 = 1'763'700'000'000'000;
+    const std::string fsck_root = "systemd-fsck-root.service";
+    const std::string k_report(message_id::boot_report);
+    TempDir tmp;
+    write_journal(tmp.path() / "j",
+                  {
+                      {t0, k_boot_a, "guardian-boot.service", "no incident", k_report},
+                      {t0 + 1'000, k_boot_a, "guardiand.service",
+                       "protective actions taken:\nshutdown /: done\nreboot: done", k_pa},
+                      {t0 + 100'000'000, k_boot_b, fsck_root, "/dev/xvda: recovering journal", ""},
+                      {t0 + 100'100'000, k_boot_b, fsck_root,
+                       "/dev/xvda contains a file system with errors, check forced.", ""},
+                      {t0 + 100'200'000, k_boot_b, fsck_root,
+                       "/dev/xvda: ***** FILE SYSTEM WAS MODIFIED *****", ""},
+                      {t0 + 100'300'000, k_boot_b, fsck_root,
+                       "Requesting reboot.target/start/replace-irreversibly", ""},
+                      {t0 + 200'000'000, k_boot_c, fsck_root,
+                       "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
+                  });
+    const fs::path root = tmp.path() / "root";
+    make_root(root, dashed(k_boot_c), 1763700200, "", "");
+    test::TestXenstored xenstored;
+    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
+                               " --boot-report --foreground --root " + root.string() +
+                               " --journal-dir " + (tmp.path() / "j").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
+    ASSERT_TRUE(published) << published.error().message;
+    EXPECT_NE(published->find("incident at the previous boot"), std::string::npos) << *published;
+    EXPECT_NE(published->find("protective actions taken"), std::string::npos) << *published;
+    EXPECT_NE(published->find("check forced"), std::string::npos) << *published;
+    EXPECT_NE(published->find("modified"), std::string::npos) << *published;
+}
+
+// An incident that an earlier boot already reported is not news.
+TEST(BootReportRun, AnIncidentReportedBeforeIsNotReportedAgain) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    const std::int64_t t0 = 1'763'700'000'000'000;
+    const std::string k_report(message_id::boot_report);
+    TempDir tmp;
+    write_journal(tmp.path() / "j",
+                  {
+                      {t0, k_boot_a, "guardiand.service", "protective actions taken", k_pa},
+                      {t0 + 100'000'000, k_boot_b, "guardian-boot.service",
+                       "boot report: incident at the previous boot", k_report},
+                      {t0 + 200'000'000, k_boot_c, "systemd-fsck-root.service",
+                       "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
+                  });
+    const fs::path root = tmp.path() / "root";
+    make_root(root, dashed(k_boot_c), 1763700200, "", "");
+    test::TestXenstored xenstored;
+    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
+                               " --boot-report --foreground --root " + root.string() +
+                               " --journal-dir " + (tmp.path() / "j").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
+    ASSERT_TRUE(published) << published.error().message;
+    EXPECT_EQ(*published, "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
+}
+
 } // namespace
 } // namespace guardian::boot

@@ -154,5 +154,20 @@ TEST(BootReportSummary, ErrorStateAloneIsEventfulAndLineIsBounded) {
     EXPECT_TRUE(s.ends_with("..."));
 }
 
+TEST(ClassifyEarlierBoot, IncidentReportedOrNeither) {
+    const std::string pa(message_id::protective_action);
+    const std::string crit(message_id::verification_critical);
+    const std::string rep(message_id::boot_report);
+    EXPECT_EQ(classify_earlier_boot({}), EarlierBoot::unreported);
+    EXPECT_EQ(classify_earlier_boot({{"guardian-boot.service", "calm", rep, 1}}),
+              EarlierBoot::reported);
+    // Reported at its start, then an incident later in the same boot.
+    EXPECT_EQ(classify_earlier_boot({{"guardian-boot.service", "calm", rep, 1},
+                                     {"guardiand.service", "critical", crit, 2}}),
+              EarlierBoot::incident);
+    EXPECT_EQ(classify_earlier_boot({{"guardiand.service", "actions", pa, 3}}),
+              EarlierBoot::incident);
+}
+
 } // namespace
 } // namespace guardian

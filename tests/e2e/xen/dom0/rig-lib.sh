@@ -102,7 +102,17 @@ domu_start() {
 	local t0=$SECONDS
 	xl_logged create "$(domu_config "$backend")" || fail "xl create failed: $(xl_errors)"
 	note "created domid $(domid) ($backend)"
-	wait_for 600 domu_alive || fail "domU did not come up within 600 s"
+	wait_for 600 eval 'domu_alive || domu_rebooted' || fail "domU did not come up within 600 s"
+	if domu_rebooted; then
+		# systemd-fsck reboots after repairing the root filesystem (the boot
+		# after a guardian incident): boot it once more, as Xen would.
+		[ "${KEEP_DISK:-0}" = 1 ] || fail "a fresh domU rebooted while booting"
+		note "the guest rebooted while booting (systemd-fsck repaired root): booting it again"
+		xl destroy "$GUEST" >/dev/null 2>&1 || true
+		xl_logged create "$(domu_config "$backend")" || fail "xl create failed: $(xl_errors)"
+		note "created domid $(domid) ($backend)"
+		wait_for 600 domu_alive || fail "domU did not come up within 600 s of its second boot"
+	fi
 	note "domU up after $((SECONDS - t0)) s"
 	if guardian_installed; then
 		wait_for 300 guardian_watching ||
@@ -197,8 +207,9 @@ xl_log() { cat /var/log/xen/xl-"$GUEST".log 2>/dev/null; }
 # preserves the domain instead, so dom0 reads its xenstore before the
 # restart). 0 when it did, 1 on timeout.
 domu_wait_reboot() {
-	wait_for "$1" eval 'xl_log | grep -q "shut down, reason code 1"'
+	wait_for "$1" domu_rebooted
 }
+domu_rebooted() { xl_log | grep -q "shut down, reason code 1"; }
 
 # The domU image as dom0 sees it: debugfs over the working copy (the guest
 # must not be running, or it is read-only use).
