@@ -75,19 +75,24 @@ Result<std::string> read_text_file(const std::string& path, std::size_t limit) {
     return out;
 }
 
-Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
-    const std::string tmp = path + ".tmp";
-    GUARDIAN_TRY_ASSIGN(Fd fd, open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+Status write_all(int fd, std::string_view content, const std::string& what) {
     std::size_t done = 0;
     while (done < content.size()) {
-        const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return Error::from_errno("write " + tmp);
+            return Error::from_errno("write " + what);
         }
         done += static_cast<std::size_t>(n);
     }
+    return ok_status();
+}
+
+Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
+    const std::string tmp = path + ".tmp";
+    GUARDIAN_TRY_ASSIGN(Fd fd, open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+    GUARDIAN_TRY(write_all(fd.get(), content, tmp));
     if (::fsync(fd.get()) != 0)
         return Error::from_errno("fsync " + tmp);
     fd.reset();

@@ -42,6 +42,10 @@ private:
                                                  std::size_t limit = 1 << 20);
 
 // Write a file atomically: temp file in the same directory, fsync, rename.
+// Writes all of `content` to `fd` (retrying short writes and EINTR); an
+// error names `what`.
+[[nodiscard]] Status write_all(int fd, std::string_view content, const std::string& what);
+
 [[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view content,
                                        unsigned mode = 0644);
 

@@ -26,15 +26,9 @@ Status publish_file(const std::string& path, std::string_view content, unsigned 
     };
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0)
         return fail("chmod " + tmp);
-    std::size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return fail("write " + tmp);
-        }
-        done += static_cast<std::size_t>(n);
+    if (auto st = write_all(fd.get(), content, tmp); !st) {
+        ::unlink(tmp.c_str());
+        return st;
     }
     if (::fsync(fd.get()) != 0)
         return fail("fsync " + tmp);

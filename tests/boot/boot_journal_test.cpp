@@ -261,6 +261,22 @@ TEST(BootReportRun, ReportsIncidentFsckAndSuperblockToJournalXenstoreAndHooks) {
     EXPECT_NE(got.find("shutdown /srv: done"), std::string::npos) << got;
 }
 
+// `guardiand --boot-report` as boot C, over the journal in tmp/j and a fake
+// root with `config`: what it published in data/guardian/boot-report ("" and
+// a test failure when it did not run).
+std::string run_boot_report(const TempDir& tmp, const std::string& config = "") {
+    const fs::path root = tmp.path() / "root";
+    make_root(root, dashed(k_boot_c), 1763700200, "", config);
+    test::TestXenstored xenstored;
+    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
+                               " --boot-report --foreground --root " + root.string() +
+                               " --journal-dir " + (tmp.path() / "j").string());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
+    EXPECT_TRUE(published) << published.error().message;
+    return published ? *published : std::string();
+}
+
 TEST(BootReportRun, CalmBootIsOneLineAndRunsNoHook) {
     SKIP_WITHOUT_JOURNAL_REMOTE();
     TempDir tmp;
@@ -275,17 +291,8 @@ TEST(BootReportRun, CalmBootIsOneLineAndRunsNoHook) {
     const fs::path hook_out = tmp.path() / "hook.out";
     std::ofstream(hooks / "10-record") << "#!/bin/sh\necho ran > " << hook_out.string() << "\n";
     fs::permissions(hooks / "10-record", fs::perms::owner_all);
-    const fs::path root = tmp.path() / "root";
-    make_root(root, dashed(k_boot_c), 1763700200, "", "hook_dir = " + hooks.string() + "\n");
-
-    test::TestXenstored xenstored;
-    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
-                               " --boot-report --foreground --root " + root.string() +
-                               " --journal-dir " + (tmp.path() / "j").string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
-    ASSERT_TRUE(published) << published.error().message;
-    EXPECT_EQ(*published, "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
+    EXPECT_EQ(run_boot_report(tmp, "hook_dir = " + hooks.string() + "\n"),
+              "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
     EXPECT_FALSE(fs::exists(hook_out));
 }
 
@@ -314,19 +321,11 @@ TEST(BootReportRun, FsckThatRebootedIsReportedAtTheNextBoot) {
                       {t0 + 200'000'000, k_boot_c, fsck_root,
                        "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
                   });
-    const fs::path root = tmp.path() / "root";
-    make_root(root, dashed(k_boot_c), 1763700200, "", "");
-    test::TestXenstored xenstored;
-    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
-                               " --boot-report --foreground --root " + root.string() +
-                               " --journal-dir " + (tmp.path() / "j").string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
-    ASSERT_TRUE(published) << published.error().message;
-    EXPECT_NE(published->find("incident at the previous boot"), std::string::npos) << *published;
-    EXPECT_NE(published->find("protective actions taken"), std::string::npos) << *published;
-    EXPECT_NE(published->find("check forced"), std::string::npos) << *published;
-    EXPECT_NE(published->find("modified"), std::string::npos) << *published;
+    const std::string published = run_boot_report(tmp);
+    EXPECT_NE(published.find("incident at the previous boot"), std::string::npos) << published;
+    EXPECT_NE(published.find("protective actions taken"), std::string::npos) << published;
+    EXPECT_NE(published.find("check forced"), std::string::npos) << published;
+    EXPECT_NE(published.find("modified"), std::string::npos) << published;
 }
 
 // An incident that an earlier boot already reported is not news.
@@ -343,16 +342,8 @@ TEST(BootReportRun, AnIncidentReportedBeforeIsNotReportedAgain) {
                       {t0 + 200'000'000, k_boot_c, "systemd-fsck-root.service",
                        "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
                   });
-    const fs::path root = tmp.path() / "root";
-    make_root(root, dashed(k_boot_c), 1763700200, "", "");
-    test::TestXenstored xenstored;
-    const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
-                               " --boot-report --foreground --root " + root.string() +
-                               " --journal-dir " + (tmp.path() / "j").string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
-    ASSERT_TRUE(published) << published.error().message;
-    EXPECT_EQ(*published, "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
+    const std::string published = run_boot_report(tmp);
+    EXPECT_EQ(published, "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
 }
 
 } // namespace
