@@ -47,6 +47,10 @@ void collect_journal(const BootReportOptions& o, const std::string& boot_id, Boo
                 report.notes.push_back("the journal holds no previous boot");
             break;
         }
+        if (back == 1) {
+            if (auto last = reader->last_entry_realtime_us(*previous); last)
+                report.previous_boot_last_us = *last;
+        }
         auto entries = reader->entries_with_ids(
             *previous, {message_id::protective_action, message_id::verification_critical,
                         message_id::boot_report});
@@ -101,6 +105,9 @@ void collect_superblocks(const BootReportOptions& o, std::int64_t boot_time, Boo
             h.error_count = s.error_count;
             h.lastcheck = s.lastcheck;
             h.checked_this_boot = boot_time > 0 && s.lastcheck >= boot_time;
+            h.checked_between_boots = report.previous_boot_last_us > 0 && boot_time > 0 &&
+                                      h.lastcheck * 1'000'000 > report.previous_boot_last_us &&
+                                      h.lastcheck < boot_time;
         }
         report.filesystems.push_back(std::move(h));
     }

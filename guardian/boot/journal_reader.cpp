@@ -142,6 +142,22 @@ Result<std::string> JournalReader::previous_boot(std::string_view boot_id) {
     return std::string();
 }
 
+Result<std::int64_t> JournalReader::last_entry_realtime_us(std::string_view boot_id) {
+    sd_journal* j = m_j.get();
+    sd_journal_flush_matches(j);
+    GUARDIAN_TRY(add_match(j, "_BOOT_ID=" + std::string(boot_id)));
+    if (int r = sd_journal_seek_tail(j); r < 0)
+        return journal_error("journal seek", r);
+    int r = sd_journal_previous(j);
+    if (r < 0)
+        return journal_error("journal read", r);
+    std::uint64_t us = 0;
+    if (r > 0 && (r = sd_journal_get_realtime_usec(j, &us)) < 0)
+        return journal_error("journal timestamp", r);
+    sd_journal_flush_matches(j);
+    return static_cast<std::int64_t>(us);
+}
+
 Result<std::vector<JournalLine>> JournalReader::entries_with_ids(
     std::string_view boot_id, const std::vector<std::string_view>& message_ids, std::size_t limit) {
     sd_journal* j = m_j.get();

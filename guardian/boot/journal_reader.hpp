@@ -33,6 +33,9 @@ public:
     // this boot's first one. Empty when the journal holds no earlier boot.
     [[nodiscard]] Result<std::string> previous_boot(std::string_view boot_id);
 
+    // The realtime (us) of the last entry of boot `boot_id`; 0 when it has none.
+    [[nodiscard]] Result<std::int64_t> last_entry_realtime_us(std::string_view boot_id);
+
     // Entries of boot `boot_id` with one of `message_ids`, oldest first, at
     // most `limit`.
     [[nodiscard]] Result<std::vector<JournalLine>>

@@ -174,8 +174,9 @@ bool uneventful(const BootReport& r) noexcept {
         return false;
     if (std::any_of(r.fsck.begin(), r.fsck.end(), [](const auto& f) { return eventful(f); }))
         return false;
-    return std::none_of(r.filesystems.begin(), r.filesystems.end(),
-                        [](const auto& f) { return f.error_flag || f.error_count > 0; });
+    return std::none_of(r.filesystems.begin(), r.filesystems.end(), [](const auto& f) {
+        return f.error_flag || f.error_count > 0 || f.checked_between_boots;
+    });
 }
 
 std::string summary_line(const BootReport& r, std::size_t max_len) {
@@ -196,6 +197,11 @@ std::string summary_line(const BootReport& r, std::size_t max_len) {
         for (const auto& f : r.filesystems)
             if (f.error_flag || f.error_count > 0)
                 bad.push_back(fmt::format("{} error state (count {})", f.device, f.error_count));
+        for (const auto& f : r.filesystems)
+            if (f.checked_between_boots)
+                bad.push_back(fmt::format(
+                    "{} fully checked at {} by a boot that rebooted before logging (fsck repaired it)",
+                    f.device, iso_from_us(f.lastcheck * 1'000'000)));
         if (!bad.empty())
             line += "; superblock: " + join(bad, "; ");
     }

@@ -61,6 +61,11 @@ struct FsHealth {
     std::uint32_t error_count = 0;
     std::int64_t lastcheck = 0;     // seconds since the epoch
     bool checked_this_boot = false; // lastcheck at or after this boot's start
+    // lastcheck after the previous journaled boot ended and before this one
+    // began: a full check ran in a boot that left no journal - systemd-fsck
+    // repaired the root filesystem (mounted read-only, so the journal was
+    // still in /run) and rebooted at once. The only trace it leaves.
+    bool checked_between_boots = false;
 };
 
 // The previous boot's incident, from its journal (protective_action entries,
@@ -91,7 +96,8 @@ struct BootReport {
     std::vector<FsckResult> fsck;
     std::optional<PreviousIncident> incident;
     std::vector<FsHealth> filesystems;
-    std::vector<std::string> notes; // what could not be collected, and why
+    std::vector<std::string> notes;       // what could not be collected, and why
+    std::int64_t previous_boot_last_us = 0; // the previous journaled boot's last entry; 0: none
 };
 
 // No incident, no eventful fsck, no filesystem in error state.

@@ -346,5 +346,49 @@ TEST(BootReportRun, AnIncidentReportedBeforeIsNotReportedAgain) {
     EXPECT_EQ(published, "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
 }
 
+// What the rig showed: the boot in which systemd-fsck repaired the root
+// filesystem and rebooted left no journal at all (root was still read-only,
+// the journal in /run). The superblock's last-check time, between the
+// previous journaled boot and this one, is its trace.
+TEST(BootReportRun, AFullCheckInABootWithoutJournalIsReported) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    const std::int64_t t0 = 1'763'700'000'000'000; // boot A's entries; C starts at t0 + 200 s
+    TempDir tmp;
+    write_journal(tmp.path() / "j",
+                  {
+                      {t0, k_boot_a, "guardiand.service", "verification critical: damaged", k_crit},
+                      {t0 + 200'100'000, k_boot_c, "systemd-fsck-root.service",
+                       "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
+                  });
+    const std::string img = (tmp.path() / "fs.img").string();
+    // Checked at t0 + 150 s: after boot A's last entry, before boot C.
+    auto r = run_command("mkfs.ext4 -q -F " + img + " 8M && debugfs -w -R 'ssv lastcheck " +
+                         std::to_string(t0 / 1'000'000 + 150) + "' " + img);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run_command("losetup -f --show " + img);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string loop = r.out.substr(0, r.out.find('\n'));
+    struct Detach {
+        std::string dev;
+        ~Detach() { (void)run_command("losetup -d " + dev); }
+    } detach{loop};
+    const fs::path root = tmp.path() / "root";
+    make_root(root, dashed(k_boot_c), t0 / 1'000'000 + 200,
+              "30 1 7:0 / / rw,relatime - ext4 " + loop + " rw\n", "guard = /\n");
+    test::TestXenstored xenstored;
+    r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
+                    " --boot-report --foreground --root " + root.string() + " --journal-dir " +
+                    (tmp.path() / "j").string());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
+    ASSERT_TRUE(published) << published.error().message;
+    EXPECT_NE(published->find("incident at the previous boot"), std::string::npos) << *published;
+    EXPECT_NE(published->find(loop + " fully checked at 2025-11-21T04:42:30Z by a boot that "
+                                     "rebooted before logging"),
+              std::string::npos)
+        << *published;
+}
+
 } // namespace
 } // namespace guardian::boot
