@@ -65,17 +65,30 @@ check_restore_detected() {
 
 # 2. Restored onto the qdisk backend: guardiand names exactly the backend
 #    feature keys that changed, checked against what dom0 sees itself.
+#    (Also part of unsafe-feature-change, which runs by default.)
 scenario_feature_change() {
 	need_guardian
 	domu_start phy
-	local vbd before after expected reported k ob nb
-	vbd=$(vbd_ids | head -1)
-	before=$(backend_features "$vbd")
+	feature_change_before
+	domu_save_restore qdisk
+	check_feature_changes
+}
+
+# Before the qdisk restore: dom0's view of the backend (VBD, BEFORE) and
+# guardian's phy features.
+feature_change_before() {
+	VBD=$(vbd_ids | head -1)
+	BEFORE=$(backend_features "$VBD")
+	local vbd=$VBD
 	wait_for 120 eval '[ -n "$(gread "vbd/$vbd/features")" ]' || fail "no data/guardian/vbd/$vbd/features"
 	note "guardian features before: $(gread "vbd/$vbd/features")"
 	case " $(gread "vbd/$vbd/features") " in *" feature-persistent=1 "*) ;;
 	*) fail "guardian's phy features lack feature-persistent=1: $(gread "vbd/$vbd/features")" ;; esac
-	domu_save_restore qdisk
+}
+
+# After it: guardian names exactly the backend keys dom0 sees changing.
+check_feature_changes() {
+	local vbd=$VBD before=$BEFORE after expected reported k ob nb
 	after=$(backend_features "$vbd")
 	note "dom0 sees: before [$before] after [$after]"
 	# What dom0 itself sees changing, as guardian's "vbd/<id>/<key> old->new".
@@ -260,9 +273,11 @@ scenario_unsafe_feature_change() {
 	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
 	[ "$(gread suspend-safety)" = unsafe ] ||
 		fail "guest says '$(gread suspend-safety)' with the rig's risk table: $(gread suspend-safety-reason)"
+	feature_change_before
 	domu_save
 	sleep "${SAVED_PAUSE:-2}"
 	restore_ends_in_incident qdisk
+	check_feature_changes
 	grep -q "feature-persistent" <<<"$INCIDENT" || fail "incident does not name feature-persistent: $INCIDENT"
 	grep -q "no disk read" <<<"$(gread last-verification-timing)" ||
 		fail "read the disk through the suspect protocol: $(gread last-verification-timing)"
