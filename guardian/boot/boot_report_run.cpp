@@ -51,9 +51,9 @@ void collect_journal(const BootReportOptions& o, const std::string& boot_id, Boo
             if (auto last = reader->last_entry_realtime_us(*previous); last)
                 report.previous_boot_last_us = *last;
         }
-        auto entries = reader->entries_with_ids(
-            *previous, {message_id::protective_action, message_id::verification_critical,
-                        message_id::boot_report});
+        auto entries = reader->entries_with_ids(*previous, {message_id::protective_action,
+                                                            message_id::verification_critical,
+                                                            message_id::boot_report});
         if (!entries) {
             report.notes.push_back("previous boot's incident: " + entries.error().message);
             break;

@@ -188,7 +188,7 @@ std::string summary_line(const BootReport& r, std::size_t max_len) {
         line = r.incident ? fmt::format("incident at the previous boot ({}): {}",
                                         iso_from_us(r.incident->realtime_us),
                                         first_line(r.incident->message))
-                          : std::string("no incident at the previous boot");
+                          : std::string("no incident record in the journal");
         std::vector<std::string> fsck;
         for (const auto& f : r.fsck)
             fsck.push_back(f.device + " " + describe(f));
@@ -199,9 +199,9 @@ std::string summary_line(const BootReport& r, std::size_t max_len) {
                 bad.push_back(fmt::format("{} error state (count {})", f.device, f.error_count));
         for (const auto& f : r.filesystems)
             if (f.checked_between_boots)
-                bad.push_back(fmt::format(
-                    "{} fully checked at {} by a boot that rebooted before logging (fsck repaired it)",
-                    f.device, iso_from_us(f.lastcheck * 1'000'000)));
+                bad.push_back(fmt::format("{} fully checked at {} by a boot that rebooted before "
+                                          "logging (fsck repaired it)",
+                                          f.device, iso_from_us(f.lastcheck * 1'000'000)));
         if (!bad.empty())
             line += "; superblock: " + join(bad, "; ");
     }

@@ -96,7 +96,7 @@ struct BootReport {
     std::vector<FsckResult> fsck;
     std::optional<PreviousIncident> incident;
     std::vector<FsHealth> filesystems;
-    std::vector<std::string> notes;       // what could not be collected, and why
+    std::vector<std::string> notes;         // what could not be collected, and why
     std::int64_t previous_boot_last_us = 0; // the previous journaled boot's last entry; 0: none
 };
 

@@ -45,11 +45,13 @@ std::string VerificationTiming::describe() const {
     };
     // Millisecond precision: the whole point is sub-second latencies.
     const auto secs = std::chrono::floor<std::chrono::seconds>(detected_realtime);
-    const auto milli = std::chrono::duration_cast<std::chrono::milliseconds>(detected_realtime - secs);
+    const auto milli =
+        std::chrono::duration_cast<std::chrono::milliseconds>(detected_realtime - secs);
     std::string when = iso8601_utc(secs);
     when.insert(when.size() - 1, fmt::format(".{:03d}", milli.count()));
     return fmt::format("detected {}; features {}; {}; verdict {}", when, ms(features),
-                       first_read ? "first disk read " + ms(*first_read) : std::string("no disk read"),
+                       first_read ? "first disk read " + ms(*first_read)
+                                  : std::string("no disk read"),
                        ms(verdict));
 }
 

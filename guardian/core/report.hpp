@@ -40,9 +40,9 @@ struct VerificationRecord {
 // ran before its disk was checked. Durations are CLOCK_MONOTONIC.
 struct VerificationTiming {
     std::chrono::nanoseconds detected_realtime{0};
-    std::chrono::nanoseconds features{0};                  // block-protocol verdict
-    std::optional<std::chrono::nanoseconds> first_read;    // first disk read began
-    std::chrono::nanoseconds verdict{0};                   // full verdict
+    std::chrono::nanoseconds features{0};               // block-protocol verdict
+    std::optional<std::chrono::nanoseconds> first_read; // first disk read began
+    std::chrono::nanoseconds verdict{0};                // full verdict
     // "detected 2026-11-21T17:00:00.123Z; features +0.1 ms; first disk read
     // +0.4 ms; verdict +412.0 ms" ("no disk read" when none was made).
     [[nodiscard]] std::string describe() const;

@@ -144,7 +144,7 @@ private:
     std::optional<sys::KmsgReader> m_kmsg;
     std::optional<protect::KmsgWriter> m_kmsg_writer;
     std::optional<VerdictInput> m_window; // kmsg window open: what the verdict was built from
-    ClockSample m_detected_at;             // the restore being verified: when it was noticed
+    ClockSample m_detected_at;            // the restore being verified: when it was noticed
     std::optional<VerificationTiming> m_timing;
     std::optional<FreezeSession> m_freeze;
     std::vector<VerificationOutcome> m_verifications;

@@ -114,9 +114,9 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
         timing = m_timing->describe();
     }
     if (m_watch)
-        m_watch->set_last_verification(VerificationRecord{out.realtime,
-                                                          std::string(to_string(out.result.verdict)),
-                                                          out.result.summary(), timing});
+        m_watch->set_last_verification(
+            VerificationRecord{out.realtime, std::string(to_string(out.result.verdict)),
+                               out.result.summary(), timing});
     const Priority prio = out.result.verdict == Verdict::critical  ? Priority::crit
                           : out.result.verdict == Verdict::warning ? Priority::warning
                                                                    : Priority::notice;

@@ -161,9 +161,10 @@ TEST_F(DaemonScenario, CleanRestoreIsHealthyWithNoAction) {
     // Timing from detection: the features first, then the disk, then the verdict.
     const std::string timing =
         m_xsd->read("/local/domain/9/data/guardian/last-verification-timing");
-    EXPECT_TRUE(std::regex_match(timing, std::regex(R"(detected \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; )"
-                                                    R"(features \+[0-9.]+ ms; first disk read \+[0-9.]+ ms; )"
-                                                    R"(verdict \+[0-9.]+ ms)")))
+    EXPECT_TRUE(std::regex_match(
+        timing, std::regex(R"(detected \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; )"
+                           R"(features \+[0-9.]+ ms; first disk read \+[0-9.]+ ms; )"
+                           R"(verdict \+[0-9.]+ ms)")))
         << timing;
     const std::string last = m_xsd->read("/local/domain/9/data/guardian/last-restore");
     // The clock jump decides first; the domid change shows among the changes.
@@ -211,8 +212,9 @@ TEST_F(DaemonScenario, FeatureChangeOnUnsafeKernelActsInOrder) {
     EXPECT_EQ(m_rebooter.calls, 1);
     EXPECT_EQ(m_xsd->read("/local/domain/9/data/guardian/state"), "incident");
     // The block-protocol verdict alone decided: nothing read through it.
-    EXPECT_NE(m_xsd->read("/local/domain/9/data/guardian/last-verification-timing").find("no disk read"),
-              std::string::npos);
+    EXPECT_NE(
+        m_xsd->read("/local/domain/9/data/guardian/last-verification-timing").find("no disk read"),
+        std::string::npos);
     EXPECT_NE(m_xsd->read("/local/domain/9/data/guardian/incident").find("feature-persistent"),
               std::string::npos);
     EXPECT_FALSE(writable()); // EXT4_IOC_SHUTDOWN: every write fails

@@ -243,7 +243,8 @@ TEST(RestoreDetector, EchoesOfAConcludedRestoreAreNotASecondRestore) {
     auto d = det.decide(clock.s);
     EXPECT_FALSE(d.restored) << d.signal_list();
     // A real second save/restore still counts.
-    det.observe_capture(capture("3", "/local/domain/0/backend/vbd/3/51712"), clock.advance(seconds(1)));
+    det.observe_capture(capture("3", "/local/domain/0/backend/vbd/3/51712"),
+                        clock.advance(seconds(1)));
     d = det.decide(clock.s);
     EXPECT_TRUE(d.restored);
     EXPECT_TRUE(has(d, RestoreSignal::domid_changed));
