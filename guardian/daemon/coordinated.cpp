@@ -20,6 +20,7 @@
 
 #include <charconv>
 #include <sstream>
+#include <unistd.h>
 
 namespace guardian::daemon {
 namespace {
@@ -28,6 +29,23 @@ namespace {
 // daemon thaws (and reports) first; the guard is for when it cannot.
 constexpr auto k_guard_grace = std::chrono::seconds(5);
 constexpr auto k_max_freeze = std::chrono::seconds(3600);
+
+// journald keeps writing its files while our filesystems are frozen - our
+// own "frozen" line is enough - and a writer blocked on a frozen filesystem
+// cannot be frozen by the kernel's suspend, so the save fails ("Freezing of
+// tasks failed", seen on the Xen rig with Linux 6.1). For the freeze it
+// writes to /run only (--relinquish-var), and back to /var after the thaw
+// (--flush). Without journalctl (no systemd) there is nothing to do.
+void journal_storage(const std::string& journalctl, const char* option, Logger& log) {
+    if (journalctl.empty() || ::access(journalctl.c_str(), X_OK) != 0)
+        return;
+    hooks::HookOptions o;
+    o.timeout = std::chrono::seconds(10);
+    const auto r = hooks::run_program({journalctl, option}, o);
+    if (!r.ok())
+        log.warning(std::string("journalctl ") + option + ": " + r.describe() +
+                    (r.output.empty() ? "" : ": " + r.output));
+}
 
 } // namespace
 
@@ -88,6 +106,8 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
     ho.timeout = m_settings.config.hook_timeout;
     (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::pre_freeze, ho, log);
 
+    journal_storage(m_settings.journalctl, "--relinquish-var", log);
+
     FreezeSession session;
     session.nonce = nonce;
     session.mount_points = mount_points();
@@ -101,6 +121,7 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
         // refuse rather than take that risk.
         write_freeze_node("failed " + nonce + " freeze guard: " + guard.error().message);
         log.error("freeze refused: guard did not start: " + guard.error().message);
+        journal_storage(m_settings.journalctl, "--flush", log);
         return;
     }
     session.guard.emplace(std::move(guard).value());
@@ -108,6 +129,7 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
         (void)session.guard->disarm();
         write_freeze_node("failed " + nonce + " " + st.error().message);
         log.error("freeze failed: " + st.error().message);
+        journal_storage(m_settings.journalctl, "--flush", log);
         return;
     }
     for (auto& fs : m_fs) {
@@ -141,6 +163,7 @@ void Daemon::end_freeze(const std::string& outcome) {
     m_ports.timers->cancel(TimerSlot::freeze_deadline);
     for (const auto& e : protect::thaw_all(m_freeze->mount_points))
         m_ports.log->error("thaw: " + e.message);
+    journal_storage(m_settings.journalctl, "--flush", *m_ports.log);
     if (m_freeze->guard)
         if (auto r = m_freeze->guard->disarm(); !r)
             m_ports.log->warning("freeze guard: " + r.error().message);

@@ -50,6 +50,9 @@ struct DaemonSettings {
     std::string run_dir = "/run/guardian";       // under root: state that dies with the boot
     std::string state_dir = "/var/lib/guardian"; // under root: history
     bool force_kernel_error_path = false;        // tests: exercise the fsck-mark fallback
+    // Moves journald to /run for a freeze and back after (coordinated.cpp);
+    // empty: leave journald alone (tests on a machine whose journal is not ours).
+    std::string journalctl = "/usr/bin/journalctl";
 };
 
 // One guarded filesystem and what the daemon keeps about it.

@@ -115,8 +115,17 @@ HookResult start_failure(HookResult r, const std::string& what, int err) {
 } // namespace
 
 HookResult run_hook(const std::string& path, HookEvent event, const HookOptions& options) {
+    HookOptions o = options;
+    o.environment.insert(o.environment.begin(), {"GUARDIAN_EVENT", std::string(to_string(event))});
+    return run_program({path, std::string(to_string(event))}, o);
+}
+
+HookResult run_program(const std::vector<std::string>& args, const HookOptions& options) {
     const auto start = Clock::now();
     HookResult r;
+    if (args.empty())
+        return start_failure(std::move(r), "run: no program", EINVAL);
+    const std::string& path = args.front();
     r.name = std::filesystem::path(path).filename().string();
 
     std::array<int, 2> out_pipe{-1, -1};
@@ -154,7 +163,6 @@ HookResult run_hook(const std::string& path, HookEvent event, const HookOptions&
 
     std::vector<std::string> env = {
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "GUARDIAN_EVENT=" + std::string(to_string(event)),
     };
     for (const auto& [k, v] : options.environment)
         env.push_back(k + "=" + v);
@@ -162,9 +170,11 @@ HookResult run_hook(const std::string& path, HookEvent event, const HookOptions&
     for (auto& e : env)
         envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::string arg0 = path;
-    std::string arg1(to_string(event));
-    std::array<char*, 3> argv{arg0.data(), arg1.data(), nullptr};
+    std::vector<std::string> owned = args;
+    std::vector<char*> argv;
+    for (auto& a : owned)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
 
     pid_t pid = -1;
     rc = ::posix_spawn(&pid, path.c_str(), setup.actions(), setup.attr(), argv.data(), envp.data());

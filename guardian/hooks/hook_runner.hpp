@@ -65,6 +65,11 @@ struct HookResult {
 [[nodiscard]] HookResult run_hook(const std::string& path, HookEvent event,
                                   const HookOptions& options);
 
+// The same for any program: `args` is argv (args[0] the absolute path); a
+// clean environment with PATH and options.environment.
+[[nodiscard]] HookResult run_program(const std::vector<std::string>& args,
+                                     const HookOptions& options);
+
 // Runs every hook of `dir` in order (all of them, also after a failure: each
 // hook stands alone) and logs each result; failures carry the hook_failed
 // MESSAGE_ID. An unreadable directory is logged and yields no results.

@@ -83,6 +83,7 @@ protected:
         s.kernel = {"6.1.0-18-amd64", std::nullopt};
         s.verdict = std::move(verdict);
         s.guard_exe = GUARDIAN_FREEZE_GUARD;
+        s.journalctl = ""; // this machine's journald is not the guest's
         daemon::DaemonPorts ports{m_guest.get(),
                                   &m_clocks,
                                   &m_log,

@@ -233,5 +233,18 @@ TEST(HookRun, FailuresAreLoggedWithMessageIdAndLaterHooksStillRun) {
     EXPECT_EQ(field(entries[1], "MESSAGE_ID"), "<absent>");
 }
 
+// Any program with its own arguments (guardiand runs journalctl this way
+// around a freeze): argv as given, a clean environment without the hook's
+// GUARDIAN_EVENT, the exit status reported.
+TEST(ProgramRun, ArgumentsEnvironmentAndStatus) {
+    const auto r = run_program(
+        {"/bin/sh", "-c", "echo \"$0|$1|${GUARDIAN_EVENT-unset}|$X\"; exit 3", "first", "second"},
+        HookOptions{2s, 1s, 1024, {{"X", "y"}}});
+    EXPECT_EQ(r.outcome, HookResult::Outcome::exited);
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_EQ(r.output, "first|second|unset|y\n");
+    EXPECT_EQ(run_program({}, HookOptions{}).outcome, HookResult::Outcome::failed_to_start);
+}
+
 } // namespace
 } // namespace guardian::hooks

@@ -295,12 +295,19 @@ scenario_coordinated_freeze() {
 	out=$(guardian-host freeze "$(domid)" --timeout 600 2>&1) || fail "guardian-host freeze: $out"
 	note "freeze: $out"
 	[ "$(gread state)" = frozen ] || fail "state '$(gread state)' after freeze, expected frozen"
-	domu_save_restore phy # waits for the heartbeat, which writes the root fs: thawed
+	# The rig's pre-freeze hook quiets the heartbeat's file writes: a writer
+	# blocked on the frozen filesystem would keep the guest from suspending.
+	domu_save_restore phy
 	out=$(guardian-host verify "$NEW_DOMID" 2>&1) || fail "guardian-host verify: $out"
 	note "verify: $out"
 	verdict_figures
 	case $(gread freeze) in "thawed "*" healthy") ;; *) fail "freeze node '$(gread freeze)', expected thawed ... healthy" ;; esac
 	wait_for 60 guardian_watching || fail "state '$(gread state)' after the coordinated restore"
+	# Thawed: the heartbeat writes the root filesystem again (post-thaw hook).
+	local wrote
+	wrote=$(xs_read "$(dpath)/data/rig-wrote")
+	wait_for 60 eval '[ "$(xs_read "$(dpath)/data/rig-wrote")" != "$wrote" ]' ||
+		fail "the root filesystem took no write after the thaw (data/rig-wrote stuck at '$wrote')"
 
 	note "part 2: a checksum-valid edit while saved"
 	domu_start phy
