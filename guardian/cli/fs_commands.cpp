@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
 #include <vector>
 
@@ -134,9 +135,15 @@ int run_check(const CheckArgs& args) {
         }
         auto result = scan_job(job, *mode, args.buffered, /*fingerprint=*/false);
         if (!result) {
-            say_error(result.error().message);
+            std::string msg = result.error().message;
+            if (job.mount)
+                msg += " (the filesystem mounted on " + job.mount->mount_point + ")";
+            // Root in a container or a sandbox may still be refused the device.
+            if (result.error().code == EPERM || result.error().code == EACCES)
+                msg += "; reading a block device needs root, and a container may not expose it";
+            say_error(msg);
             failed = true;
-            filesystems.push_back({{"source", job.path}, {"error", result.error().message}});
+            filesystems.push_back({{"source", job.path}, {"error", msg}});
             continue;
         }
         const CheckReport& r = result->report;
