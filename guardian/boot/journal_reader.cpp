@@ -108,24 +108,34 @@ Result<std::vector<JournalLine>> JournalReader::fsck_lines(std::string_view boot
     return lines;
 }
 
-Result<std::string> JournalReader::previous_boot(std::string_view boot_id) {
-    sd_journal* j = m_j.get();
+namespace {
+
+// The realtime (us) of boot `boot_id`'s oldest or newest entry, 0 when it
+// has none; the boot match is dropped again.
+Result<std::uint64_t> boot_edge_us(sd_journal* j, std::string_view boot_id, bool newest) {
     sd_journal_flush_matches(j);
     GUARDIAN_TRY(add_match(j, "_BOOT_ID=" + std::string(boot_id)));
-    if (int r = sd_journal_seek_head(j); r < 0)
+    if (int r = newest ? sd_journal_seek_tail(j) : sd_journal_seek_head(j); r < 0)
         return journal_error("journal seek", r);
-    int r = sd_journal_next(j);
+    int r = newest ? sd_journal_previous(j) : sd_journal_next(j);
     if (r < 0)
         return journal_error("journal read", r);
-    const bool found = r > 0;
-    std::uint64_t first_us = 0;
+    std::uint64_t us = 0;
     // Read before flushing: dropping the matches invalidates the position.
-    if (found && (r = sd_journal_get_realtime_usec(j, &first_us)) < 0)
+    if (r > 0 && (r = sd_journal_get_realtime_usec(j, &us)) < 0)
         return journal_error("journal timestamp", r);
     sd_journal_flush_matches(j);
+    return us;
+}
+
+} // namespace
+
+Result<std::string> JournalReader::previous_boot(std::string_view boot_id) {
+    sd_journal* j = m_j.get();
+    GUARDIAN_TRY_ASSIGN(const std::uint64_t first_us, boot_edge_us(j, boot_id, /*newest=*/false));
     // Without entries of this boot (it has logged nothing yet, or not to
     // this journal) the previous boot is the newest one in it.
-    r = found ? sd_journal_seek_realtime_usec(j, first_us) : sd_journal_seek_tail(j);
+    int r = first_us != 0 ? sd_journal_seek_realtime_usec(j, first_us) : sd_journal_seek_tail(j);
     if (r < 0)
         return journal_error("journal seek", r);
     // Step back to the newest entry of another boot.
@@ -143,18 +153,7 @@ Result<std::string> JournalReader::previous_boot(std::string_view boot_id) {
 }
 
 Result<std::int64_t> JournalReader::last_entry_realtime_us(std::string_view boot_id) {
-    sd_journal* j = m_j.get();
-    sd_journal_flush_matches(j);
-    GUARDIAN_TRY(add_match(j, "_BOOT_ID=" + std::string(boot_id)));
-    if (int r = sd_journal_seek_tail(j); r < 0)
-        return journal_error("journal seek", r);
-    int r = sd_journal_previous(j);
-    if (r < 0)
-        return journal_error("journal read", r);
-    std::uint64_t us = 0;
-    if (r > 0 && (r = sd_journal_get_realtime_usec(j, &us)) < 0)
-        return journal_error("journal timestamp", r);
-    sd_journal_flush_matches(j);
+    GUARDIAN_TRY_ASSIGN(const std::uint64_t us, boot_edge_us(m_j.get(), boot_id, /*newest=*/true));
     return static_cast<std::int64_t>(us);
 }
 

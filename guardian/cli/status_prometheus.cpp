@@ -27,13 +27,11 @@ GuestStatus from_xenstore(xen::XenStore& xs) {
     DomainReport own;
     own.domid = read_or_empty(xs, "domid");
     own.name = read_or_empty(xs, "name");
-    for (const char* node : {"version", "state", "kernel", "suspend-safety", "last-restore",
-                             "last-verification", "last-verification-timing", "incident"})
-        if (auto v = xs.read(std::string("data/guardian/") + node); v)
-            own.nodes[node] = *v;
+    for (const std::string_view node : k_metric_nodes)
+        if (auto v = xs.read("data/guardian/" + std::string(node)); v)
+            own.nodes[std::string(node)] = *v;
     GuestStatus g = guest_status_from_report(own);
-    if (const std::string vm = read_or_empty(xs, "vm"); vm.starts_with("/vm/"))
-        g.uuid = vm.substr(4);
+    g.uuid = uuid_from_vm_node(read_or_empty(xs, "vm"));
     return g;
 }
 

@@ -156,6 +156,11 @@ std::string normalize_state(std::string_view value, const std::vector<std::strin
                                                                              : "unknown";
 }
 
+std::string uuid_from_vm_node(std::string_view vm) {
+    constexpr std::string_view prefix = "/vm/";
+    return vm.starts_with(prefix) ? std::string(vm.substr(prefix.size())) : std::string();
+}
+
 GuestStatus guest_status_from_report(const DomainReport& d) {
     GuestStatus g;
     g.domid = d.domid;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -60,6 +61,21 @@ struct GuestStatus {
 // `value` when it is one of `allowed`, else "unknown".
 [[nodiscard]] std::string normalize_state(std::string_view value,
                                           const std::vector<std::string_view>& allowed);
+
+// The data/guardian/ nodes (docs/xenstore-schema.md) the metrics are made
+// of: what both readers fetch for guest_status_from_report.
+inline constexpr std::array<std::string_view, 8> k_metric_nodes{"version",
+                                                                "state",
+                                                                "kernel",
+                                                                "suspend-safety",
+                                                                "last-restore",
+                                                                "last-verification",
+                                                                "last-verification-timing",
+                                                                "incident"};
+
+// The uuid in a toolstack "vm" node ("/vm/<uuid>"): it survives a restore or
+// migration, the domid does not. "" for anything else.
+[[nodiscard]] std::string uuid_from_vm_node(std::string_view vm);
 
 // dom0's view: from a domain's data/guardian/ nodes (docs/xenstore-schema.md).
 [[nodiscard]] GuestStatus guest_status_from_report(const DomainReport& d);

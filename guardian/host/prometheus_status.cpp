@@ -5,25 +5,11 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <chrono>
 #include <set>
 
 namespace guardian::host {
 namespace {
-
-// Only the nodes the metrics use, one read each, rather than the whole
-// subtree: a fleet has thousands of domains, each with up to 174 nodes, and a
-// guest that stuffs its data/guardian/ with junk must not make dom0 fail the
-// whole file.
-constexpr std::array k_metric_nodes = {"version",
-                                       "state",
-                                       "kernel",
-                                       "suspend-safety",
-                                       "last-restore",
-                                       "last-verification",
-                                       "last-verification-timing",
-                                       "incident"};
 
 // An absent node reads as empty (guardian never publishes an empty version);
 // any other failure (xenstored gone) is an error for the whole run.
@@ -39,19 +25,19 @@ Result<GuestStatus> read_guest(xen::XenStore& xs, const std::string& domid) {
     DomainReport d;
     d.domid = domid;
     GUARDIAN_TRY_ASSIGN(d.name, read_or_empty(xs, home + "/name"));
-    for (const char* node : k_metric_nodes) {
-        GUARDIAN_TRY_ASSIGN(std::string value, read_or_empty(xs, home + "/data/guardian/" + node));
+    // Only the nodes the metrics use, one read each, rather than the whole
+    // subtree: a fleet has thousands of domains, each with up to 175 nodes,
+    // and a guest that stuffs its data/guardian/ with junk must not make dom0
+    // fail the whole file.
+    for (const std::string_view node : k_metric_nodes) {
+        GUARDIAN_TRY_ASSIGN(std::string value,
+                            read_or_empty(xs, home + "/data/guardian/" + std::string(node)));
         if (!value.empty())
-            d.nodes[node] = std::move(value);
+            d.nodes[std::string(node)] = std::move(value);
     }
     GuestStatus g = guest_status_from_report(d);
-    // The toolstack's "vm" node is "/vm/<uuid>": the uuid survives a restore
-    // or migration, the domid does not.
-    auto vm = read_or_empty(xs, home + "/vm");
-    if (!vm)
-        return std::move(vm).error();
-    if (const std::string& v = *vm; v.size() > 4 && v.compare(0, 4, "/vm/") == 0)
-        g.uuid = v.substr(4);
+    GUARDIAN_TRY_ASSIGN(std::string vm, read_or_empty(xs, home + "/vm"));
+    g.uuid = uuid_from_vm_node(vm);
     return g;
 }
 

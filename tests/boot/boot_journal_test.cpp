@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <vector>
 
 namespace guardian::boot {
 namespace {
@@ -202,6 +203,31 @@ TEST(SuperblockHealth, SeesTheErrorStateAndCount) {
     EXPECT_EQ(h.lastcheck, 1735787045); // 2025-01-02T03:04:05Z
 }
 
+// A loop device, detached when this goes.
+struct LoopDevice {
+    std::string dev;
+    LoopDevice() = default;
+    LoopDevice(const LoopDevice&) = delete;
+    LoopDevice& operator=(const LoopDevice&) = delete;
+    ~LoopDevice() {
+        if (!dev.empty())
+            (void)run_command("losetup -d " + dev);
+    }
+};
+
+// An 8 MiB ext4 in `img` with each of `ssv` applied (debugfs "ssv FIELD
+// VALUE"), attached to `loop`.
+void attach_ext4(const std::string& img, const std::vector<std::string>& ssv, LoopDevice& loop) {
+    std::string cmd = "mkfs.ext4 -q -F " + img + " 8M";
+    for (const auto& edit : ssv)
+        cmd += " && debugfs -w -R 'ssv " + edit + "' " + img;
+    auto r = run_command(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = run_command("losetup -f --show " + img);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    loop.dev = r.out.substr(0, r.out.find('\n'));
+}
+
 // The whole `guardiand --boot-report`: journal files, a loop device holding
 // ext4 in error state, the test xenstored and an incident hook.
 TEST(BootReportRun, ReportsIncidentFsckAndSuperblockToJournalXenstoreAndHooks) {
@@ -209,17 +235,10 @@ TEST(BootReportRun, ReportsIncidentFsckAndSuperblockToJournalXenstoreAndHooks) {
     GUARDIAN_SKIP_WITHOUT_LOOP();
     TempDir tmp;
     write_journal(tmp.path() / "j", three_boots());
-    const std::string img = (tmp.path() / "fs.img").string();
-    auto r = run_command("mkfs.ext4 -q -F " + img + " 8M && debugfs -w -R 'ssv state 3' " + img +
-                         " && debugfs -w -R 'ssv error_count 2' " + img);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = run_command("losetup -f --show " + img);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const std::string loop = r.out.substr(0, r.out.find('\n'));
-    struct Detach {
-        std::string dev;
-        ~Detach() { (void)run_command("losetup -d " + dev); }
-    } detach{loop};
+    LoopDevice device;
+    ASSERT_NO_FATAL_FAILURE(
+        attach_ext4((tmp.path() / "fs.img").string(), {"state 3", "error_count 2"}, device));
+    const std::string& loop = device.dev;
 
     const fs::path hooks = tmp.path() / "hooks";
     fs::create_directories(hooks);
@@ -237,7 +256,7 @@ TEST(BootReportRun, ReportsIncidentFsckAndSuperblockToJournalXenstoreAndHooks) {
     const std::string cmd = "XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
                             " --boot-report --foreground --root " + root.string() +
                             " --journal-dir " + (tmp.path() / "j").string();
-    r = run_command(cmd);
+    const auto r = run_command(cmd);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("incident at the previous boot"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("superblock " + loop + " (/srv): ERROR state, error count 2"),
@@ -261,12 +280,13 @@ TEST(BootReportRun, ReportsIncidentFsckAndSuperblockToJournalXenstoreAndHooks) {
     EXPECT_NE(got.find("shutdown /srv: done"), std::string::npos) << got;
 }
 
-// `guardiand --boot-report` as boot C, over the journal in tmp/j and a fake
-// root with `config`: what it published in data/guardian/boot-report ("" and
-// a test failure when it did not run).
-std::string run_boot_report(const TempDir& tmp, const std::string& config = "") {
+// `guardiand --boot-report` as boot C (started at 1763700200), over the
+// journal in tmp/j and a fake root with `config` and `mountinfo`: what it published in
+// data/guardian/boot-report ("" and a test failure when it did not run).
+std::string run_boot_report(const TempDir& tmp, const std::string& config = "",
+                            const std::string& mountinfo = "") {
     const fs::path root = tmp.path() / "root";
-    make_root(root, dashed(k_boot_c), 1763700200, "", config);
+    make_root(root, dashed(k_boot_c), 1763700200, mountinfo, config);
     test::TestXenstored xenstored;
     const auto r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
                                " --boot-report --foreground --root " + root.string() +
@@ -361,33 +381,19 @@ TEST(BootReportRun, AFullCheckInABootWithoutJournalIsReported) {
                       {t0 + 200'100'000, k_boot_c, "systemd-fsck-root.service",
                        "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""},
                   });
-    const std::string img = (tmp.path() / "fs.img").string();
     // Checked at t0 + 150 s: after boot A's last entry, before boot C.
-    auto r = run_command("mkfs.ext4 -q -F " + img + " 8M && debugfs -w -R 'ssv lastcheck " +
-                         std::to_string(t0 / 1'000'000 + 150) + "' " + img);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = run_command("losetup -f --show " + img);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const std::string loop = r.out.substr(0, r.out.find('\n'));
-    struct Detach {
-        std::string dev;
-        ~Detach() { (void)run_command("losetup -d " + dev); }
-    } detach{loop};
-    const fs::path root = tmp.path() / "root";
-    make_root(root, dashed(k_boot_c), t0 / 1'000'000 + 200,
-              "30 1 7:0 / / rw,relatime - ext4 " + loop + " rw\n", "guard = /\n");
-    test::TestXenstored xenstored;
-    r = run_command("XENSTORED_PATH=" + xenstored.guest_socket() + " " + GUARDIAND +
-                    " --boot-report --foreground --root " + root.string() + " --journal-dir " +
-                    (tmp.path() / "j").string());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    auto published = xenstored.dom0()->read("/local/domain/7/data/guardian/boot-report");
-    ASSERT_TRUE(published) << published.error().message;
-    EXPECT_NE(published->find("incident at the previous boot"), std::string::npos) << *published;
-    EXPECT_NE(published->find(loop + " fully checked at 2025-11-21T04:42:30Z by a boot that "
-                                     "rebooted before logging"),
+    LoopDevice loop;
+    ASSERT_NO_FATAL_FAILURE(attach_ext4((tmp.path() / "fs.img").string(),
+                                        {"lastcheck " + std::to_string(t0 / 1'000'000 + 150)},
+                                        loop));
+    const std::string published = run_boot_report(
+        tmp, "guard = /\n", "30 1 7:0 / / rw,relatime - ext4 " + loop.dev + " rw\n");
+    ASSERT_FALSE(published.empty());
+    EXPECT_NE(published.find("incident at the previous boot"), std::string::npos) << published;
+    EXPECT_NE(published.find(loop.dev + " fully checked at 2025-11-21T04:42:30Z by a boot that "
+                                        "rebooted before logging"),
               std::string::npos)
-        << *published;
+        << published;
 }
 
 } // namespace
