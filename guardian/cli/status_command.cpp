@@ -21,14 +21,15 @@
 namespace guardian::cli {
 namespace {
 
-KernelVerdict verdict_for(const StatusArgs& args, const sys::KernelInfo& k) {
+KernelVerdict verdict_for(const StatusArgs& args, const SystemRoot& root,
+                          const sys::KernelInfo& k) {
     auto text = read_text_file(args.risk_table, 4u << 20);
     if (!text)
         return {Safety::unknown, "", "no kernel risk table: " + text.error().message, {}};
     auto table = parse_risk_table(*text);
     if (!table)
         return {Safety::unknown, "", args.risk_table + ": " + table.error().message, {}};
-    return judge_kernel(*table, k.release, k.package_version);
+    return judge_kernel(*table, k.release, k.package_version, xen::read_blkfront_module(root));
 }
 
 // guardiand's own view from /run/guardian/state.json: into j["guardiand"] and text.
@@ -63,7 +64,7 @@ int run_status(const StatusArgs& args) {
         fmt::print(stderr, "guardianctl: {}\n", kernel.error().message);
         return k_exit_cannot_check;
     }
-    const KernelVerdict v = verdict_for(args, *kernel);
+    const KernelVerdict v = verdict_for(args, root, *kernel);
     j["version"] = GUARDIAN_VERSION;
     j["kernel"] = {{"release", kernel->release},
                    {"package_version", kernel->package_version.value_or("")},

@@ -10,7 +10,7 @@ struct Name {
     std::string_view name;
 };
 
-constexpr std::array<Name, 12> k_names{{
+constexpr std::array<Name, 13> k_names{{
     {Structure::superblock, "superblock"},
     {Structure::geometry, "geometry"},
     {Structure::group_descriptor, "group_descriptor"},
@@ -18,6 +18,7 @@ constexpr std::array<Name, 12> k_names{{
     {Structure::inode_bitmap, "inode_bitmap"},
     {Structure::inode, "inode"},
     {Structure::extent_block, "extent_block"},
+    {Structure::indirect_block, "indirect_block"},
     {Structure::directory_block, "directory_block"},
     {Structure::htree_block, "htree_block"},
     {Structure::xattr_block, "xattr_block"},

@@ -20,6 +20,7 @@ enum class Structure {
     inode_bitmap,
     inode,
     extent_block,
+    indirect_block, // ext2/ext3 block maps: single, double, triple indirect blocks
     directory_block,
     htree_block,
     xattr_block,

@@ -50,6 +50,20 @@ std::string_view to_string(StepOutcome outcome) noexcept {
     return "unknown";
 }
 
+std::string timed_out_steps(const IncidentRecord& record) {
+    std::string out;
+    for (const auto& s : record.steps) {
+        if (!s.timed_out)
+            continue;
+        if (!out.empty())
+            out += ", ";
+        out += to_string(s.step);
+        if (!s.target.empty())
+            out += " " + s.target;
+    }
+    return out;
+}
+
 std::string describe(const IncidentRecord& record) {
     std::string out;
     for (const auto& s : record.steps) {

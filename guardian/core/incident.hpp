@@ -29,6 +29,7 @@ struct IncidentStepRecord {
     std::string method;            // e.g. "journal-errno", "superblock-flag", "kernel-error-path"
     std::string detail;            // error text when failed
     std::int64_t monotonic_ns = 0; // CLOCK_MONOTONIC when the step ended
+    bool timed_out = false;        // failed: overran its deadline (device not answering)
 };
 
 struct IncidentRecord {
@@ -45,6 +46,10 @@ struct IncidentRecord {
 
 [[nodiscard]] std::string_view to_string(IncidentStep step) noexcept;
 [[nodiscard]] std::string_view to_string(StepOutcome outcome) noexcept;
+
+// The steps that overran their deadline, "shutdown /srv, fsck-mark /srv";
+// empty if none did. For the provider and the console.
+[[nodiscard]] std::string timed_out_steps(const IncidentRecord& record);
 
 // One line per step, "shutdown /srv: done", for logs and the boot report.
 [[nodiscard]] std::string describe(const IncidentRecord& record);

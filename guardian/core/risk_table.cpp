@@ -42,21 +42,24 @@ Result<KernelDistro> get_distro(const json& j, const std::string& where, std::st
     return *d;
 }
 
+Result<BackportStatus> parse_status(const json& j, const std::string& where) {
+    GUARDIAN_TRY_ASSIGN(const std::string status, get_string(j, where, "status"));
+    if (status == "affected")
+        return BackportStatus::affected;
+    if (status == "fixed")
+        return BackportStatus::fixed;
+    if (status == "unknown")
+        return BackportStatus::unknown;
+    return field_error(where, "status", "not affected, fixed or unknown: \"" + status + "\"");
+}
+
 Result<Backport> parse_backport(const json& j, const std::string& where) {
     if (!j.is_object())
         return Error{where + ": not an object", 0};
     Backport b;
     GUARDIAN_TRY_ASSIGN(b.distro, get_distro(j, where, "distro"));
     GUARDIAN_TRY_ASSIGN(b.match, get_string(j, where, "match", false));
-    GUARDIAN_TRY_ASSIGN(const std::string status, get_string(j, where, "status"));
-    if (status == "affected")
-        b.status = BackportStatus::affected;
-    else if (status == "fixed")
-        b.status = BackportStatus::fixed;
-    else if (status == "unknown")
-        b.status = BackportStatus::unknown;
-    else
-        return field_error(where, "status", "not affected, fixed or unknown: \"" + status + "\"");
+    GUARDIAN_TRY_ASSIGN(b.status, parse_status(j, where));
     GUARDIAN_TRY_ASSIGN(const std::string fixed_in, get_string(j, where, "fixed_in", false));
     if (!fixed_in.empty())
         b.fixed_in = fixed_in;
@@ -67,6 +70,24 @@ Result<Backport> parse_backport(const json& j, const std::string& where) {
     if (b.evidence.empty())
         return field_error(where, "evidence", "empty: say why");
     return b;
+}
+
+Result<ModuleEvidence> parse_module_evidence(const json& j, const std::string& where) {
+    if (!j.is_object())
+        return Error{where + ": not an object", 0};
+    ModuleEvidence m;
+    GUARDIAN_TRY_ASSIGN(m.module, get_string(j, where, "module"));
+    if (m.module.empty() || m.module.find('/') != std::string::npos)
+        return field_error(where, "module", "empty or not a module name");
+    GUARDIAN_TRY_ASSIGN(m.version, get_string(j, where, "version", false));
+    GUARDIAN_TRY_ASSIGN(m.srcversion, get_string(j, where, "srcversion", false));
+    if (m.version.empty() && m.srcversion.empty())
+        return field_error(where, "version", "neither version nor srcversion names the build");
+    GUARDIAN_TRY_ASSIGN(m.status, parse_status(j, where));
+    GUARDIAN_TRY_ASSIGN(m.evidence, get_string(j, where, "evidence"));
+    if (m.evidence.empty())
+        return field_error(where, "evidence", "empty: say why");
+    return m;
 }
 
 Result<KernelIssue> parse_issue(const json& j, std::size_t index) {
@@ -106,6 +127,16 @@ Result<KernelIssue> parse_issue(const json& j, std::size_t index) {
             issue.backports.push_back(std::move(b));
         }
     }
+    if (const auto mods = j.find("modules"); mods != j.end()) {
+        if (!mods->is_array())
+            return field_error(where, "modules", "not an array");
+        for (std::size_t i = 0; i < mods->size(); ++i) {
+            GUARDIAN_TRY_ASSIGN(
+                ModuleEvidence m,
+                parse_module_evidence((*mods)[i], where + ".modules[" + std::to_string(i) + "]"));
+            issue.modules.push_back(std::move(m));
+        }
+    }
     return issue;
 }
 
@@ -121,8 +152,50 @@ struct IssueOutcome {
     std::string reason;
 };
 
+// The first loaded module that an evidence entry names by its exact version
+// or srcversion, as "xen_blkfront version X".
+std::optional<std::string> matching_build(const ModuleEvidence& m,
+                                          const std::vector<LoadedModule>& modules) {
+    for (const auto& l : modules) {
+        if (l.name != m.module)
+            continue;
+        if (!m.version.empty() && l.version == m.version)
+            return l.name + " version " + l.version;
+        if (!m.srcversion.empty() && l.srcversion == m.srcversion)
+            return l.name + " srcversion " + l.srcversion;
+    }
+    return std::nullopt;
+}
+
+// What module evidence says, when an entry names a loaded build.
+std::optional<IssueOutcome> judge_modules(const KernelIssue& issue,
+                                          const std::vector<LoadedModule>& modules) {
+    for (const auto& m : issue.modules) {
+        const auto build = matching_build(m, modules);
+        if (!build)
+            continue;
+        switch (m.status) {
+        case BackportStatus::affected:
+            return IssueOutcome{Safety::unsafe, issue.id + ": the loaded module " + *build +
+                                                    " lacks the fix (" + m.evidence + ")"};
+        case BackportStatus::unknown:
+            return IssueOutcome{Safety::unknown, issue.id + ": whether the loaded module " +
+                                                     *build + " carries the fix is not known (" +
+                                                     m.evidence + ")"};
+        case BackportStatus::fixed:
+            return IssueOutcome{Safety::safe, ""};
+        }
+    }
+    return std::nullopt;
+}
+
 IssueOutcome judge_issue(const RiskTable& table, const KernelIssue& issue, const KernelRelease& k,
-                         const std::optional<std::string>& package_version) {
+                         const std::optional<std::string>& package_version,
+                         const std::vector<LoadedModule>& modules) {
+    // A named build is evidence about the code that runs, whatever the
+    // kernel's version says.
+    if (auto by_module = judge_modules(issue, modules))
+        return std::move(*by_module);
     const std::string base = to_string(k.base);
     if (k.base < issue.introduced)
         return {Safety::safe, ""};
@@ -241,7 +314,8 @@ Result<RiskTable> parse_risk_table(std::string_view json_text) {
 }
 
 KernelVerdict judge_kernel(const RiskTable& table, std::string_view release,
-                           const std::optional<std::string>& package_version) {
+                           const std::optional<std::string>& package_version,
+                           const std::vector<LoadedModule>& modules) {
     KernelVerdict v;
     const auto k = parse_kernel_release(release);
     if (!k) {
@@ -254,7 +328,7 @@ KernelVerdict judge_kernel(const RiskTable& table, std::string_view release,
     std::optional<IssueOutcome> first_unknown;
     const KernelIssue* unknown_issue = nullptr;
     for (const auto& issue : table.issues) {
-        IssueOutcome o = judge_issue(table, issue, *k, package_version);
+        IssueOutcome o = judge_issue(table, issue, *k, package_version, modules);
         if (o.safety == Safety::unsafe) {
             v.safety = Safety::unsafe;
             v.issue_id = issue.id;

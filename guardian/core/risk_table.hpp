@@ -27,6 +27,26 @@ struct Backport {
     std::string evidence;                // why we believe it
 };
 
+// A claim about particular builds of a module, recognised by what the loaded
+// module says about itself in sysfs: evidence about that build, which
+// outranks the kernel's version (an out-of-tree or vendor build replaces the
+// in-tree module). At least one of version / srcversion is set.
+struct ModuleEvidence {
+    std::string module;     // sysfs spelling: "xen_blkfront"
+    std::string version;    // exact MODULE_VERSION ("" = not compared)
+    std::string srcversion; // exact modpost source hash ("" = not compared)
+    BackportStatus status = BackportStatus::unknown; // affected / fixed / unknown
+    std::string evidence;
+};
+
+// A loaded module as /sys/module/<name>/{version,srcversion} show it; a
+// module without MODULE_VERSION has neither (both empty).
+struct LoadedModule {
+    std::string name; // "xen_blkfront"
+    std::string version;
+    std::string srcversion;
+};
+
 struct KernelIssue {
     std::string id; // "xen-blkfront-feature-reread"
     std::string title;
@@ -38,6 +58,7 @@ struct KernelIssue {
     // Backend xenstore keys whose change across a restore the bug mishandles.
     std::vector<std::string> feature_keys;
     std::vector<Backport> backports;
+    std::vector<ModuleEvidence> modules; // checked first: a matching build decides
 };
 
 struct RiskTable {
@@ -69,9 +90,11 @@ struct KernelVerdict {
 };
 
 // release: `uname -r`; package_version: the distribution kernel package's
-// version where known ("3.10.0-1160.119.1.el7", "3.16.84-1"), else nullopt.
+// version where known ("3.10.0-1160.119.1.el7", "3.16.84-1"), else nullopt;
+// modules: the loaded modules an issue's `modules` evidence may name.
 [[nodiscard]] KernelVerdict judge_kernel(const RiskTable& table, std::string_view release,
-                                         const std::optional<std::string>& package_version = {});
+                                         const std::optional<std::string>& package_version = {},
+                                         const std::vector<LoadedModule>& modules = {});
 
 // How bad a change of backend feature keys across a restore is for this
 // kernel: critical when the kernel is (or may be) without the fix and a key

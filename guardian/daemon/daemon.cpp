@@ -31,7 +31,7 @@ Status Daemon::start() {
         select_guarded(sys::mounted_ext_filesystems(mounts), m_settings.config.guard,
                        m_settings.config.skip, m_ports.xs != nullptr);
     for (const auto& m : chosen)
-        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, std::nullopt});
+        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, std::nullopt, std::nullopt, {}});
     if (m_fs.empty())
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
@@ -88,19 +88,21 @@ Status Daemon::take_baseline() {
             return Error{"baseline of " + fs.mount.source + ": " + scan.error().message,
                          scan.error().code};
         fs.baseline = std::move(scan->fingerprint);
-        const std::string name = fs.mount.source.substr(fs.mount.source.rfind('/') + 1);
-        fs.errors_count = sys::ext4_errors_count(m_ports.root, name).value_or(0UL);
+        fs.errors_count = read_errors_count(fs);
         if (m_settings.config.force_fsck) {
             protect::PlanOptions po;
             po.force_kernel_error_path = m_settings.force_kernel_error_path;
             auto plan =
                 protect::plan_fsck_mark(fs.mount.source, fs.mount.mount_point, m_ports.root, po);
+            if (plan && !plan->note.empty())
+                log.notice("fsck mark for " + fs.mount.source + ": " + plan->note);
             if (plan)
                 fs.fsck_plan.emplace(std::move(plan).value());
             else
                 log.warning("fsck mark for " + fs.mount.source +
                             " cannot be prepared: " + plan.error().message);
         }
+        plan_methods(fs);
         log.log(Priority::info,
                 fmt::format("baseline of {} on {} ({} {})", fs.mount.source, fs.mount.mount_point,
                             fs.baseline.identity.type, fs.baseline.identity.uuid),
@@ -108,6 +110,7 @@ Status Daemon::take_baseline() {
                  {"GUARDIAN_DEVICE", fs.mount.source},
                  {"GUARDIAN_FS_UUID", fs.baseline.identity.uuid}});
     }
+    report_methods();
     return ok_status();
 }
 
@@ -146,6 +149,7 @@ void Daemon::publish() {
         return;
     if (auto st = m_watch->publish(); !st)
         m_ports.log->warning("publishing data/guardian: " + st.error().message);
+    publish_methods();
 }
 
 void Daemon::persist() {

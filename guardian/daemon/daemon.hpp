@@ -19,6 +19,7 @@
 #include "guardian/protect/fsck_mark.hpp"
 #include "guardian/protect/ports.hpp"
 #include "guardian/protect/protect_now.hpp"
+#include "guardian/protect/write_stop.hpp"
 #include "guardian/sys/kernel_info.hpp"
 #include "guardian/sys/kmsg_reader.hpp"
 
@@ -38,6 +39,9 @@ struct DaemonPorts {
     protect::Rebooter* rebooter = nullptr;
     protect::FsActions* fs_actions = nullptr;
     SystemRoot root;
+    // reboot(2) without sync, used instead of `rebooter` when writes could
+    // not be stopped (protect_now.hpp); null: `rebooter`.
+    protect::Rebooter* immediate_rebooter = nullptr;
 };
 
 struct DaemonSettings {
@@ -55,13 +59,24 @@ struct DaemonSettings {
     std::string journalctl = "/usr/bin/journalctl";
 };
 
+// How each protective and verifying step works on this kernel and device
+// (methods.cpp); published as data/guardian/methods.
+struct FsMethods {
+    std::string shutdown;  // ioctl, kernel-error, none, off, unknown
+    std::string fsck_mark; // journal-errno, superblock-flag, kernel-error-path, off, unavailable
+    std::string io;        // direct, buffered
+    std::string errors;    // sysfs, superblock, unavailable
+};
+
 // One guarded filesystem and what the daemon keeps about it.
 struct GuardedFs {
     MountEntry mount;
-    Fingerprint baseline;                           // geometry (live) at baseline time
-    unsigned long errors_count = 0;                 // /sys/fs/ext4/<dev>/errors_count then
-    std::optional<protect::FsckMarkPlan> fsck_plan; // prepared in advance for an emergency
-    std::optional<Fingerprint> frozen;              // coordinated mode: stable fingerprint
+    Fingerprint baseline;                            // geometry (live) at baseline time
+    unsigned long errors_count = 0;                  // /sys/fs/ext4/<dev>/errors_count then
+    std::optional<protect::FsckMarkPlan> fsck_plan;  // prepared in advance for an emergency
+    std::optional<Fingerprint> frozen;               // coordinated mode: stable fingerprint
+    std::optional<protect::WriteStopPlan> stop_plan; // how writes are stopped in an emergency
+    FsMethods methods;
 };
 
 struct VerificationOutcome {
@@ -140,6 +155,13 @@ private:
     // emergency.cpp
     void act_on_critical(const VerdictResult& result);
 
+    // methods.cpp
+    void plan_methods(GuardedFs& fs);
+    [[nodiscard]] std::string describe_methods() const;
+    void report_methods(); // logs the methods when they changed
+    void publish_methods();
+    [[nodiscard]] unsigned long read_errors_count(GuardedFs& fs); // 0 when unreadable
+
     DaemonPorts m_ports;
     DaemonSettings m_settings;
     std::vector<GuardedFs> m_fs;
@@ -153,6 +175,8 @@ private:
     std::vector<VerificationOutcome> m_verifications;
     std::optional<IncidentRecord> m_incident;
     std::string m_state = "starting";
+    std::string m_methods;           // last logged
+    std::string m_methods_published; // last written to data/guardian/methods
 };
 
 } // namespace guardian::daemon

@@ -22,8 +22,14 @@ public:
     explicit XenStoreNotifier(xen::XenStore& xs) : m_xs(xs) {}
     [[nodiscard]] Status report_incident(const IncidentRecord& record) override {
         GUARDIAN_TRY(m_xs.write("data/guardian/state", "incident"));
-        std::string reason = record.reason.substr(0, 1000);
-        return m_xs.write("data/guardian/incident", reason);
+        // Called again, before the reboot, when steps timed out: the
+        // provider learns that the device stopped answering, and where.
+        const std::string hung = timed_out_steps(record);
+        if (hung.empty())
+            return m_xs.write("data/guardian/incident", record.reason.substr(0, 1000));
+        std::string text = "timed out (device not answering): " + hung.substr(0, 400) + "; ";
+        text += record.reason.substr(0, 1000 - text.size());
+        return m_xs.write("data/guardian/incident", text);
     }
 
 private:
@@ -63,10 +69,16 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     plan.shutdown = m_settings.config.stop_writes;
     plan.fsck_mark = m_settings.config.force_fsck;
     plan.reboot = reboot_policy(m_settings.config.reboot);
+    std::string unstoppable; // mount points whose writes nothing can stop
     for (auto& fs : m_fs) {
         if (std::find(result.affected_devices.begin(), result.affected_devices.end(),
                       fs.mount.source) == result.affected_devices.end())
             continue;
+        if (fs.stop_plan) {
+            plan.write_stops.push_back(*fs.stop_plan);
+            if (plan.shutdown && fs.stop_plan->method == protect::WriteStopMethod::none)
+                unstoppable += (unstoppable.empty() ? "" : ", ") + fs.mount.mount_point;
+        }
         if (fs.fsck_plan) {
             plan.filesystems.push_back(std::move(*fs.fsck_plan));
             fs.fsck_plan.reset();
@@ -81,6 +93,18 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     }
     IncidentRecord record;
     record.reason = reason;
+    if (!unstoppable.empty()) {
+        // Said before anything happens: with the immediate reboot that
+        // follows, nothing after protect_now() gets logged.
+        record.reason += "; writes to " + unstoppable +
+                         " cannot be stopped on this kernel: rebooting at once without sync";
+        log.log(Priority::crit,
+                "writes to " + unstoppable +
+                    " cannot be stopped (no EXT4_IOC_SHUTDOWN and no error path that skips "
+                    "the sync): fsck mark, then reboot(2) at once whatever `reboot` says",
+                {{"MESSAGE_ID", std::string(message_id::protective_action)},
+                 {"GUARDIAN_METHODS", m_methods}});
+    }
     std::optional<XenStoreNotifier> notifier;
     if (m_ports.xs)
         notifier.emplace(*m_ports.xs);
@@ -89,6 +113,7 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     ports.kmsg = m_kmsg_writer ? &*m_kmsg_writer : nullptr;
     ports.fs = m_ports.fs_actions;
     ports.rebooter = m_ports.rebooter;
+    ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
     m_state = "incident";
     if (m_watch)
@@ -102,6 +127,17 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     // would only hang every process that touches them.
     if (m_freeze)
         end_freeze("critical");
+    // Report what was used, which may differ from the plan (an ioctl the
+    // kernel refused after all, a mark that failed).
+    for (const auto& step : record.steps)
+        for (auto& fs : m_fs)
+            if (fs.mount.mount_point == step.target && !step.method.empty()) {
+                if (step.step == IncidentStep::shutdown)
+                    fs.methods.shutdown = step.method;
+                else if (step.step == IncidentStep::fsck_mark)
+                    fs.methods.fsck_mark = step.method;
+            }
+    report_methods();
     m_incident = record;
     log.log(Priority::crit, "protective actions taken:\n" + describe(record),
             {{"MESSAGE_ID", std::string(message_id::protective_action)}});

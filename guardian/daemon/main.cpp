@@ -8,9 +8,11 @@
 #include "guardian/sys/clocks.hpp"
 #include "guardian/sys/kernel_info.hpp"
 #include "guardian/systemd/event_loop.hpp"
+#include "guardian/systemd/notify.hpp"
 #include "guardian/util/fd.hpp"
 #include "guardian/util/log.hpp"
 #include "guardian/util/memory_lock.hpp"
+#include "guardian/xen/blkfront_capture.hpp"
 #include "guardian/xen/xs_client.hpp"
 
 #include "guardian/util/cli_parse.hpp"
@@ -41,7 +43,7 @@ struct Options {
     std::string guard_exe = std::string(GUARDIAN_LIBEXECDIR) + "/guardian-freeze-guard";
 };
 
-// The daemon's Timers port on sd-event.
+// The daemon's Timers port on the event loop.
 class LoopTimers final : public daemon::Timers {
 public:
     explicit LoopTimers(systemd::EventLoop& loop, Logger& log) : m_loop(loop), m_log(log) {}
@@ -57,7 +59,8 @@ private:
     Logger& m_log;
 };
 
-KernelVerdict load_verdict(const std::string& path, const sys::KernelInfo& kernel, Logger& log) {
+KernelVerdict load_verdict(const std::string& path, const sys::KernelInfo& kernel,
+                           const SystemRoot& root, Logger& log) {
     auto text = read_text_file(path, 4u << 20);
     if (!text) {
         log.warning("kernel risk table: " + text.error().message + "; suspend safety unknown");
@@ -69,12 +72,18 @@ KernelVerdict load_verdict(const std::string& path, const sys::KernelInfo& kerne
         log.error(path + ": " + table.error().message);
         return KernelVerdict{Safety::unknown, "", "kernel risk table unreadable", {}};
     }
-    return judge_kernel(*table, kernel.release, kernel.package_version);
+    // The loaded xen-blkfront build is evidence too (risk table `modules`).
+    return judge_kernel(*table, kernel.release, kernel.package_version,
+                        xen::read_blkfront_module(root));
 }
 
-std::unique_ptr<Logger> make_logger(const Options& o, Priority level) {
-    if (!o.foreground && journal::stderr_is_journal())
-        return std::make_unique<journal::JournalLogger>(level);
+// Not in the foreground: natively to the system log when stderr is the
+// journal's stream, and also when stderr is no terminal at all (systemd
+// before 231 sets no $JOURNAL_STREAM; a SysV init script sends stderr to
+// /dev/null): JournalLogger falls back from journald to syslog to /dev/kmsg.
+std::unique_ptr<Logger> make_logger(const Options& o, Priority level, const SystemRoot& root) {
+    if (!o.foreground && (journal::stderr_is_journal() || ::isatty(2) == 0))
+        return std::make_unique<journal::JournalLogger>(level, "guardiand", root);
     return std::make_unique<StderrLogger>(level, /*prefixes=*/!o.foreground);
 }
 
@@ -107,7 +116,7 @@ private:
 
 int run_boot_report(const Options& o, const SystemRoot& root) {
     auto config = load_config(root);
-    auto log_ptr = make_logger(o, config ? config->config.log_level : Priority::info);
+    auto log_ptr = make_logger(o, config ? config->config.log_level : Priority::info, root);
     boot::BootReportOptions bo;
     bo.root = root;
     if (config)
@@ -145,7 +154,7 @@ int run(const Options& o) {
             fmt::print("configuration OK\n");
         return 0;
     }
-    auto log_ptr = make_logger(o, config->config.log_level);
+    auto log_ptr = make_logger(o, config->config.log_level, root);
     Logger& log = *log_ptr;
 
     // Everything the emergency path touches must already be in memory when
@@ -162,7 +171,7 @@ int run(const Options& o) {
     daemon::DaemonSettings settings;
     settings.config = config->config;
     settings.kernel = *kernel;
-    settings.verdict = load_verdict(config->config.risk_table, *kernel, log);
+    settings.verdict = load_verdict(config->config.risk_table, *kernel, root, log);
     settings.guard_exe = o.guard_exe;
     log.info(fmt::format("kernel {}: suspend {} ({})", kernel->release,
                          to_string(settings.verdict.safety), settings.verdict.reason));

@@ -35,10 +35,6 @@ FsEvidence evidence_for(const GuardedFs& fs) {
     return e;
 }
 
-std::string device_name(const std::string& source) {
-    return source.substr(source.rfind('/') + 1);
-}
-
 } // namespace
 
 void Daemon::on_restore(const RestoreEvent& ev) {
@@ -53,6 +49,9 @@ void Daemon::on_restore(const RestoreEvent& ev) {
             " filesystem(s)",
         {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     const bool coordinated = m_freeze.has_value();
+    // The restore dropped data/: data/guardian/methods goes out again with
+    // the next publication.
+    m_methods_published.clear();
     set_state("verifying");
     m_detected_at = m_ports.clocks->now();
     m_timing = VerificationTiming{};
@@ -93,8 +92,7 @@ FsEvidence Daemon::verify_fs(GuardedFs& fs, bool coordinated) {
         e.frozen_compared = true;
         e.frozen_diff = compare(*fs.frozen, scan->fingerprint);
     }
-    const auto now_errors =
-        sys::ext4_errors_count(m_ports.root, device_name(fs.mount.source)).value_or(0UL);
+    const unsigned long now_errors = read_errors_count(fs);
     e.errors_count_growth = now_errors > fs.errors_count ? now_errors - fs.errors_count : 0;
     return e;
 }
@@ -166,11 +164,10 @@ void Daemon::close_kmsg_window() {
     m_ports.timers->cancel(TimerSlot::kmsg_window_end);
     bool grew = false;
     for (auto& e : in.filesystems) {
-        for (const auto& fs : m_fs) {
+        for (auto& fs : m_fs) {
             if (fs.mount.source != e.device)
                 continue;
-            const auto now =
-                sys::ext4_errors_count(m_ports.root, device_name(fs.mount.source)).value_or(0UL);
+            const unsigned long now = read_errors_count(fs);
             if (now > fs.errors_count) {
                 e.errors_count_growth = now - fs.errors_count;
                 grew = true;

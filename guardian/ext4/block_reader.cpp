@@ -124,7 +124,7 @@ Result<std::unique_ptr<BlockReader>> BlockReader::open(const std::string& path, 
     std::unique_ptr<BlockReader> r(new BlockReader());
     r->m_path = path;
     auto fd = open_fd(path, O_RDONLY | (direct ? O_DIRECT : 0));
-    if (!fd.ok() && direct && fd.error().code == EINVAL) // filesystem without O_DIRECT (tmpfs)
+    if (!fd.ok() && direct && fd.error().code == EINVAL) // no O_DIRECT here (tmpfs, a driver)
         fd = open_fd(path, O_RDONLY);
     else
         r->m_direct = direct && fd.ok();
@@ -135,6 +135,7 @@ Result<std::unique_ptr<BlockReader>> BlockReader::open(const std::string& path, 
     if (::fstat(r->m_fd.get(), &st) != 0)
         return Error::from_errno("stat " + path);
     if (S_ISBLK(st.st_mode)) {
+        r->m_block_device = true;
         std::uint64_t size = 0;
         if (::ioctl(r->m_fd.get(), BLKGETSIZE64, &size) != 0)
             return Error::from_errno("BLKGETSIZE64 " + path);
@@ -148,6 +149,31 @@ Result<std::unique_ptr<BlockReader>> BlockReader::open(const std::string& path, 
     for (unsigned i = 0; i < threads; ++i)
         r->m_threads.emplace_back([p = r.get()] { p->worker(); });
     return r;
+}
+
+Result<bool> BlockReader::direct_io_works(const std::string& path) {
+    auto fd = open_fd(path, O_RDONLY | O_DIRECT);
+    if (!fd.ok())
+        return fd.error().code == EINVAL ? Result<bool>(false)
+                                         : Result<bool>(std::move(fd).error());
+    AlignedBuffer buf(k_align);
+    ssize_t n;
+    do
+        n = ::pread(fd->get(), buf.span().data(), buf.size(), 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return true;
+    if (errno == EINVAL)
+        return false;
+    return Error::from_errno("read " + path + " with O_DIRECT");
+}
+
+Status BlockReader::fall_back_to_buffered() {
+    const int flags = ::fcntl(m_fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(m_fd.get(), F_SETFL, flags & ~O_DIRECT) != 0)
+        return Error::from_errno("clear O_DIRECT on " + m_path);
+    m_direct = false;
+    return ok_status();
 }
 
 BlockReader::~BlockReader() {
@@ -241,6 +267,13 @@ Status BlockReader::read_run(std::byte* dst, std::uint64_t offset, std::size_t s
     // multiple of 4 KiB: read what exists and zero the rest.
     const std::size_t avail =
         static_cast<std::size_t>(std::min<std::uint64_t>(size, m_device_bytes - offset));
+    if (m_block_device && !m_direct)
+        // Buffered: drop the clean cached pages of this range first, so the
+        // read goes to the disk. Dirty pages stay (and are read from memory);
+        // DONTNEED only starts their writeback, which the flusher would do
+        // anyway. Not BLKFLSBUF: it syncs the whole filesystem on the device.
+        (void)::posix_fadvise(m_fd.get(), static_cast<off_t>(offset), static_cast<off_t>(size),
+                              POSIX_FADV_DONTNEED);
     std::size_t done = 0;
     while (done < avail) {
         const ssize_t n =
@@ -248,6 +281,13 @@ Status BlockReader::read_run(std::byte* dst, std::uint64_t offset, std::size_t s
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EINVAL && m_direct) {
+                GUARDIAN_TRY(fall_back_to_buffered());
+                if (m_block_device)
+                    (void)::posix_fadvise(m_fd.get(), static_cast<off_t>(offset),
+                                          static_cast<off_t>(size), POSIX_FADV_DONTNEED);
+                continue;
+            }
             return Error::from_errno("read " + m_path + " at byte " +
                                      std::to_string(offset + done));
         }

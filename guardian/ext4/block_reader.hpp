@@ -4,11 +4,17 @@
 // reads) and keeps up to queue_depth preads in flight on a small pool of
 // reader threads. Devices (and image files that accept it) are opened with
 // O_DIRECT into aligned buffers, so what is verified is what is on the disk.
+// Where O_DIRECT is refused (EINVAL at open or at the first read: tmpfs, some
+// block drivers), reads are buffered; on a block device each read first drops
+// the device's clean cached pages of that range (POSIX_FADV_DONTNEED), so it
+// still comes from the disk unless the kernel holds a dirty copy. Callers
+// report which (direct()): buffered verification is the weaker one.
 #pragma once
 
 #include "guardian/util/fd.hpp"
 #include "guardian/util/result.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -82,6 +88,10 @@ public:
     // Opens `path` read-only, O_DIRECT when `direct` and the file accepts it.
     [[nodiscard]] static Result<std::unique_ptr<BlockReader>> open(const std::string& path,
                                                                    bool direct, unsigned threads);
+    // Whether `path` takes O_DIRECT reads: opens it and reads its first 4 KiB
+    // that way. False when either is refused with EINVAL; other failures are
+    // errors. What guardiand reports as io=direct / io=buffered.
+    [[nodiscard]] static Result<bool> direct_io_works(const std::string& path);
     ~BlockReader();
     BlockReader(const BlockReader&) = delete;
     BlockReader& operator=(const BlockReader&) = delete;
@@ -89,7 +99,7 @@ public:
     void set_block_size(std::size_t block_size) noexcept { m_block_size = block_size; }
     [[nodiscard]] std::size_t block_size() const noexcept { return m_block_size; }
     [[nodiscard]] std::uint64_t device_bytes() const noexcept { return m_device_bytes; }
-    [[nodiscard]] bool direct() const noexcept { return m_direct; }
+    [[nodiscard]] bool direct() const noexcept { return m_direct.load(); }
     [[nodiscard]] const std::string& path() const noexcept { return m_path; }
 
     // Starts reading `blocks` (any order, duplicates allowed); returns at once.
@@ -113,6 +123,8 @@ private:
     AlignedBuffer take_buffer(std::size_t size);
     void give_back(std::vector<ReadBatch::Run>& runs);
     Status read_run(std::byte* dst, std::uint64_t offset, std::size_t size);
+    // O_DIRECT refused at read time: clear it on the fd and go on buffered.
+    [[nodiscard]] Status fall_back_to_buffered();
 
     struct Job {
         ReadBatch* batch;
@@ -121,7 +133,8 @@ private:
     void run_job(const Job& job); // reads one run and reports it to its batch
     std::string m_path;
     Fd m_fd;
-    bool m_direct = false;
+    std::atomic<bool> m_direct{false}; // cleared by the first read O_DIRECT refuses
+    bool m_block_device = false;
     std::uint64_t m_device_bytes = 0;
     std::size_t m_block_size = 4096;
     std::mutex m_mutex;

@@ -96,6 +96,34 @@ std::vector<JournalExtent> FsHandle::journal_map(std::uint32_t ino) const {
     return out;
 }
 
+GroupBackups FsHandle::group_backups(std::uint32_t group) const {
+    GroupBackups b;
+    blk64_t super = 0;
+    blk64_t old_desc = 0;
+    blk64_t new_desc = 0;
+    blk_t used = 0;
+    if (ext2fs_super_and_bgd_loc2(m_fs, group, &super, &old_desc, &new_desc, &used) != 0)
+        return b;
+    b.has_super = ext2fs_bg_has_super(m_fs, group) != 0;
+    b.super = super;
+    if (old_desc != 0) {
+        b.old_desc = old_desc;
+        // As ext2fs_reserve_super_and_bgd counts them.
+        b.old_desc_count = ext2fs_has_feature_meta_bg(m_fs->super)
+                               ? m_fs->super->s_first_meta_bg
+                               : m_fs->desc_blocks + m_fs->super->s_reserved_gdt_blocks;
+    }
+    b.new_desc = new_desc;
+    return b;
+}
+
+std::uint64_t FsHandle::inode_size_bytes(std::uint32_t ino) const {
+    ext2_inode inode{};
+    if (ext2fs_read_inode(m_fs, ino, &inode) != 0)
+        return 0;
+    return EXT2_I_SIZE(&inode);
+}
+
 SuperblockHealth FsHandle::health() const {
     const ext2_super_block* sb = m_fs->super;
     // The _hi bytes extend the 32-bit times past 2106; both halves are unsigned.

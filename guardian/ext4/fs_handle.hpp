@@ -16,6 +16,16 @@ struct struct_ext2_filsys;
 
 namespace guardian::ext4 {
 
+// Where a group's superblock copy and descriptor blocks are (sparse_super,
+// sparse_super2, meta_bg as libext2fs decides).
+struct GroupBackups {
+    bool has_super = false;
+    std::uint64_t super = 0;
+    std::uint64_t old_desc = 0;       // first block of the descriptor table (+ reserved GDT)
+    std::uint64_t old_desc_count = 0; // 0: none in this group
+    std::uint64_t new_desc = 0;       // meta_bg descriptor block; 0: none
+};
+
 // What the superblock says about the filesystem's health: the boot report
 // reads it after fsck ran (s_lastcheck moves on a full check, which also
 // clears the error state and count).
@@ -47,6 +57,9 @@ public:
     [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>>
     block_map(std::uint32_t ino, std::uint64_t cap) const;
     [[nodiscard]] std::vector<JournalExtent> journal_map(std::uint32_t ino) const;
+    [[nodiscard]] GroupBackups group_backups(std::uint32_t group) const;
+    // i_size of an inode as libext2fs reads it; 0 when it cannot be read.
+    [[nodiscard]] std::uint64_t inode_size_bytes(std::uint32_t ino) const;
     [[nodiscard]] SuperblockHealth health() const;
 
 private:

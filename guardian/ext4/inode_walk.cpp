@@ -1,6 +1,7 @@
 #include "guardian/ext4/inode_walk.hpp"
 
 #include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/entry_rules.hpp"
 
 #include <xxhash.h>
 
@@ -17,6 +18,8 @@ constexpr std::uint32_t k_fl_index = 0x1000;
 constexpr std::uint32_t k_fl_extents = 0x80000;
 constexpr std::uint32_t k_fl_inline_data = 0x10000000;
 constexpr std::uint16_t k_max_depth = 5;
+constexpr std::uint32_t k_incompat_inline_data = 0x8000;
+constexpr std::uint32_t k_resize_ino = 7; // its "indirect blocks" are the reserved GDT blocks
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
 // Batches of referenced blocks (extent, directory, xattr) read at once.
@@ -31,6 +34,36 @@ bool all_zero(Bytes b) {
         b = b.subspan(n);
     }
     return true;
+}
+
+// Self-contained rules on one in-use inode (e2fsck pass 1).
+std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
+                          const FixedMetadata& fixed) {
+    const std::uint16_t type = le16(inode, 0x0) & 0xF000;
+    if (type != 0x1000 && type != 0x2000 && type != 0x4000 && type != 0x6000 && type != 0x8000 &&
+        type != 0xA000 && type != 0xC000)
+        return "bad mode " + std::to_string(le16(inode, 0x0)) + " (no valid file type)";
+    if (inode.size() > 128) {
+        const std::uint16_t extra = le16(inode, 0x80);
+        if (extra != 0 && (extra < 4 || extra > inode.size() - 128 || extra % 4 != 0))
+            return "i_extra_isize " + std::to_string(extra) + " is impossible for " +
+                   std::to_string(inode.size()) + "-byte inodes";
+    }
+    const std::uint32_t flags = le32(inode, 0x20);
+    if ((flags & k_fl_extents) && !(sb.feature_incompat & k_incompat_extents))
+        return "flag EXTENTS without the extents feature";
+    if ((flags & k_fl_inline_data) && !(sb.feature_incompat & k_incompat_inline_data))
+        return "flag INLINE_DATA without the inline_data feature";
+    if ((flags & k_fl_extents) && (flags & k_fl_inline_data))
+        return "flags EXTENTS and INLINE_DATA both set";
+    const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
+    if (type == 0x4000 && !(flags & k_fl_inline_data) && size % sb.block_size != 0)
+        return "directory i_size " + std::to_string(size) + " is not a multiple of the block size";
+    if (auto p = symlink_problem(inode, sb); !p.empty())
+        return p;
+    if (ino != k_resize_ino)
+        return block_pointers_problem(inode, sb, fixed);
+    return {};
 }
 
 std::string header_problem(Bytes node, std::uint16_t expected_depth, std::size_t max_entries) {
@@ -110,8 +143,17 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             }
         }
         const std::uint16_t mode = le16(inode, 0x0);
-        const bool in_use = le16(inode, 0x1A) > 0 && mode != 0 && le32(inode, 0x14) == 0;
-        if (!in_use)
+        // In use as e2fsck decides it (links and mode); the self-contained
+        // rules judge every such inode, but only one without i_dtime (not on
+        // the orphan list) has its references followed.
+        if (le16(inode, 0x1A) == 0 || mode == 0)
+            continue;
+        if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
+            r.suspects.push_back(
+                make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
+            continue;
+        }
+        if (le32(inode, 0x14) != 0)
             continue;
         const std::uint32_t flags = le32(inode, 0x20);
         LiveInode live;
@@ -130,8 +172,10 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         } else if (flags & k_fl_extents) {
             const Bytes iblock = inode.subspan(0x28, 60);
             const std::uint16_t depth = le16(iblock, 6);
-            if (const auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
-                !p.empty() || depth > k_max_depth) {
+            auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
+            if (p.empty() && depth <= k_max_depth)
+                p = extent_entries_problem(iblock, depth, owner.dir, sb, m_ctx.fixed);
+            if (!p.empty() || depth > k_max_depth) {
                 r.suspects.push_back(make_suspect(
                     Structure::extent_block, ino, here(), std::nullopt,
                     "in inode: " +
@@ -143,10 +187,16 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             }
         } else if (owner.dir && le32(inode, 0x1C) != 0) {
             live.map = Map::block_mapped_dir;
+        } else if ((mode & 0xF000) == 0x8000 && ino != k_resize_ino) {
+            // Block-mapped regular file (ext2/ext3): its indirect blocks are read.
+            const Bytes iblock = inode.subspan(0x28, 60);
+            if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
+                live.map = Map::block_mapped;
         }
         // Most inodes are small files whose extents sit in the inode: nothing
         // to follow, so they need no span (apply() reads `here` only for refs).
         const bool refs = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
+                          live.map == Map::block_mapped ||
                           (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
         if (!refs)
             continue;
@@ -168,7 +218,17 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
         if (live.map == Map::extents) {
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);
             extent_entries(iblock, le16(iblock, 6), owner, live.here);
-        } else if (live.map == Map::block_mapped_dir) {
+        }
+        if (live.map == Map::block_mapped_dir || live.map == Map::block_mapped) {
+            // i_block[12..14]: single, double, triple indirect blocks.
+            const Bytes iblock = data.subspan(live.offset + 0x28, 60);
+            for (std::uint8_t level = 1; level <= 3; ++level) {
+                const std::uint64_t b = le32(iblock, 44 + 4u * level);
+                if (b != 0 && b < sb.blocks_count && b > sb.first_data_block && first_visit(b))
+                    m_indirects.push_back({b, level, owner.ino, live.here});
+            }
+        }
+        if (live.map == Map::block_mapped_dir) {
             // Block-mapped directory (ext2/ext3): libext2fs walks the indirect
             // blocks; the directory blocks themselves are read here.
             for (const auto& [logical, physical] :
@@ -235,7 +295,7 @@ Status InodeWalker::submit() {
         return ok_status();
     };
     while (m_in_flight.size() < k_refs_in_flight &&
-           !(m_trees.empty() && m_dirs.empty() && m_xattrs.empty())) {
+           !(m_trees.empty() && m_dirs.empty() && m_xattrs.empty() && m_indirects.empty())) {
         InFlight f;
         std::vector<std::uint64_t> blocks;
         // Extent blocks first: checking them queues the next level and the
@@ -251,6 +311,12 @@ Status InodeWalker::submit() {
             blocks.push_back(m_dirs.front().block);
             f.dirs.push_back(std::move(m_dirs.front()));
             m_dirs.pop_front();
+        }
+        while (blocks.size() < per && !m_indirects.empty()) {
+            GUARDIAN_TRY(check_range(m_indirects.front().block, m_indirects.front().ino));
+            blocks.push_back(m_indirects.front().block);
+            f.indirects.push_back(std::move(m_indirects.front()));
+            m_indirects.pop_front();
         }
         while (blocks.size() < per && !m_xattrs.empty()) {
             GUARDIAN_TRY(check_range(m_xattrs.front().block, m_xattrs.front().ino));
@@ -278,6 +344,8 @@ Status InodeWalker::complete_oldest() {
         check_dir_block(d, f.batch->data(d.block));
     for (const auto& x : f.xattrs)
         check_xattr_block(x, f.batch->data(x.block));
+    for (const auto& i : f.indirects)
+        check_indirect_block(i, f.batch->data(i.block));
     return ok_status();
 }
 
@@ -315,6 +383,11 @@ void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
             return;
         }
     }
+    if (auto p = extent_entries_problem(data, ref.depth, ref.owner.dir, m_ctx.sb, m_ctx.fixed);
+        !p.empty()) {
+        suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via, p);
+        return;
+    }
     extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data));
 }
 
@@ -340,7 +413,15 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         record(Structure::htree_block, ref.block, data);
         const std::size_t limit = le16(data, count_offset);
         const std::size_t count = le16(data, count_offset + 2);
-        if (count > limit || count_offset + limit * 8 > bs) {
+        // e2fsck's expected limit: the entries that fit before the dx tail.
+        const std::size_t expect = (bs - count_offset - (csum ? 8 : 0)) / 8;
+        if (limit != expect) {
+            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    "bad dx limit: " + std::to_string(limit) + " (expected " +
+                        std::to_string(expect) + ")");
+            return;
+        }
+        if (count > limit || count == 0) {
             suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                     "bad dx count/limit: count " + std::to_string(count) + ", limit " +
                         std::to_string(limit));
@@ -380,12 +461,37 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
                       std::to_string(rec_len);
         else if (ino > m_ctx.sb.inodes_count)
             problem = "inode number " + std::to_string(ino) + " beyond s_inodes_count";
+        else if (ino != 0 && name_len == 0)
+            problem = "zero-length name";
         if (!problem.empty()) {
             suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                     "entry at offset " + std::to_string(off) + ": " + problem);
             return;
         }
         off += rec_len;
+    }
+    if (ref.logical == 0 && !ref.owner.htree) {
+        if (auto p = first_dir_block_problem(data, end, ref.owner.ino); !p.empty())
+            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    std::move(p));
+    }
+}
+
+void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
+    const SuperInfo& sb = m_ctx.sb;
+    record(Structure::indirect_block, ref.block, data);
+    const Span here = make_span(ref.block, data);
+    if (auto p = indirect_entries_problem(data, ref.block, sb, m_ctx.fixed); !p.empty()) {
+        suspect(Structure::indirect_block, ref.ino, here, ref.via, std::move(p));
+        return;
+    }
+    const std::size_t n = data.size() / 4;
+    if (ref.level == 1)
+        return;
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::uint64_t b = le32(data, 4 * k);
+        if (b != 0 && b > sb.first_data_block && first_visit(b))
+            m_indirects.push_back({b, static_cast<std::uint8_t>(ref.level - 1), ref.ino, here});
     }
 }
 

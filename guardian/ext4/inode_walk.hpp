@@ -28,7 +28,7 @@ public:
         bool dir = false;
         bool htree = false;
     };
-    enum class Map : std::uint8_t { none, extents, block_mapped_dir };
+    enum class Map : std::uint8_t { none, extents, block_mapped_dir, block_mapped };
     // An in-use inode whose checksum holds: what it references is followed.
     struct LiveInode {
         Owner owner;
@@ -71,6 +71,13 @@ private:
         Owner owner;
         Span via;
     };
+    // A single (level 1), double (2) or triple (3) indirect block.
+    struct IndirectRef {
+        std::uint64_t block;
+        std::uint8_t level;
+        std::uint32_t ino;
+        Span via;
+    };
     struct XattrRef {
         std::uint64_t block;
         std::uint32_t ino;
@@ -85,12 +92,14 @@ private:
         std::vector<TreeRef> trees;
         std::vector<DirRef> dirs;
         std::vector<XattrRef> xattrs;
+        std::vector<IndirectRef> indirects;
     };
     [[nodiscard]] Status submit();
     [[nodiscard]] Status complete_oldest();
     void check_tree_block(const TreeRef& ref, Bytes data);
     void check_dir_block(const DirRef& ref, Bytes data);
     void check_xattr_block(const XattrRef& ref, Bytes data);
+    void check_indirect_block(const IndirectRef& ref, Bytes data);
     void suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                  std::string detail);
     [[nodiscard]] Suspect make_suspect(Structure s, std::uint32_t ino, const Span& at,
@@ -102,6 +111,7 @@ private:
     std::deque<TreeRef> m_trees;
     std::deque<DirRef> m_dirs;
     std::deque<XattrRef> m_xattrs;
+    std::deque<IndirectRef> m_indirects;
     // Every extent/dir/xattr block is read once: guards against loops and
     // cross-links in damaged trees, and bounds the work.
     std::unordered_set<std::uint64_t> m_visited;

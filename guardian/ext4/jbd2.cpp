@@ -12,7 +12,6 @@ namespace {
 constexpr std::uint32_t k_jbd2_magic = 0xC03B3998;
 constexpr std::uint32_t k_descriptor = 1;
 constexpr std::uint32_t k_commit = 2;
-constexpr std::uint32_t k_sb_v1 = 3;
 constexpr std::uint32_t k_sb_v2 = 4;
 constexpr std::uint32_t k_revoke = 5;
 constexpr std::uint32_t k_tag_same_uuid = 2;
@@ -112,6 +111,19 @@ Result<std::optional<JournalFinding>> head_finding(LogReader& reader, const Jour
 
 } // namespace
 
+Journal::Journal(BlockReader& reader, std::vector<JournalExtent> map, std::uint64_t fs_blocks,
+                 std::uint64_t inode_size)
+    : m_reader(reader), m_map(std::move(map)), m_fs_blocks(fs_blocks) {
+    m_inode.fs_block_size = static_cast<std::uint32_t>(reader.block_size());
+    m_inode.size_blocks = inode_size / reader.block_size();
+    // Logical blocks mapped from 0 without a hole (the map is in logical order).
+    for (const auto& e : m_map) {
+        if (e.logical != m_inode.mapped_blocks)
+            break;
+        m_inode.mapped_blocks += e.count;
+    }
+}
+
 std::uint64_t Journal::physical(std::uint64_t logical) const {
     auto it =
         std::upper_bound(m_map.begin(), m_map.end(), logical,
@@ -154,23 +166,8 @@ Result<JournalSuperblock> Journal::read_superblock(std::vector<Finding>& finding
     j.feature_ro_compat = be32(r, 0x2C);
     j.num_fc_blocks = be32(r, 0x54);
     j.csum_seed = crc32c(~0u, r.subspan(0x30, 16));
-    if (be32(r, 0) != k_jbd2_magic) {
-        findings.push_back(journal_finding(Structure::journal_superblock, j.physical,
-                                           "bad magic " + hex32(be32(r, 0)) + " (expected " +
-                                               hex32(k_jbd2_magic) + ")"));
-    } else if (j.blocktype != k_sb_v1 && j.blocktype != k_sb_v2) {
-        findings.push_back(journal_finding(Structure::journal_superblock, j.physical,
-                                           "bad block type " + std::to_string(j.blocktype)));
-    } else if (j.blocksize != m_reader.block_size() || j.first == 0 || j.first >= j.maxlen) {
-        findings.push_back(journal_finding(
-            Structure::journal_superblock, j.physical,
-            "impossible geometry: blocksize " + std::to_string(j.blocksize) + ", first " +
-                std::to_string(j.first) + ", maxlen " + std::to_string(j.maxlen)));
-    } else if (j.blocktype == k_sb_v2 && j.csum_v2or3()) {
-        if (const auto c = jbd2_superblock_csum(r); !c.ok())
-            findings.push_back(
-                journal_finding(Structure::journal_superblock, j.physical, c.describe()));
-    }
+    if (const auto p = journal_superblock_problem(r, m_inode); !p.empty())
+        findings.push_back(journal_finding(Structure::journal_superblock, j.physical, p));
     return j;
 }
 

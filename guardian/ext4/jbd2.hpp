@@ -9,6 +9,7 @@
 #include "guardian/core/findings.hpp"
 #include "guardian/ext4/block_reader.hpp"
 #include "guardian/ext4/bytes.hpp"
+#include "guardian/ext4/journal_rules.hpp"
 #include "guardian/ext4/region_digests.hpp"
 
 #include <cstdint>
@@ -67,8 +68,9 @@ struct LogScan {
 
 class Journal {
 public:
-    Journal(BlockReader& reader, std::vector<JournalExtent> map, std::uint64_t fs_blocks)
-        : m_reader(reader), m_map(std::move(map)), m_fs_blocks(fs_blocks) {}
+    // `inode_size`: the journal inode's i_size in bytes (the journal length jbd2 uses).
+    Journal(BlockReader& reader, std::vector<JournalExtent> map, std::uint64_t fs_blocks,
+            std::uint64_t inode_size);
 
     // Reads and parses the journal superblock (logical block 0). Structural
     // problems that make the log unusable are returned as findings.
@@ -87,6 +89,7 @@ private:
     BlockReader& m_reader;
     std::vector<JournalExtent> m_map;
     std::uint64_t m_fs_blocks;
+    JournalInode m_inode;
 };
 
 } // namespace guardian::ext4

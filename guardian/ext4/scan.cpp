@@ -8,8 +8,10 @@
 #include "guardian/ext4/scan.hpp"
 
 #include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/fixed_metadata.hpp"
 #include "guardian/ext4/inode_walk.hpp"
 #include "guardian/ext4/scan_confirm.hpp"
+#include "guardian/ext4/structure_rules.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -127,6 +129,10 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
         else if (const auto c = superblock_csum(raw); !c.ok())
             add_suspect(Structure::superblock, std::nullopt, sb_span(), c.describe());
     }
+    // One finding per object: the structural rules only where the checksum held.
+    if (m_ctx.suspects.empty())
+        if (auto p = superblock_problem(sb); !p.empty())
+            add_suspect(Structure::superblock, std::nullopt, sb_span(), std::move(p));
     if (m_ctx.fingerprint) {
         StreamDigest d;
         d.update(sb.raw);
@@ -149,11 +155,16 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
     GUARDIAN_TRY(confirm.run(report));
 
     if (!sb.metadata_csum()) {
+        // What a checksum would have covered; the structural rules still ran.
+        const bool extents = sb.feature_incompat & k_incompat_extents;
+        std::string what = sb.gdt_csum() ? "" : "group_descriptor, ";
+        what += "superblock, inode, ";
+        what += extents ? "extent_block, " : "";
+        what += "directory_block, htree_block, xattr_block, block_bitmap, inode_bitmap";
+        if (sb.has_journal())
+            what += ", journal_superblock, journal_block";
         report.not_verified.push_back(
-            sb.gdt_csum() ? "no metadata_csum: inode, extent, directory, xattr, bitmap checksums "
-                            "not available"
-                          : "no metadata_csum: group descriptor, inode, extent, directory, xattr, "
-                            "bitmap checksums not available");
+            what + ": checksums not verified (no metadata_csum); structural checks only");
     } else if (m_opt.mode == CheckMode::live) {
         report.not_verified.push_back("block_bitmap, inode_bitmap: not verified in live mode "
                                       "(their checksums lag on a mounted filesystem)");
@@ -181,15 +192,20 @@ Status Scanner::read_group_descriptors() {
         const std::uint64_t b = blocks[g / per];
         const Bytes d = batch->data(b).subspan(std::size_t{g % per} * sb.desc_size, sb.desc_size);
         m_ctx.groups.push_back(parse_group_desc(d));
+        std::string problem;
         if (sb.gdt_csum()) {
             if (const auto c = group_desc_csum(d, g, sb.csum_seed, sb.metadata_csum(),
                                                Bytes(sb.raw).subspan(0x68, 16));
                 !c.ok())
-                add_suspect(
-                    Structure::group_descriptor, g,
-                    make_span(b, batch->data(b), std::size_t{g % per} * sb.desc_size, sb.desc_size),
-                    c.describe());
+                problem = c.describe();
         }
+        if (problem.empty())
+            problem = group_desc_problem(d, g, sb);
+        if (!problem.empty())
+            add_suspect(
+                Structure::group_descriptor, g,
+                make_span(b, batch->data(b), std::size_t{g % per} * sb.desc_size, sb.desc_size),
+                std::move(problem));
         if (m_ctx.fingerprint) {
             StreamDigest dg;
             dg.update(d);
@@ -235,6 +251,33 @@ void Scanner::check_geometry() {
                                              "group " + std::to_string(g) + ": " + problem});
         }
     }
+    // No two pieces of fixed metadata may share a block: superblock copies and
+    // descriptor tables where libext2fs places them, and what each group's
+    // descriptor points to (only where that lies inside the filesystem).
+    std::vector<MetaExtent> all;
+    for (std::uint32_t g = 0; g < sb.group_count; ++g) {
+        const GroupBackups b = m_ctx.fs->group_backups(g);
+        if (b.has_super)
+            all.push_back({b.super, 1, MetaKind::superblock, g});
+        if (b.old_desc_count != 0)
+            all.push_back({b.old_desc, b.old_desc_count, MetaKind::descriptors, g});
+        if (b.new_desc != 0)
+            all.push_back({b.new_desc, 1, MetaKind::descriptors, g});
+        if (!m_group_ok[g])
+            continue;
+        const GroupDesc& gd = m_ctx.groups[g];
+        all.push_back({gd.block_bitmap, 1, MetaKind::block_bitmap, g});
+        all.push_back({gd.inode_bitmap, 1, MetaKind::inode_bitmap, g});
+        all.push_back({gd.inode_table, itb, MetaKind::inode_table, g});
+    }
+    for (const MetaExtent& e : all)
+        m_ctx.fixed.add(e);
+    m_ctx.fixed.finish();
+    for (auto& c : collisions(std::move(all))) {
+        m_group_ok[c.group] = false;
+        m_out.report.findings.push_back({Structure::geometry, c.group, std::nullopt, std::nullopt,
+                                         "group " + std::to_string(c.group) + ": " + c.problem});
+    }
 }
 
 Status Scanner::scan_journal() {
@@ -251,7 +294,8 @@ Status Scanner::scan_journal() {
                                    std::nullopt, "s_journal_inum beyond s_inodes_count"});
         return ok_status();
     }
-    m_journal.emplace(*m_ctx.reader, m_ctx.fs->journal_map(sb.journal_inum), sb.blocks_count);
+    m_journal.emplace(*m_ctx.reader, m_ctx.fs->journal_map(sb.journal_inum), sb.blocks_count,
+                      m_ctx.fs->inode_size_bytes(sb.journal_inum));
     std::vector<Finding> jf;
     GUARDIAN_TRY_ASSIGN(m_jsb, m_journal->read_superblock(jf));
     for (auto& f : jf)

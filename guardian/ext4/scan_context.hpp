@@ -3,6 +3,7 @@
 
 #include "guardian/core/findings.hpp"
 #include "guardian/ext4/block_reader.hpp"
+#include "guardian/ext4/fixed_metadata.hpp"
 #include "guardian/ext4/fs_handle.hpp"
 #include "guardian/ext4/region_digests.hpp"
 #include "guardian/ext4/superblock.hpp"
@@ -41,6 +42,8 @@ struct Suspect {
 struct ScanContext {
     SuperInfo sb;
     std::vector<GroupDesc> groups;
+    // Where no file may map a block (filled by the geometry check).
+    FixedMetadata fixed;
     BlockReader* reader = nullptr;
     FsHandle* fs = nullptr;
     bool fingerprint = true;

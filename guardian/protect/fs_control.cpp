@@ -105,4 +105,19 @@ Status shutdown_nologflush(const std::string& mount_point) {
     return mount_ioctl(mount_point, ext4_ioc_shutdown, "shutdown", &flags);
 }
 
+Result<bool> shutdown_ioctl_supported(const std::string& mount_point) {
+    std::uint32_t flags = 0xFFFFFFFFu; // above EXT4_GOING_FLAGS_NOLOGFLUSH: always refused
+    Status s = mount_ioctl(mount_point, ext4_ioc_shutdown, "shutdown probe", &flags);
+    if (s.ok())
+        // Never seen: a kernel that accepted this flags value has done
+        // something; say so rather than guess what.
+        return Error{"shutdown probe on " + mount_point + " was accepted", 0};
+    const int err = s.error().code;
+    if (err == EINVAL || err == EPERM)
+        return true;
+    if (err == ENOTTY || err == EOPNOTSUPP)
+        return false;
+    return std::move(s).error();
+}
+
 } // namespace guardian::protect

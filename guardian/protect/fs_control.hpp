@@ -44,4 +44,10 @@ enum class FsControlError {
 // is aborted. Irreversible until the fs is unmounted.
 [[nodiscard]] Status shutdown_nologflush(const std::string& mount_point);
 
+// Whether the kernel has EXT4_IOC_SHUTDOWN (Linux >= 4.10), asked without
+// shutting anything down: the ioctl with a flags value no kernel accepts.
+// ext4 checks the flags before acting and answers EINVAL (EPERM without
+// CAP_SYS_ADMIN: the ioctl exists too); a kernel without it answers ENOTTY.
+[[nodiscard]] Result<bool> shutdown_ioctl_supported(const std::string& mount_point);
+
 } // namespace guardian::protect

@@ -34,6 +34,7 @@ Result<FsLayout> read_fs_layout(const std::string& device) {
     FsLayout layout;
     layout.blocksize = fs->blocksize;
     layout.has_journal = ext2fs_has_feature_journal(fs->super) != 0;
+    layout.errors_behavior = fs->super->s_errors;
     if (!layout.has_journal)
         return layout;
     if (fs->super->s_journal_inum == 0) {

@@ -92,23 +92,6 @@ unsigned long current_mount_flags(const struct statvfs& st) {
     return flags;
 }
 
-// The kernel's name for the device ("loop3", "xvda1", "dm-0"), as used under
-// /sys/fs/ext4/: the target of /sys/dev/block/MAJ:MIN.
-Result<std::string> kernel_block_name(const std::string& device, const SystemRoot& root) {
-    struct stat st {};
-    if (::stat(device.c_str(), &st) != 0)
-        return Error::from_errno("stat " + device);
-    if (!S_ISBLK(st.st_mode))
-        return Error{device + " is not a block device", 0};
-    const std::string link = root.path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
-                                       std::to_string(minor(st.st_rdev)));
-    std::error_code ec;
-    const auto target = std::filesystem::read_symlink(link, ec);
-    if (!ec)
-        return target.filename().string();
-    return std::filesystem::path(device).filename().string();
-}
-
 Status pwrite_full(int fd, std::span<const std::byte> buf, std::uint64_t offset,
                    const std::string& what) {
     std::size_t done = 0;
@@ -145,6 +128,21 @@ Result<FsckMarkMethod> apply_kernel_error_path(FsckMarkPlan& plan) {
 }
 
 } // namespace
+
+Result<std::string> kernel_block_name(const std::string& device, const SystemRoot& root) {
+    struct stat st {};
+    if (::stat(device.c_str(), &st) != 0)
+        return Error::from_errno("stat " + device);
+    if (!S_ISBLK(st.st_mode))
+        return Error{device + " is not a block device", 0};
+    const std::string link = root.path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
+                                       std::to_string(minor(st.st_rdev)));
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(link, ec);
+    if (!ec)
+        return target.filename().string();
+    return std::filesystem::path(device).filename().string();
+}
 
 std::string_view to_string(FsckMarkMethod method) noexcept {
     switch (method) {
@@ -218,18 +216,33 @@ Result<FsckMarkPlan> plan_fsck_mark(const std::string& device, const std::string
         return Error::from_errno("statvfs " + mount_point);
     plan.remount_flags = current_mount_flags(st);
 
-    if (!options.force_kernel_error_path) {
+    // The kernel's error path needs /sys/fs/ext4/<dev>/trigger_fs_error,
+    // which not every kernel has (and a test root may hide): without it that
+    // path is no method at all, and the device write is the only one.
+    const bool have_trigger = ::access(plan.trigger_path.c_str(), W_OK) == 0;
+    if (!options.force_kernel_error_path || !have_trigger) {
         // O_DSYNC: the one pwrite is written back and flushed on its own,
         // without fsync(2), which would write back every dirty page of the
         // device (the filesystem's own metadata included).
         Result<Fd> fd = open_fd(device, O_RDWR | O_DSYNC);
         if (fd.ok()) {
             plan.device_fd = std::move(fd).value();
+            if (options.force_kernel_error_path)
+                plan.note = "kernel error path asked for, but " + plan.trigger_path +
+                            " is missing: writing the device instead";
             return plan;
         }
-        if (fd.error().code != EBUSY && fd.error().code != EROFS && fd.error().code != EACCES &&
-            fd.error().code != EPERM)
+        const int err = fd.error().code;
+        if (err != EBUSY && err != EROFS && err != EACCES && err != EPERM)
             return std::move(fd).error();
+        if (!have_trigger)
+            return Error{"no fsck-mark method for " + device +
+                             ": the device cannot be opened "
+                             "for writing (" +
+                             fd.error().message + ") and " + plan.trigger_path + " is missing",
+                         err};
+        plan.note = "device not writable while mounted (" + fd.error().message +
+                    "): the kernel's error path instead";
     }
     // Without a journal the kernel's own error path writes EXT2_ERROR_FS
     // straight into the superblock, and no replay can lose it.

@@ -51,6 +51,7 @@ struct FsckMarkPlan {
     unsigned long remount_flags = 0;      // MS_* flags of the current mount, for the remount
     std::string remount_data;             // "errors=remount-ro"
     std::array<std::byte, 1024> buffer{}; // scratch for the patch
+    std::string note; // why the method is not the first choice (logged at planning), or empty
 };
 
 struct PlanOptions {
@@ -82,7 +83,15 @@ struct FsLayout {
     bool external_journal = false;
     std::uint32_t blocksize = 0;
     std::uint64_t journal_sb_block = 0; // physical block of journal logical block 0
+    // s_errors: the default error behaviour (1 continue, 2 remount-ro, 3
+    // panic); a mount option `errors=` overrides it.
+    std::uint16_t errors_behavior = 1;
 };
 [[nodiscard]] Result<FsLayout> read_fs_layout(const std::string& device);
+
+// The kernel's name for a block device ("loop3", "xvda1", "dm-0"), as used
+// under /sys/fs/ext4/: the target of /sys/dev/block/MAJ:MIN (under `root`).
+[[nodiscard]] Result<std::string> kernel_block_name(const std::string& device,
+                                                    const SystemRoot& root);
 
 } // namespace guardian::protect

@@ -3,6 +3,8 @@
 #include "guardian/protect/fs_control.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 namespace guardian::protect {
 namespace {
@@ -24,6 +26,28 @@ public:
         r.monotonic_ns = m_ports.monotonic_ns ? m_ports.monotonic_ns() : 0;
         m_record.steps.push_back(std::move(r));
     }
+    void timed_out(IncidentStep step, const std::string& target, std::string_view method,
+                   std::chrono::milliseconds deadline) {
+        IncidentStepRecord r;
+        r.step = step;
+        r.target = target;
+        r.method = std::string(method);
+        r.outcome = StepOutcome::failed;
+        r.timed_out = true;
+        r.detail = timed_out_text(deadline);
+        r.monotonic_ns = m_ports.monotonic_ns ? m_ports.monotonic_ns() : 0;
+        m_record.steps.push_back(std::move(r));
+        m_hung.push_back(target);
+    }
+    // A filesystem one of whose steps timed out: its device is not
+    // answering, and a later step on it would only wait out another deadline.
+    [[nodiscard]] bool hung(const std::string& target) const {
+        return std::find(m_hung.begin(), m_hung.end(), target) != m_hung.end();
+    }
+    [[nodiscard]] bool any_hung() const noexcept { return !m_hung.empty(); }
+    void skip_hung(IncidentStep step, const std::string& target) {
+        skip(step, target, "device not answering (an earlier step on it timed out)");
+    }
     void skip(IncidentStep step, const std::string& target, std::string_view why) {
         IncidentStepRecord r;
         r.step = step;
@@ -37,21 +61,79 @@ public:
 private:
     IncidentRecord& m_record;
     const EmergencyPorts& m_ports;
+    std::vector<std::string> m_hung;
 };
 
-void mark_one(FsckMarkPlan& plan, const EmergencyPorts& ports, Recorder& rec) {
-    Result<FsckMarkMethod> m = ports.fs->mark(plan);
-    if (m.ok())
-        rec.add(IncidentStep::fsck_mark, plan.mount_point, ok_status(), to_string(m.value()));
+// What a step's thread owns: its input, moved in, and its result. Shared
+// with the emergency thread, which abandons it on timeout.
+template <typename Plan, typename T> struct StepState {
+    Plan plan;
+    FsActions* fs = nullptr;
+    std::optional<Result<T>> result;
+};
+
+void mark_one(FsckMarkPlan& plan, const EmergencyPorts& ports, std::chrono::milliseconds deadline,
+              Recorder& rec) {
+    const std::string target = plan.mount_point;
+    const std::string planned(to_string(plan.method));
+    if (rec.hung(target)) {
+        rec.skip_hung(IncidentStep::fsck_mark, target);
+        return;
+    }
+    auto st = std::make_shared<StepState<FsckMarkPlan, FsckMarkMethod>>();
+    st->plan = std::move(plan);
+    st->fs = ports.fs;
+    auto* raw = st.get();
+    Result<bool> finished = run_with_deadline(
+        st, [raw] { raw->result.emplace(raw->fs->mark(raw->plan)); }, deadline);
+    if (finished.ok() && !finished.value()) {
+        rec.timed_out(IncidentStep::fsck_mark, target, planned, deadline);
+        return; // the plan (its device fd) stays with the abandoned thread
+    }
+    plan = std::move(st->plan);
+    if (!finished.ok())
+        rec.add(IncidentStep::fsck_mark, target, std::move(finished).error(), planned);
+    else if (st->result->ok())
+        rec.add(IncidentStep::fsck_mark, target, ok_status(), to_string(st->result->value()));
     else
-        rec.add(IncidentStep::fsck_mark, plan.mount_point, std::move(m).error(),
-                to_string(plan.method));
+        rec.add(IncidentStep::fsck_mark, target, std::move(*st->result).error(), planned);
+}
+
+// Returns false if writes may not have stopped (failed or timed out).
+bool stop_one(const WriteStopPlan& stop, const EmergencyPorts& ports,
+              std::chrono::milliseconds deadline, Recorder& rec) {
+    const std::string planned(stop.method == WriteStopMethod::none ? "none"
+                                                                   : to_string(stop.method));
+    if (rec.hung(stop.mount_point)) {
+        rec.skip_hung(IncidentStep::shutdown, stop.mount_point);
+        return false;
+    }
+    auto st = std::make_shared<StepState<WriteStopPlan, WriteStopMethod>>();
+    st->plan = stop;
+    st->fs = ports.fs;
+    auto* raw = st.get();
+    Result<bool> finished = run_with_deadline(
+        st, [raw] { raw->result.emplace(raw->fs->stop_writes(raw->plan)); }, deadline);
+    if (!finished.ok()) {
+        rec.add(IncidentStep::shutdown, stop.mount_point, std::move(finished).error(), planned);
+        return false;
+    }
+    if (!finished.value()) {
+        rec.timed_out(IncidentStep::shutdown, stop.mount_point, planned, deadline);
+        return false;
+    }
+    if (!st->result->ok()) {
+        rec.add(IncidentStep::shutdown, stop.mount_point, std::move(*st->result).error(), planned);
+        return false;
+    }
+    rec.add(IncidentStep::shutdown, stop.mount_point, ok_status(), to_string(st->result->value()));
+    return true;
 }
 
 } // namespace
 
-Status RealFsActions::shutdown(const std::string& mount_point) {
-    return shutdown_nologflush(mount_point);
+Result<WriteStopMethod> RealFsActions::stop_writes(const WriteStopPlan& plan) {
+    return protect::stop_writes(plan);
 }
 
 Result<FsckMarkMethod> RealFsActions::mark(FsckMarkPlan& plan) {
@@ -83,15 +165,24 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
     if (plan.fsck_mark)
         for (auto& fs : plan.filesystems)
             if (fs.method == FsckMarkMethod::kernel_error_path)
-                mark_one(fs, ports, rec);
+                mark_one(fs, ports, plan.step_deadline, rec);
 
     // 2. Stop every write.
+    bool writes_unstopped = false;
     for (const auto& fs : plan.filesystems) {
-        if (plan.shutdown)
-            rec.add(IncidentStep::shutdown, fs.mount_point, ports.fs->shutdown(fs.mount_point),
-                    "nologflush");
-        else
+        if (!plan.shutdown) {
             rec.skip(IncidentStep::shutdown, fs.mount_point, "disabled by configuration");
+            continue;
+        }
+        WriteStopPlan fallback;
+        const WriteStopPlan* stop = &fallback;
+        for (const auto& w : plan.write_stops)
+            if (w.mount_point == fs.mount_point)
+                stop = &w;
+        if (stop == &fallback)
+            fallback.mount_point = fs.mount_point;
+        if (!stop_one(*stop, ports, plan.step_deadline, rec))
+            writes_unstopped = true;
     }
 
     // 3. Force the full check at next boot.
@@ -99,17 +190,44 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
         if (!plan.fsck_mark)
             rec.skip(IncidentStep::fsck_mark, fs.mount_point, "disabled by configuration");
         else if (fs.method != FsckMarkMethod::kernel_error_path)
-            mark_one(fs, ports, rec);
+            mark_one(fs, ports, plan.step_deadline, rec);
     }
 
-    // 4. Go down without syncing.
-    if (plan.reboot == RebootPolicy::none || !ports.rebooter) {
+    // Tell the provider and the console which steps timed out before the
+    // reboot: after it, the record is gone with the guest's memory.
+    if (rec.any_hung()) {
+        const std::string hung = timed_out_steps(record);
+        if (ports.notifier)
+            rec.add(IncidentStep::notify_provider, {}, ports.notifier->report_incident(record),
+                    "steps timed out");
+        if (ports.kmsg)
+            rec.add(IncidentStep::kmsg_line, {},
+                    ports.kmsg->write_line("device not answering, steps timed out: " + hung +
+                                           "; rebooting without sync"),
+                    "steps timed out");
+    }
+
+    // 4. Go down without syncing. Writes that could not be stopped leave
+    // only one safe end: reboot(2) now, before the cache is written back;
+    // the same after a step timed out (an orderly reboot would sync and
+    // unmount through the device that stopped answering).
+    Rebooter* rebooter = ports.rebooter;
+    RebootPolicy policy = plan.reboot;
+    if ((writes_unstopped || rec.any_hung()) && policy != RebootPolicy::immediate) {
+        policy = RebootPolicy::immediate;
+        if (ports.immediate_rebooter)
+            rebooter = ports.immediate_rebooter;
+    }
+    if (policy == RebootPolicy::none || !rebooter) {
         rec.skip(IncidentStep::reboot, {}, "reboot = none");
         return;
     }
     rec.add(IncidentStep::reboot, {}, ok_status(),
-            plan.reboot == RebootPolicy::immediate ? "reboot(2)" : "orderly");
-    Status s = ports.rebooter->reboot_now();
+            policy != RebootPolicy::immediate         ? "orderly"
+            : rec.any_hung() && policy != plan.reboot ? "reboot(2): a step timed out"
+            : policy != plan.reboot                   ? "reboot(2): writes could not be stopped"
+                                                      : "reboot(2)");
+    Status s = rebooter->reboot_now();
     if (!s.ok()) {
         record.steps.back().outcome = StepOutcome::failed;
         record.steps.back().detail = s.error().message;

@@ -11,7 +11,10 @@
 #include "guardian/core/incident.hpp"
 #include "guardian/protect/fsck_mark.hpp"
 #include "guardian/protect/ports.hpp"
+#include "guardian/protect/step_deadline.hpp"
+#include "guardian/protect/write_stop.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,24 +26,35 @@ enum class RebootPolicy { immediate, orderly, none };
 
 // The filesystem actions, behind a port so the sequence's order is testable
 // without a filesystem; RealFsActions does the ioctls and device writes.
+// Each call runs on a thread of its own with a deadline (step_deadline.hpp)
+// and may still be running, abandoned, after protect_now() returned: an
+// implementation must outlive the process's last step thread (the daemon's
+// lives as long as the process).
 class FsActions {
 public:
     virtual ~FsActions() = default;
-    [[nodiscard]] virtual Status shutdown(const std::string& mount_point) = 0;
+    // Returns the method that stopped writes (write_stop.hpp).
+    [[nodiscard]] virtual Result<WriteStopMethod> stop_writes(const WriteStopPlan& plan) = 0;
     [[nodiscard]] virtual Result<FsckMarkMethod> mark(FsckMarkPlan& plan) = 0;
 };
 
 class RealFsActions final : public FsActions {
 public:
-    [[nodiscard]] Status shutdown(const std::string& mount_point) override;
+    [[nodiscard]] Result<WriteStopMethod> stop_writes(const WriteStopPlan& plan) override;
     [[nodiscard]] Result<FsckMarkMethod> mark(FsckMarkPlan& plan) override;
 };
 
 struct EmergencyPlan {
     std::vector<FsckMarkPlan> filesystems; // any order; the sequence puts root last
+    // How to stop writes, by mount point (planned at baseline time); a
+    // filesystem without one gets the EXT4_IOC_SHUTDOWN plan.
+    std::vector<WriteStopPlan> write_stops;
     bool shutdown = true;
     bool fsck_mark = true;
     RebootPolicy reboot = RebootPolicy::immediate;
+    // Per step that does I/O to a suspect device (fsck mark, stop writes):
+    // one that overruns is recorded as timed out and the sequence goes on.
+    std::chrono::milliseconds step_deadline = default_step_deadline;
 };
 
 struct EmergencyPorts {
@@ -49,12 +63,21 @@ struct EmergencyPorts {
     FsActions* fs = nullptr;                    // required
     Rebooter* rebooter = nullptr;               // required unless reboot == none
     std::function<std::int64_t()> monotonic_ns; // clock for the record; null: 0
+    // reboot(2) without sync, for when writes could not be stopped: then the
+    // sequence reboots at once whatever `reboot` says (an orderly reboot
+    // would sync through the suspect device; `none` would leave it written).
+    // Null: `rebooter` (tests pass a recording one).
+    Rebooter* immediate_rebooter = nullptr;
 };
 
 // Runs the sequence. A failing step is recorded and the sequence goes on:
 // each later step still protects the data (a failed notification must not
-// keep the disk writable). With reboot == immediate this returns only if
-// reboot(2) failed.
+// keep the disk writable). A step that overruns `step_deadline` is recorded
+// as timed out, later steps on that filesystem are skipped, the provider and
+// kmsg are told which steps timed out, and the reboot is reboot(2) without
+// sync whatever `reboot` says (anything else would wait on the dead disk).
+// With reboot == immediate (or writes that could not be stopped, or a step
+// that timed out) this returns only if reboot(2) failed.
 void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecord& record);
 
 } // namespace guardian::protect

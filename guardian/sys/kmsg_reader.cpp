@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <fcntl.h>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,16 +54,69 @@ Result<std::vector<KmsgRecord>> KmsgReader::drain() {
     return out;
 }
 
-Result<unsigned long> ext4_errors_count(const SystemRoot& root, const std::string& device_name) {
-    auto text = read_text_file(root.path("/sys/fs/ext4/" + device_name + "/errors_count"), 64);
-    if (!text)
-        return text.error().code == ENOENT ? Result<unsigned long>(0UL)
-                                           : Result<unsigned long>(std::move(text).error());
+namespace {
+
+// ext4 superblock: at byte 1024 of the device; s_error_count (le32) at 0x194.
+constexpr std::size_t k_sb_offset = 1024;
+constexpr std::size_t k_error_count_at = 0x194;
+constexpr std::size_t k_read = 4096; // aligned for O_DIRECT, covers the superblock
+
+Result<unsigned long> superblock_error_count(const std::string& device) {
+    auto fd = open_fd(device, O_RDONLY | O_DIRECT);
+    const bool direct = fd.ok();
+    if (!fd.ok() && fd.error().code == EINVAL)
+        fd = open_fd(device, O_RDONLY);
+    if (!fd.ok())
+        return std::move(fd).error();
+    void* raw = std::aligned_alloc(k_read, k_read);
+    if (!raw)
+        return Error{"out of memory", ENOMEM};
+    const std::unique_ptr<unsigned char, decltype(&std::free)> buf(static_cast<unsigned char*>(raw),
+                                                                   &std::free);
+    if (!direct)
+        (void)::posix_fadvise(fd->get(), 0, k_read, POSIX_FADV_DONTNEED);
+    ssize_t n;
+    do
+        n = ::pread(fd->get(), buf.get(), k_read, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EINVAL && direct) {
+        // O_DIRECT refused at read time: read through the cache instead.
+        const int flags = ::fcntl(fd->get(), F_GETFL);
+        if (flags >= 0 && ::fcntl(fd->get(), F_SETFL, flags & ~O_DIRECT) == 0) {
+            (void)::posix_fadvise(fd->get(), 0, k_read, POSIX_FADV_DONTNEED);
+            n = ::pread(fd->get(), buf.get(), k_read, 0);
+        }
+    }
+    if (n < 0)
+        return Error::from_errno("read the superblock of " + device);
+    if (static_cast<std::size_t>(n) < k_sb_offset + k_error_count_at + 4)
+        return Error{device + ": short superblock read", 0};
+    const unsigned char* p = buf.get() + k_sb_offset + k_error_count_at;
+    return static_cast<unsigned long>(p[0]) | static_cast<unsigned long>(p[1]) << 8 |
+           static_cast<unsigned long>(p[2]) << 16 | static_cast<unsigned long>(p[3]) << 24;
+}
+
+} // namespace
+
+std::string_view to_string(ErrorsCountSource source) noexcept {
+    return source == ErrorsCountSource::sysfs ? "sysfs" : "superblock";
+}
+
+Result<Ext4ErrorCount> ext4_errors_count(const SystemRoot& root, const std::string& device) {
+    const std::string name = device.substr(device.rfind('/') + 1);
+    const std::string node = "/sys/fs/ext4/" + name + "/errors_count";
+    auto text = read_text_file(root.path(node), 64);
+    if (!text) {
+        if (text.error().code != ENOENT)
+            return std::move(text).error();
+        GUARDIAN_TRY_ASSIGN(const unsigned long n, superblock_error_count(device));
+        return Ext4ErrorCount{n, ErrorsCountSource::superblock};
+    }
     unsigned long v = 0;
     const auto r = std::from_chars(text->data(), text->data() + text->size(), v);
     if (r.ec != std::errc{})
-        return Error{"/sys/fs/ext4/" + device_name + "/errors_count: not a number", 0};
-    return v;
+        return Error{node + ": not a number", 0};
+    return Ext4ErrorCount{v, ErrorsCountSource::sysfs};
 }
 
 } // namespace guardian::sys

@@ -8,6 +8,7 @@
 #include "guardian/util/paths.hpp"
 #include "guardian/util/result.hpp"
 
+#include <string_view>
 #include <vector>
 
 namespace guardian::sys {
@@ -32,9 +33,23 @@ private:
     std::string m_partial;
 };
 
-// /sys/fs/ext4/<dev>/errors_count: the ext4 error counter of a mounted fs
-// (0 when the file is absent: older kernels, or not ext4).
-[[nodiscard]] Result<unsigned long> ext4_errors_count(const SystemRoot& root,
-                                                      const std::string& device_name);
+// ext4's error counter of a mounted filesystem, and where it was read.
+enum class ErrorsCountSource {
+    sysfs,      // /sys/fs/ext4/<dev>/errors_count
+    superblock, // no such node (older kernels, a hidden /sys): s_error_count on disk
+};
+[[nodiscard]] std::string_view to_string(ErrorsCountSource source) noexcept;
+struct Ext4ErrorCount {
+    unsigned long count = 0;
+    ErrorsCountSource source = ErrorsCountSource::sysfs;
+};
+
+// `device`: the filesystem's block device (/dev/xvda1); its last name is the
+// directory under /sys/fs/ext4/. Without the sysfs node, the superblock's
+// s_error_count is read from the device with O_DIRECT (buffered where the
+// device refuses it): ext4 commits the count there when it records an error,
+// which is what the sysfs node shows.
+[[nodiscard]] Result<Ext4ErrorCount> ext4_errors_count(const SystemRoot& root,
+                                                       const std::string& device);
 
 } // namespace guardian::sys

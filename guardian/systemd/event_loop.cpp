@@ -1,44 +1,150 @@
 #include "guardian/systemd/event_loop.hpp"
 
+#include "guardian/systemd/notify.hpp"
+#include "guardian/util/fd.hpp"
+
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <map>
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-event.h>
+#include <string>
 
 namespace guardian::systemd {
 namespace {
 
-struct SourceUnref {
-    void operator()(sd_event_source* s) const noexcept { sd_event_source_unref(s); }
+// One registered source. Dispatch holds a shared_ptr to it, so a callback
+// may cancel or replace its own source while it runs.
+struct Source {
+    int fd = -1; // what epoll watches
+    Fd owned;    // timerfd/signalfd the loop made (invalid for watch_readable)
+    std::function<void()> on_ready;
 };
-using SourcePtr = std::unique_ptr<sd_event_source, SourceUnref>;
 
-struct EventUnref {
-    void operator()(sd_event* e) const noexcept { sd_event_unref(e); }
-};
-
-Error sd_error(const std::string& what, int negative_errno) {
-    return Error::from_errno(what, -negative_errno);
+timespec to_timespec(std::chrono::nanoseconds d) {
+    if (d <= std::chrono::nanoseconds::zero())
+        d = std::chrono::nanoseconds(1); // it_value 0 would disarm the timer
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
+    return timespec{static_cast<time_t>(secs.count()), static_cast<long>((d - secs).count())};
 }
 
-// No exception may cross into sd-event's C frames: callbacks are wrapped.
-int dispatch(void* userdata) noexcept {
-    auto* cb = static_cast<EventLoop::Callback*>(userdata);
-    try {
-        (*cb)();
-    } catch (...) {
-        return -EIO; // sd-event disables the source; the daemon's watchdog notices
-    }
-    return 0;
+// Reads the expiration count of a non-blocking timerfd; false when there
+// was none (a stale readiness report).
+bool consume_timer(int fd) {
+    std::uint64_t expirations = 0;
+    return ::read(fd, &expirations, sizeof expirations) == sizeof expirations;
 }
 
 } // namespace
 
 struct EventLoop::Impl {
-    std::unique_ptr<sd_event, EventUnref> event;
-    // Callbacks live in stable heap cells: sd-event holds raw pointers to them.
-    std::vector<std::pair<SourcePtr, std::unique_ptr<Callback>>> sources;
-    std::map<int, std::pair<SourcePtr, std::unique_ptr<Callback>>> timers;
+    Fd epoll;
+    // Keyed by an id that is never reused (epoll_event.data.u64), so an
+    // event still queued for a source removed in the same round finds nothing.
+    std::map<std::uint64_t, std::shared_ptr<Source>> sources;
+    std::uint64_t next_id = 1;
+    std::map<int, std::uint64_t> timer_ids; // slot -> source id
+
+    Fd signal_fd; // one signalfd for all handled signals
+    sigset_t signal_mask{};
+    std::map<int, Callback> signal_handlers;
+    std::map<pid_t, ChildCallback> children;
+    bool reap_pending = false; // a child was added: it may have exited already
+
+    bool exiting = false;
+    int exit_code = 0;
+
+    Result<std::uint64_t> add(std::shared_ptr<Source> s) {
+        const std::uint64_t id = next_id++;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = id;
+        if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, s->fd, &ev) != 0)
+            return Error::from_errno("epoll_ctl add fd " + std::to_string(s->fd));
+        sources.emplace(id, std::move(s));
+        return id;
+    }
+
+    void remove(std::uint64_t id) {
+        auto it = sources.find(id);
+        if (it == sources.end())
+            return;
+        (void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, it->second->fd, nullptr);
+        sources.erase(it);
+    }
+
+    Status block_signal(int signo) {
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, signo);
+        if (::sigprocmask(SIG_BLOCK, &one, nullptr) != 0)
+            return Error::from_errno("sigprocmask");
+        sigaddset(&signal_mask, signo);
+        if (signal_fd.valid()) {
+            // Updates the mask of the existing signalfd in place.
+            if (::signalfd(signal_fd.get(), &signal_mask, 0) < 0)
+                return Error::from_errno("signalfd");
+            return ok_status();
+        }
+        signal_fd.reset(::signalfd(-1, &signal_mask, SFD_NONBLOCK | SFD_CLOEXEC));
+        if (!signal_fd.valid())
+            return Error::from_errno("signalfd");
+        auto s = std::make_shared<Source>();
+        s->fd = signal_fd.get();
+        s->on_ready = [this] { read_signals(); };
+        GUARDIAN_TRY(add(std::move(s)));
+        return ok_status();
+    }
+
+    void read_signals() {
+        signalfd_siginfo info{};
+        while (::read(signal_fd.get(), &info, sizeof info) == sizeof info) {
+            const int signo = static_cast<int>(info.ssi_signo);
+            if (signo == SIGCHLD)
+                reap_pending = true;
+            else if (auto it = signal_handlers.find(signo); it != signal_handlers.end())
+                Callback(it->second)(); // a copy: the handler may replace itself
+        }
+    }
+
+    // waitpid for exactly the watched children: a hook's child is waited
+    // for by the hook runner itself and must not be reaped here.
+    void reap_children() {
+        reap_pending = false;
+        for (auto it = children.begin(); it != children.end();) {
+            const pid_t pid = it->first;
+            int status = 0;
+            const pid_t r = ::waitpid(pid, &status, WNOHANG);
+            if (r == pid || (r < 0 && errno == ECHILD)) {
+                // ECHILD: not ours, or reaped by someone else; -1 says so.
+                ChildCallback cb = std::move(it->second);
+                it = children.erase(it);
+                cb(r == pid ? status : -1);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    void dispatch(std::uint64_t id) {
+        auto it = sources.find(id);
+        if (it == sources.end())
+            return;
+        const std::shared_ptr<Source> keep = it->second;
+        try {
+            keep->on_ready();
+        } catch (...) {
+            // No exception leaves the loop; a source that throws once would
+            // throw again at its next event.
+            remove(id);
+        }
+    }
 };
 
 EventLoop::EventLoop(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -47,96 +153,121 @@ EventLoop& EventLoop::operator=(EventLoop&&) noexcept = default;
 EventLoop::~EventLoop() = default;
 
 Result<EventLoop> EventLoop::create() {
-    sd_event* e = nullptr;
-    if (const int r = sd_event_new(&e); r < 0)
-        return sd_error("sd_event_new", r);
     auto impl = std::make_unique<Impl>();
-    impl->event.reset(e);
+    impl->epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!impl->epoll.valid())
+        return Error::from_errno("epoll_create1");
+    sigemptyset(&impl->signal_mask);
     return EventLoop(std::move(impl));
 }
 
 Status EventLoop::watch_readable(int fd, Callback cb) {
-    auto cell = std::make_unique<Callback>(std::move(cb));
-    sd_event_source* s = nullptr;
-    const int r = sd_event_add_io(
-        m_impl->event.get(), &s, fd, EPOLLIN,
-        [](sd_event_source*, int, uint32_t, void* ud) { return dispatch(ud); }, cell.get());
-    if (r < 0)
-        return sd_error("sd_event_add_io fd " + std::to_string(fd), r);
-    m_impl->sources.emplace_back(SourcePtr(s), std::move(cell));
+    auto s = std::make_shared<Source>();
+    s->fd = fd;
+    s->on_ready = std::move(cb);
+    GUARDIAN_TRY(m_impl->add(std::move(s)));
     return ok_status();
 }
 
 Status EventLoop::on_signal(int signo, Callback cb) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
-        return Error::from_errno("sigprocmask");
-    auto cell = std::make_unique<Callback>(std::move(cb));
-    sd_event_source* s = nullptr;
-    const int r = sd_event_add_signal(
-        m_impl->event.get(), &s, signo,
-        [](sd_event_source*, const signalfd_siginfo*, void* ud) { return dispatch(ud); },
-        cell.get());
-    if (r < 0)
-        return sd_error("sd_event_add_signal " + std::to_string(signo), r);
-    m_impl->sources.emplace_back(SourcePtr(s), std::move(cell));
+    if (signo == SIGCHLD)
+        return Error{"on_signal: SIGCHLD belongs to on_child_exit", EINVAL};
+    m_impl->signal_handlers[signo] = std::move(cb);
+    return m_impl->block_signal(signo);
+}
+
+Status EventLoop::on_child_exit(pid_t pid, ChildCallback cb) {
+    GUARDIAN_TRY(m_impl->block_signal(SIGCHLD));
+    m_impl->children[pid] = std::move(cb);
+    m_impl->reap_pending = true; // it may have exited before SIGCHLD was blocked
     return ok_status();
 }
 
 Status EventLoop::set_timer(int slot, std::chrono::nanoseconds from_now, Callback cb) {
     cancel_timer(slot);
-    uint64_t now = 0;
-    if (const int r = sd_event_now(m_impl->event.get(), CLOCK_MONOTONIC, &now); r < 0)
-        return sd_error("sd_event_now", r);
-    const auto usec = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(from_now).count());
-    auto cell = std::make_unique<Callback>(std::move(cb));
-    sd_event_source* s = nullptr;
-    const int r = sd_event_add_time(
-        m_impl->event.get(), &s, CLOCK_MONOTONIC, now + usec, 1000,
-        [](sd_event_source*, uint64_t, void* ud) { return dispatch(ud); }, cell.get());
-    if (r < 0)
-        return sd_error("sd_event_add_time", r);
-    m_impl->timers[slot] = {SourcePtr(s), std::move(cell)};
+    auto s = std::make_shared<Source>();
+    s->owned.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!s->owned.valid())
+        return Error::from_errno("timerfd_create");
+    s->fd = s->owned.get();
+    itimerspec spec{};
+    spec.it_value = to_timespec(from_now);
+    if (::timerfd_settime(s->fd, 0, &spec, nullptr) != 0)
+        return Error::from_errno("timerfd_settime");
+    Impl* impl = m_impl.get();
+    s->on_ready = [impl, slot, fd = s->fd, cb = std::move(cb)] {
+        if (!consume_timer(fd))
+            return;
+        // One-shot: gone before the callback runs, which may set it again.
+        auto it = impl->timer_ids.find(slot);
+        if (it != impl->timer_ids.end()) {
+            impl->remove(it->second); // `this` lambda stays alive: dispatch holds it
+            impl->timer_ids.erase(it);
+        }
+        cb();
+    };
+    GUARDIAN_TRY_ASSIGN(const std::uint64_t id, m_impl->add(std::move(s)));
+    m_impl->timer_ids[slot] = id;
     return ok_status();
 }
 
 void EventLoop::cancel_timer(int slot) {
-    auto it = m_impl->timers.find(slot);
-    if (it == m_impl->timers.end())
+    auto it = m_impl->timer_ids.find(slot);
+    if (it == m_impl->timer_ids.end())
         return;
-    sd_event_source_set_enabled(it->second.first.get(), SD_EVENT_OFF);
-    m_impl->timers.erase(it);
+    m_impl->remove(it->second);
+    m_impl->timer_ids.erase(it);
 }
 
 Status EventLoop::enable_watchdog() {
-    if (const int r = sd_event_set_watchdog(m_impl->event.get(), 1); r < 0)
-        return sd_error("sd_event_set_watchdog", r);
+    const auto interval = watchdog_interval();
+    if (!interval)
+        return ok_status();
+    auto s = std::make_shared<Source>();
+    s->owned.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!s->owned.valid())
+        return Error::from_errno("timerfd_create (watchdog)");
+    s->fd = s->owned.get();
+    itimerspec spec{};
+    spec.it_value = to_timespec(*interval / 2);
+    spec.it_interval = spec.it_value;
+    if (::timerfd_settime(s->fd, 0, &spec, nullptr) != 0)
+        return Error::from_errno("timerfd_settime (watchdog)");
+    s->on_ready = [fd = s->fd] {
+        if (consume_timer(fd))
+            notify_watchdog();
+    };
+    GUARDIAN_TRY(m_impl->add(std::move(s)));
     return ok_status();
 }
 
 Status EventLoop::run() {
-    if (const int r = sd_event_loop(m_impl->event.get()); r < 0)
-        return sd_error("sd_event_loop", r);
+    std::array<epoll_event, 16> events{};
+    while (!m_impl->exiting) {
+        if (m_impl->reap_pending) {
+            m_impl->reap_children();
+            continue; // a child callback may have called exit()
+        }
+        const int n =
+            ::epoll_wait(m_impl->epoll.get(), events.data(), static_cast<int>(events.size()), -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("epoll_wait");
+        }
+        for (int i = 0; i < n && !m_impl->exiting; ++i)
+            m_impl->dispatch(events[static_cast<std::size_t>(i)].data.u64);
+    }
     return ok_status();
 }
 
 void EventLoop::exit(int code) {
-    sd_event_exit(m_impl->event.get(), code);
+    m_impl->exiting = true;
+    m_impl->exit_code = code;
 }
 
-void notify_ready(const std::string& status) {
-    sd_notify(0, ("READY=1\nSTATUS=" + status).c_str());
-}
-
-void notify_status(const std::string& status) {
-    sd_notify(0, ("STATUS=" + status).c_str());
-}
-
-void notify_stopping() {
-    sd_notify(0, "STOPPING=1");
+int EventLoop::exit_code() const noexcept {
+    return m_impl->exit_code;
 }
 
 } // namespace guardian::systemd

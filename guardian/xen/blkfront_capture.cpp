@@ -157,6 +157,21 @@ void read_vbd_sysfs(const SystemRoot& root, VbdCapture& vbd) {
     }
 }
 
+std::vector<LoadedModule> read_blkfront_module(const SystemRoot& root) {
+    const std::string dir = root.path("/sys/module/xen_blkfront");
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        return {};
+    LoadedModule m;
+    m.name = "xen_blkfront";
+    // Absent files are the normal case (no MODULE_VERSION): empty fields.
+    if (auto v = read_text_file(dir + "/version", 256); v.ok())
+        m.version = trim(std::move(v).value());
+    if (auto v = read_text_file(dir + "/srcversion", 256); v.ok())
+        m.srcversion = trim(std::move(v).value());
+    return {std::move(m)};
+}
+
 Result<BlkfrontCapture> capture_blkfront(XenStore& xs, const SystemRoot& root) {
     BlkfrontCapture cap;
     GUARDIAN_TRY_ASSIGN(cap.domid, read_optional(xs, "domid"));

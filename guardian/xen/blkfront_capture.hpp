@@ -5,6 +5,7 @@
 #pragma once
 
 #include "guardian/core/blkfront.hpp"
+#include "guardian/core/risk_table.hpp"
 #include "guardian/util/paths.hpp"
 #include "guardian/util/result.hpp"
 #include "guardian/xen/xenstore.hpp"
@@ -23,5 +24,11 @@ inline constexpr std::size_t k_max_vbds = 64;
 // The sysfs half for one vbd: device name, partitions, size. Missing sysfs
 // entries leave the fields empty (the disk may not be attached yet).
 void read_vbd_sysfs(const SystemRoot& root, VbdCapture& vbd);
+
+// The loaded xen-blkfront build as sysfs names it
+// (/sys/module/xen_blkfront/version and srcversion; the stock module has
+// neither): what the risk table's module evidence matches. Empty when the
+// driver is not a loaded module (built in, or not a PV guest).
+[[nodiscard]] std::vector<LoadedModule> read_blkfront_module(const SystemRoot& root);
 
 } // namespace guardian::xen

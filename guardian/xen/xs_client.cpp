@@ -153,17 +153,36 @@ Result<std::vector<WatchEvent>> XsClient::read_watch_events() {
     }
 }
 
+namespace {
+
+// Where libxenstore connects, in its own order of preference: xenstored's
+// socket (dom0), then the guest device. Linux before 3.14 (xenfs only) has
+// /proc/xen/xenbus and no /dev/xen/xenbus.
+constexpr const char* k_endpoints[] = {"/run/xenstored/socket", "/var/run/xenstored/socket",
+                                       "/dev/xen/xenbus", "/proc/xen/xenbus"};
+
+} // namespace
+
+Result<std::string> xenstore_endpoint(const SystemRoot& root) {
+    if (const char* env = std::getenv("XENSTORED_PATH"); env && *env)
+        return std::string(env);
+    std::error_code ec;
+    for (const char* p : k_endpoints)
+        if (std::filesystem::exists(root.path(p), ec))
+            return root.is_real() ? std::string(p) : root.path(p);
+    return Error{"not a Xen guest: no /dev/xen/xenbus and no XENSTORED_PATH", not_xen_code};
+}
+
 Result<std::unique_ptr<XenStore>> open_xenstore(const SystemRoot& root) {
-    const char* env = std::getenv("XENSTORED_PATH");
-    if (!env || !*env) {
-        std::error_code ec;
-        bool any = false;
-        for (const char* p : {"/dev/xen/xenbus", "/proc/xen/xenbus", "/run/xenstored/socket",
-                              "/var/run/xenstored/socket"})
-            any = any || std::filesystem::exists(root.path(p), ec);
-        if (!any)
-            return Error{"not a Xen guest: no /dev/xen/xenbus and no XENSTORED_PATH", not_xen_code};
-    }
+    const bool from_env = std::getenv("XENSTORED_PATH") && *std::getenv("XENSTORED_PATH");
+    GUARDIAN_TRY_ASSIGN(const std::string endpoint, xenstore_endpoint(root));
+    // libxenstore looks only at the real /dev and /proc. Under another root
+    // it is pointed at what was found there; XENSTORED_PATH is its only
+    // knob (a socket or a device, told apart by stat), read by xs_open.
+    // On the real root its own choice is this one, so the environment (and
+    // with it every child's) stays untouched.
+    if (!from_env && !root.is_real())
+        ::setenv("XENSTORED_PATH", endpoint.c_str(), 1);
     GUARDIAN_TRY_ASSIGN(auto client, XsClient::open());
     return std::unique_ptr<XenStore>(std::move(client));
 }

@@ -59,7 +59,15 @@ private:
 // the error says "not a Xen guest" and is_not_xen() is true, so front ends
 // can show the non-Xen part instead of failing. `root` is where /dev and /run
 // are looked up (tests point it at a fake tree); XENSTORED_PATH wins.
+// Under a root other than "/", libxenstore is pointed (XENSTORED_PATH) at the
+// endpoint found there, /proc/xen/xenbus included.
 [[nodiscard]] Result<std::unique_ptr<XenStore>> open_xenstore(const SystemRoot& root = {});
+
+// The endpoint open_xenstore(root) connects to: XENSTORED_PATH when set, else
+// the first of xenstored's socket, /dev/xen/xenbus, /proc/xen/xenbus that
+// exists under `root` (named as on the real machine when root is "/").
+// What guardiand reports as `xenbus=`.
+[[nodiscard]] Result<std::string> xenstore_endpoint(const SystemRoot& root = {});
 
 // True for open_xenstore()'s "there is no xenstore here" error.
 [[nodiscard]] bool is_not_xen(const Error& e) noexcept;

@@ -1,7 +1,7 @@
 // The boot report against real journal files and a real ext4 superblock:
 // journal files are written by systemd-journal-remote from export-format
 // input (so entries can carry other boots' _BOOT_ID, which a live journald
-// cannot fake), read back through JournalReader (sd-journal), and the whole
+// cannot fake), read back through JournalReader (journalctl -o json), and the whole
 // `guardiand --boot-report` runs on a fake /proc with the test xenstored.
 #include "guardian/boot/boot_report_run.hpp"
 #include "guardian/boot/journal_reader.hpp"
@@ -149,9 +149,61 @@ TEST(JournalReader, ReadsThisBootsFsckLinesAndThePreviousBootsIncident) {
 }
 
 TEST(JournalReader, MissingDirectoryIsAnError) {
-    // sd_journal_open_directory fails on a directory that does not exist.
     auto reader = JournalReader::open_directory("/nonexistent/guardian-journal");
     EXPECT_FALSE(reader);
+}
+
+TEST(JournalReader, EmptyJournalHasNoPreviousBoot) {
+    if (!fs::exists("/usr/bin/journalctl") && !fs::exists("/bin/journalctl"))
+        GTEST_SKIP() << "journalctl is not installed";
+    TempDir tmp;
+    auto reader = JournalReader::open_directory(tmp.path().string());
+    ASSERT_TRUE(reader) << reader.error().message;
+    auto prev = reader->previous_boot(k_boot_c);
+    ASSERT_TRUE(prev) << prev.error().message;
+    EXPECT_EQ(*prev, "");
+    auto lines = reader->fsck_lines(k_boot_c);
+    ASSERT_TRUE(lines) << lines.error().message;
+    EXPECT_TRUE(lines->empty());
+    auto last = reader->last_entry_realtime_us(k_boot_c);
+    ASSERT_TRUE(last) << last.error().message;
+    EXPECT_EQ(*last, 0);
+}
+
+TEST(JournalJson, EntryFieldsIncludingBinaryAndRepeatedValues) {
+    auto e = parse_json_entry(R"({"__REALTIME_TIMESTAMP":"1763700000000001",)"
+                              R"("_SYSTEMD_UNIT":"systemd-fsck-root.service",)"
+                              R"("MESSAGE":"two\nlines","MESSAGE_ID":"abc"})");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->realtime_us, 1'763'700'000'000'001);
+    EXPECT_EQ(e->unit, "systemd-fsck-root.service");
+    EXPECT_EQ(e->message, "two\nlines");
+    EXPECT_EQ(e->message_id, "abc");
+    // Not valid UTF-8: journalctl prints the bytes; a repeated field: an array.
+    e = parse_json_entry(R"({"MESSAGE":[104,105,255],"_SYSTEMD_UNIT":["a.service","b.service"]})");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->message, "hi\xff");
+    EXPECT_EQ(e->unit, "a.service");
+    EXPECT_EQ(e->realtime_us, 0);
+    EXPECT_FALSE(parse_json_entry("Journal file x.journal is truncated, ignoring file."));
+    EXPECT_FALSE(parse_json_entry("[1,2]"));
+}
+
+TEST(JournalJson, BootListOfOldAndNewJournalctl) {
+    // systemd 252: a header line, then index, id, first and last entry.
+    const std::string v252 =
+        "IDX BOOT ID                          FIRST ENTRY                 LAST ENTRY\n"
+        " -1 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa Fri 2025-11-21 04:40:00 UTC Fri 2025-11-21 "
+        "04:40:01 UTC\n"
+        "  0 BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB Fri 2025-11-21 04:41:40 UTC Fri 2025-11-21 "
+        "04:41:41 UTC\n";
+    EXPECT_EQ(parse_boot_list(v252), (std::vector<std::string>{k_boot_a, k_boot_b}));
+    // systemd 215 (Debian 8): no header, the range joined by an em dash.
+    const std::string v215 =
+        "-1 cccccccccccccccccccccccccccccccc Mon 2015-06-01 10:00:00 UTC\xe2\x80\x94Mon "
+        "2015-06-01 11:00:00 UTC\n";
+    EXPECT_EQ(parse_boot_list(v215), (std::vector<std::string>{k_boot_c}));
+    EXPECT_TRUE(parse_boot_list("").empty());
 }
 
 // A fake /proc for the boot report: boot id, btime, mountinfo.

@@ -1,7 +1,9 @@
 // What only the real guardiand process can show: a malformed configuration
-// stops it from starting, and a SIGKILL while the filesystems are frozen
-// does not leave them frozen (the freeze guard thaws them).
+// stops it from starting, a SIGKILL while the filesystems are frozen
+// does not leave them frozen (the freeze guard thaws them), and what it
+// tells systemd over $NOTIFY_SOCKET (status, ready, watchdog, stopping).
 #include "tests/daemon/daemon_harness.hpp"
+#include "tests/daemonbits/datagram_socket.hpp"
 #include "tests/protect/fs_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -18,10 +20,13 @@ namespace {
 
 class Guardiand {
 public:
-    Guardiand(const std::string& root, const std::string& xenstored_socket) {
+    Guardiand(const std::string& root, const std::string& xenstored_socket,
+              const std::vector<std::pair<std::string, std::string>>& env = {}) {
         m_pid = ::fork();
         if (m_pid == 0) {
             ::setenv("XENSTORED_PATH", xenstored_socket.c_str(), 1);
+            for (const auto& [k, v] : env)
+                ::setenv(k.c_str(), v.c_str(), 1);
             ::execl(GUARDIAND, GUARDIAND, "--foreground", "--no-mlock", "--root", root.c_str(),
                     "--freeze-guard", GUARDIAN_FREEZE_GUARD, static_cast<char*>(nullptr));
             ::_exit(127);
@@ -37,6 +42,14 @@ public:
         ::kill(m_pid, SIGKILL);
         ::waitpid(m_pid, nullptr, 0);
         m_pid = -1;
+    }
+    // SIGTERM and the wait status.
+    int terminate() {
+        ::kill(m_pid, SIGTERM);
+        int status = 0;
+        ::waitpid(m_pid, &status, 0);
+        m_pid = -1;
+        return status;
     }
 
 private:
@@ -100,6 +113,37 @@ TEST(DaemonProcess, SigkillWhileFrozenStillThaws) {
                         .count();
     RecordProperty("sigkill_to_thaw_ms", static_cast<int>(ms));
     EXPECT_EQ(read_file(fs.path("during-freeze.txt")), "blocked until thawed");
+}
+
+TEST(DaemonProcess, TellsSystemdStatusReadyWatchdogAndStopping) {
+    TestXenstored xsd;
+    FakeRoot root;
+    root.write_config("risk_table = " + (source_dir() / "data/kernel-risk.json").string() + "\n");
+    TempDir tmp;
+    const std::string socket_path = (tmp.path() / "notify").string();
+    DatagramSocket notify(socket_path);
+    ASSERT_TRUE(notify.ok());
+    // 400 ms: a ping every 200 ms; no WATCHDOG_PID, so it is meant for guardiand.
+    Guardiand daemon(root.path(), xsd.guest_socket(),
+                     {{"NOTIFY_SOCKET", socket_path}, {"WATCHDOG_USEC", "400000"}});
+    std::vector<std::string> got;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    int pings = 0;
+    while (pings < 3 && std::chrono::steady_clock::now() < until)
+        if (auto d = notify.receive(1000)) {
+            got.push_back(*d);
+            pings += *d == "WATCHDOG=1" ? 1 : 0;
+        }
+    ASSERT_GE(got.size(), 4u);
+    EXPECT_EQ(got[0], "STATUS=taking the baseline");
+    EXPECT_EQ(got[1], "READY=1\nSTATUS=watching for restores");
+    EXPECT_EQ(pings, 3);
+    const int status = daemon.terminate();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    std::optional<std::string> last;
+    while (auto d = notify.receive(200))
+        last = d;
+    EXPECT_EQ(last, "STOPPING=1");
 }
 
 } // namespace

@@ -24,6 +24,7 @@ inline std::string contract_key(const Finding& f) {
         field("block", f.block);
         break;
     case Structure::extent_block:
+    case Structure::indirect_block:
     case Structure::directory_block:
     case Structure::htree_block:
     case Structure::xattr_block:

@@ -7,7 +7,7 @@ PKG_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$PKG_TEST_DIR/../.." && pwd)
 CACHE_ROOT=${GUARDIAN_PKG_CACHE:-/var/tmp/guardian-pkg-cache}
 MIRROR=${GUARDIAN_PKG_MIRROR:-http://deb.debian.org/debian}
-SUITE=bookworm
+SUITE=${PKG_SUITE:-bookworm} # PKG_SUITE: set by a test for another release
 # What a guest has besides minbase: its init (the units are verified and
 # enabled against it) and man-db (systemd-analyze verify resolves the units'
 # Documentation=man: entries with `man -w`).
@@ -45,7 +45,7 @@ ensure_base_tarball() {
 		printf '%s\n' "$tarball"
 		return
 	fi
-	log "no cached Debian 12 root in $dir: running debootstrap (a few minutes)"
+	log "no cached $SUITE root in $dir: running debootstrap (a few minutes)"
 	mkdir -p "$dir"
 	tmp=$(mktemp -d "$dir/build.XXXXXX")
 	if ! debootstrap --variant=minbase --include="$BASE_INCLUDE" "$SUITE" "$tmp/root" "$MIRROR" \

@@ -100,11 +100,14 @@ struct Log {
 class FakeFs final : public gp::FsActions {
 public:
     explicit FakeFs(Log& log, bool fail_shutdown = false) : m_log(log), m_fail(fail_shutdown) {}
-    Status shutdown(const std::string& m) override {
+    Result<gp::WriteStopMethod> stop_writes(const gp::WriteStopPlan& p) override {
+        const std::string& m = p.mount_point;
         m_log.calls.push_back("shutdown " + m);
         if (m_fail)
             return Error{"shutdown " + m + ": injected", 5};
-        return ok_status();
+        if (p.method == gp::WriteStopMethod::none)
+            return Error{"cannot stop writes to " + m + ": " + p.why, 25};
+        return p.method;
     }
     Result<gp::FsckMarkMethod> mark(gp::FsckMarkPlan& plan) override {
         m_log.calls.push_back("mark " + plan.mount_point);
@@ -193,6 +196,61 @@ TEST(ProtectNow, AFailedStepIsRecordedAndTheSequenceGoesOn) {
     EXPECT_NE(shutdowns[0]->detail.find("injected"), std::string::npos);
     EXPECT_FALSE(record.all_done());
     EXPECT_NE(describe(record).find("shutdown /srv: failed"), std::string::npos);
+}
+
+// Linux < 4.10 without errors=remount-ro: nothing stops writes without a
+// sync, so the sequence says so and reboots at once, overriding the
+// configured reboot policy (orderly would sync; none would keep writing).
+TEST(ProtectNow, WritesThatCannotBeStoppedForceAnImmediateReboot) {
+    for (const auto policy : {gp::RebootPolicy::orderly, gp::RebootPolicy::none}) {
+        Log log;
+        Log immediate_log;
+        FakeFs fs(log);
+        FakeRebooter configured(log);
+        FakeRebooter immediate(immediate_log);
+        gp::EmergencyPlan plan;
+        plan.reboot = policy;
+        plan.filesystems.push_back(plan_for("/srv", gp::FsckMarkMethod::journal_errno));
+        gp::WriteStopPlan stop;
+        stop.mount_point = "/srv";
+        stop.method = gp::WriteStopMethod::none;
+        stop.why = "no EXT4_IOC_SHUTDOWN";
+        plan.write_stops.push_back(stop);
+        IncidentRecord record;
+        gp::EmergencyPorts ports{nullptr, nullptr, &fs, &configured, nullptr};
+        ports.immediate_rebooter = &immediate;
+        gp::protect_now(plan, ports, record);
+        EXPECT_EQ(log.calls, (std::vector<std::string>{"shutdown /srv", "mark /srv"}));
+        EXPECT_EQ(immediate_log.calls, (std::vector<std::string>{"reboot"}));
+        const auto shutdowns = record.of(IncidentStep::shutdown);
+        ASSERT_EQ(shutdowns.size(), 1u);
+        EXPECT_EQ(shutdowns[0]->outcome, StepOutcome::failed);
+        EXPECT_EQ(shutdowns[0]->method, "none");
+        EXPECT_NE(shutdowns[0]->detail.find("no EXT4_IOC_SHUTDOWN"), std::string::npos);
+        const auto reboots = record.of(IncidentStep::reboot);
+        ASSERT_EQ(reboots.size(), 1u);
+        EXPECT_EQ(reboots[0]->method, "reboot(2): writes could not be stopped");
+    }
+}
+
+TEST(ProtectNow, TheWriteStopMethodUsedIsRecorded) {
+    Log log;
+    FakeFs fs(log);
+    FakeRebooter rebooter(log);
+    gp::EmergencyPlan plan;
+    plan.filesystems.push_back(plan_for("/srv", gp::FsckMarkMethod::journal_errno));
+    plan.filesystems.push_back(plan_for("/", gp::FsckMarkMethod::journal_errno));
+    gp::WriteStopPlan stop;
+    stop.mount_point = "/srv";
+    stop.method = gp::WriteStopMethod::kernel_error;
+    plan.write_stops.push_back(stop);
+    IncidentRecord record;
+    gp::protect_now(plan, {nullptr, nullptr, &fs, &rebooter, nullptr}, record);
+    const auto shutdowns = record.of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 2u);
+    EXPECT_EQ(shutdowns[0]->method, "kernel-error"); // /srv, planned
+    EXPECT_EQ(shutdowns[1]->method, "ioctl");        // /, no plan: the default
+    EXPECT_EQ(record.of(IncidentStep::reboot)[0]->method, "reboot(2)");
 }
 
 TEST(ProtectNow, RebootNoneAndDisabledStepsAreSkippedNotRun) {

@@ -70,8 +70,9 @@ void populate(const fs::path& root) {
 void build(ImageKind kind, const fs::path& image, const fs::path& work) {
     const fs::path root = work / "root";
     populate(root);
-    const std::string common = e2fs_env() + " mkfs.ext4 -F -q -b 4096 -g 8192 -N 4096 -U " +
-                               k_uuid + " -E hash_seed=" + k_hash_seed + " -L guardian-test ";
+    const std::string mkfs = kind == ImageKind::ext3 ? " mkfs.ext3" : " mkfs.ext4";
+    const std::string common = e2fs_env() + mkfs + " -F -q -b 4096 -g 8192 -N 4096 -U " + k_uuid +
+                               " -E hash_seed=" + k_hash_seed + " -L guardian-test ";
     std::string features;
     switch (kind) {
     case ImageKind::full:
@@ -83,6 +84,12 @@ void build(ImageKind kind, const fs::path& image, const fs::path& work) {
         break;
     case ImageKind::ext2:
         features = "-t ext2";
+        break;
+    case ImageKind::ext4_uninit_bg:
+        features = "-t ext4 -O ^metadata_csum,^64bit,uninit_bg";
+        break;
+    case ImageKind::ext3:
+        features = "-t ext3";
         break;
     }
     must_run(common + features + " -d " + quote(root) + " " + quote(image) + " 128M", "mkfs");
@@ -189,6 +196,10 @@ std::string to_string(ImageKind kind) {
         return "no_metadata_csum";
     case ImageKind::ext2:
         return "ext2";
+    case ImageKind::ext4_uninit_bg:
+        return "ext4_uninit_bg";
+    case ImageKind::ext3:
+        return "ext3";
     }
     return "unknown";
 }

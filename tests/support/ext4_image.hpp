@@ -22,6 +22,12 @@ enum class ImageKind {
     no_metadata_csum,
     // ext2: no journal, no extents, no checksums.
     ext2,
+    // Debian 8's ext4: the same contents, no metadata_csum, uninit_bg's
+    // crc16 group descriptor checksums (no 64bit: 32-byte descriptors).
+    ext4_uninit_bg,
+    // ext3 (mkfs.ext3 -d): journal, no extents (indirect block maps), no
+    // checksums; /frag.bin's map has single and double indirect blocks.
+    ext3,
 };
 
 [[nodiscard]] std::string to_string(ImageKind kind);

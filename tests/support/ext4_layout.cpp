@@ -146,6 +146,19 @@ std::vector<ExtentTreeBlock> extent_tree_blocks(const fs::path& image, const std
     return out;
 }
 
+std::vector<IndirectBlock> indirect_blocks(const fs::path& image, const std::string& path) {
+    const std::string out = debugfs(image, "stat " + path);
+    const std::regex re(R"(\((T?D?IND)\):(\d+))");
+    std::vector<IndirectBlock> blocks;
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator();
+         ++it) {
+        const std::string kind = (*it)[1].str();
+        const int level = kind == "IND" ? 1 : kind == "DIND" ? 2 : 3;
+        blocks.push_back({level, to_u64((*it)[2].str())});
+    }
+    return blocks;
+}
+
 int extent_tree_depth(const fs::path& image, const std::string& path) {
     const std::string out = debugfs(image, "ex " + path);
     std::smatch m;
@@ -193,6 +206,11 @@ std::vector<JournalLogBlock> journal_log(const fs::path& image) {
         out.push_back(b);
     }
     return out;
+}
+
+FsckVerdict e2fsck_readonly(const fs::path& image) {
+    const CommandResult r = run_command(e2fs_env() + " e2fsck -fn " + quote(image.string()));
+    return {r.exit_code, r.out + r.err};
 }
 
 std::vector<char> read_block(const fs::path& image, std::uint64_t block, std::uint32_t block_size) {

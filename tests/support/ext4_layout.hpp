@@ -61,6 +61,14 @@ struct ExtentTreeBlock {
 // The extent tree blocks of a file (`ex` output), outside the inode itself.
 [[nodiscard]] std::vector<ExtentTreeBlock> extent_tree_blocks(const std::filesystem::path& image,
                                                               const std::string& path);
+// The block-map blocks of an ext2/ext3 file (`stat`'s "(IND):", "(DIND):",
+// "(TIND):" entries), in the order debugfs lists them.
+struct IndirectBlock {
+    int level = 0; // 1 = IND, 2 = DIND, 3 = TIND
+    std::uint64_t block = 0;
+};
+[[nodiscard]] std::vector<IndirectBlock> indirect_blocks(const std::filesystem::path& image,
+                                                         const std::string& path);
 [[nodiscard]] int extent_tree_depth(const std::filesystem::path& image, const std::string& path);
 [[nodiscard]] bool is_htree(const std::filesystem::path& image, const std::string& dir);
 // "File ACL:" of the inode; nullopt when there is no xattr block.
@@ -75,6 +83,13 @@ struct JournalLogBlock {
 };
 [[nodiscard]] std::uint64_t journal_superblock_block(const std::filesystem::path& image);
 [[nodiscard]] std::vector<JournalLogBlock> journal_log(const std::filesystem::path& image);
+
+// `e2fsck -fn image`: the independent judge of whether damage is real.
+struct FsckVerdict {
+    int exit_code = 0;
+    std::string output; // stdout and stderr
+};
+[[nodiscard]] FsckVerdict e2fsck_readonly(const std::filesystem::path& image);
 
 // Damage: read/flip/overwrite by filesystem block number (4 KiB blocks).
 [[nodiscard]] std::vector<char> read_block(const std::filesystem::path& image, std::uint64_t block,

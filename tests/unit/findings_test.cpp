@@ -10,9 +10,9 @@ namespace {
 
 TEST(Structures, EveryNameRoundTrips) {
     const std::vector<std::string> contract{
-        "superblock",   "geometry",    "group_descriptor",   "block_bitmap",
-        "inode_bitmap", "inode",       "extent_block",       "directory_block",
-        "htree_block",  "xattr_block", "journal_superblock", "journal_block"};
+        "superblock",  "geometry",           "group_descriptor", "block_bitmap",    "inode_bitmap",
+        "inode",       "extent_block",       "indirect_block",   "directory_block", "htree_block",
+        "xattr_block", "journal_superblock", "journal_block"};
     ASSERT_EQ(all_structures().size(), contract.size());
     std::set<std::string> seen;
     for (const Structure s : all_structures()) {

@@ -157,6 +157,28 @@ TEST(BlkfrontCapture, NotAPvDiskGuestIsEmptyNotAnError) {
     EXPECT_EQ(cap->domid, std::nullopt);
 }
 
+// /sys/module/xen_blkfront: the stock module has no version files; the
+// rig's rebuilt one has both (what the risk table's module evidence matches).
+TEST(BlkfrontCapture, ReadsTheLoadedModuleBuild) {
+    test::TempDir tmp;
+    const SystemRoot root(tmp.path().string());
+    EXPECT_TRUE(xen::read_blkfront_module(root).empty()); // built in, or no PV disk
+
+    fs::create_directories(tmp.path() / "sys/module/xen_blkfront/parameters");
+    auto stock = xen::read_blkfront_module(root);
+    ASSERT_EQ(stock.size(), 1u);
+    EXPECT_EQ(stock[0].name, "xen_blkfront");
+    EXPECT_EQ(stock[0].version, "");
+    EXPECT_EQ(stock[0].srcversion, "");
+
+    write_file(tmp.path() / "sys/module/xen_blkfront/version", "guardian-rig-stale-features\n");
+    write_file(tmp.path() / "sys/module/xen_blkfront/srcversion", "5D3A0C1B2E4F6A7B8C9D0E1\n");
+    auto rebuilt = xen::read_blkfront_module(root);
+    ASSERT_EQ(rebuilt.size(), 1u);
+    EXPECT_EQ(rebuilt[0].version, "guardian-rig-stale-features");
+    EXPECT_EQ(rebuilt[0].srcversion, "5D3A0C1B2E4F6A7B8C9D0E1");
+}
+
 TEST(BlkfrontCapture, ReadErrorsFailTheCapture) {
     test::TempDir tmp;
     MemoryXenStore xs(1);

@@ -153,6 +153,43 @@ TEST(RiskTable, BackportWithPackageVersion) {
     EXPECT_EQ(judge_kernel(*table, "3.10.0-2.el6.x86_64").safety, Safety::unknown);
 }
 
+// The rig's stale-features xen-blkfront: a 6.1 kernel (safe by version)
+// whose loaded module build is named as lacking the fix.
+TEST(RiskTable, ModuleEvidenceOutranksTheKernelVersion) {
+    const char* json = R"({"schema": 1, "tracks_upstream": ["debian"], "issues": [{
+        "id": "x", "title": "t", "component": "xen-blkfront", "description": "d",
+        "upstream": {"introduced": "2.6.24", "fixed": "4.2"},
+        "feature_keys": ["feature-persistent"],
+        "modules": [{"module": "xen_blkfront", "version": "stale-build",
+                     "status": "affected", "evidence": "the 4.2 fix reverted"},
+                    {"module": "xen_blkfront", "srcversion": "ABC123",
+                     "status": "fixed", "evidence": "vendor build with the fix"}]}]})";
+    const auto table = parse_risk_table(json);
+    ASSERT_TRUE(table.ok()) << table.error().message;
+    const std::string release = "6.1.0-40-amd64";
+    const KernelVerdict stale =
+        judge_kernel(*table, release, {}, {{"xen_blkfront", "stale-build", "0FF"}});
+    EXPECT_EQ(stale.safety, Safety::unsafe);
+    EXPECT_EQ(stale.issue_id, "x");
+    EXPECT_NE(stale.reason.find("xen_blkfront version stale-build"), std::string::npos)
+        << stale.reason;
+    EXPECT_NE(stale.reason.find("the 4.2 fix reverted"), std::string::npos) << stale.reason;
+    EXPECT_EQ(stale.risky_keys, (std::vector<std::string>{"feature-persistent"}));
+    EXPECT_EQ(judge_feature_change(stale, {"feature-persistent"}).severity,
+              FeatureChangeSeverity::critical);
+    // The stock module (no version), another build, another module: the
+    // kernel's version decides as before.
+    EXPECT_EQ(judge_kernel(*table, release, {}, {{"xen_blkfront", "", ""}}).safety, Safety::safe);
+    EXPECT_EQ(judge_kernel(*table, release, {}, {{"xen_blkfront", "other", "0FF"}}).safety,
+              Safety::safe);
+    EXPECT_EQ(judge_kernel(*table, release, {}, {{"xen_netfront", "stale-build", ""}}).safety,
+              Safety::safe);
+    // srcversion names a build too; a fixed build is safe on an old kernel.
+    EXPECT_EQ(judge_kernel(*table, "3.16.0-4-amd64", {}, {{"xen_blkfront", "", "ABC123"}}).safety,
+              Safety::safe);
+    EXPECT_EQ(judge_kernel(*table, "3.16.0-4-amd64").safety, Safety::unsafe);
+}
+
 TEST(RiskTable, ErrorsNameEntryAndField) {
     const std::string head = R"({"schema": 1, "tracks_upstream": ["upstream"], "issues": [)";
     const std::string good_issue = R"({"id": "a", "title": "t", "component": "c",
@@ -187,6 +224,19 @@ TEST(RiskTable, ErrorsNameEntryAndField) {
             "upstream": {"introduced": "2.6", "fixed": "4.2"}, "feature_keys": [],
             "backports": [{"distro": "rhel", "status": "affected", "evidence": ""}]}]})",
          "issues[0] (a).backports[0].evidence"},
+        {head + R"({"id": "a", "title": "t", "component": "c", "description": "d",
+            "upstream": {"introduced": "2.6", "fixed": "4.2"}, "feature_keys": [],
+            "modules": [{"module": "xen_blkfront", "status": "affected", "evidence": "e"}]}]})",
+         "issues[0] (a).modules[0].version: neither version nor srcversion"},
+        {head + R"({"id": "a", "title": "t", "component": "c", "description": "d",
+            "upstream": {"introduced": "2.6", "fixed": "4.2"}, "feature_keys": [],
+            "modules": [{"module": "xen_blkfront", "version": "v", "status": "affected",
+                         "evidence": ""}]}]})",
+         "issues[0] (a).modules[0].evidence"},
+        {head + R"({"id": "a", "title": "t", "component": "c", "description": "d",
+            "upstream": {"introduced": "2.6", "fixed": "4.2"}, "feature_keys": [],
+            "modules": {}}]})",
+         "issues[0] (a).modules: not an array"},
     };
     for (const auto& c : cases) {
         const auto r = parse_risk_table(c.json);

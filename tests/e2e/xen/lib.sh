@@ -11,14 +11,15 @@ SUITE=bookworm
 # Everything the images are built from. The runtime scripts (dom0/run-dom0,
 # scenarios.sh, domU/rig-init, xl/*) are deliberately NOT here: they are
 # copied in at run time, so editing a scenario never rebuilds an image.
-IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub)
+IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub kmod/xen-blkfront-stale-features.patch)
 
 # Packages whose versions go into the cache key (the rest follow from them
 # or are irrelevant to what the rig proves).
 KEY_PACKAGES=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common
 	qemu-system-xen linux-image-amd64 initramfs-tools e2fsprogs
 	libext2fs2 libblkid1 libxenstore4 libsystemd0 libfmt9 libxxhash0
-	libstdc++6 libc6 systemd udev)
+	libstdc++6 libc6 systemd udev
+	linux-source-6.1 gcc-12) # the stale-features xen-blkfront's source and compiler
 
 log() { printf '[xen-rig %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 2; }

@@ -330,3 +330,162 @@ scenario_coordinated_freeze() {
 	grep -q "inode" <<<"$(gread incident)" || fail "incident does not name the inode table: $(gread incident)"
 	domu_wait_reboot 300 || fail "no reboot within 300 s of the critical verdict"
 }
+
+# The issue-11 scenarios: the 2021 incident for real. The guest boots on
+# qdisk (no persistent grants) and is restored onto blkback (phy: persistent
+# grants), with the rig's writer load running across xl save / xl restore.
+# STALE=1: the initrd's xen-blkfront is the rig's stale-features build
+# (kmod/: Debian's 6.1 source with the 4.2 fix reverted) and a conf.d risk
+# table names that build (by /sys/module/xen_blkfront/version) as affected.
+
+# stale_setup POLICY STALE: a fresh disk with the writer enabled, the policy
+# and (STALE=1) the risk table naming the stale build; boots it on qdisk.
+stale_setup() {
+	local policy=$1 stale=$2
+	need_guardian
+	{
+		echo "# rig: issue-11 scenario"
+		echo "policy = $policy"
+		[ "$stale" = 1 ] && echo "risk_table = /etc/guardian/rig-risk.json"
+	} >/tmp/50-rig.conf
+	sed 's|^\( *\)"backports": \[|\1"modules": [{"module": "xen_blkfront", "version": "guardian-rig-stale-features", "status": "affected", "evidence": "the rig'"'"'s rebuild of Debian'"'"'s 6.1 xen-blkfront with the 4.2 fix reverted (tests/e2e/xen/kmod)"}],\n\1"backports": [|' \
+		/rig/kernel-risk.json >/tmp/rig-risk.json
+	grep -q guardian-rig-stale-features /tmp/rig-risk.json || fail "rig problem: could not add the module evidence"
+	echo on >/tmp/rig-writer
+	domu_fresh_disk
+	domu_disk_dirty
+	printf 'write /tmp/rig-risk.json /etc/guardian/rig-risk.json\nwrite /tmp/50-rig.conf /etc/guardian/conf.d/50-rig.conf\nwrite /tmp/rig-writer /etc/rig-writer\n' |
+		domu_debugfs -w -f - >/dev/null
+	if [ "$stale" = 1 ]; then
+		note "stale-features module: $(modinfo -F version /rig/xen-blkfront-stale-features.ko 2>/dev/null) srcversion $(modinfo -F srcversion /rig/xen-blkfront-stale-features.ko 2>/dev/null)"
+		DOMU_INITRD=$STALE_INITRD KEEP_DISK=1 domu_start qdisk
+	else
+		KEEP_DISK=1 domu_start qdisk
+	fi
+	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
+	note "suspend-safety: $(gread suspend-safety) ($(gread suspend-safety-reason))"
+	if [ "$stale" = 1 ]; then
+		[ "$(gread suspend-safety)" = unsafe ] && grep -q guardian-rig-stale-features <<<"$(gread suspend-safety-reason)" ||
+			fail "the stale build is not judged unsafe by its module evidence: $(gread suspend-safety) ($(gread suspend-safety-reason))"
+	fi
+	wait_for 300 eval '[ "$(xs_read "$(dpath)/data/rig-writer")" -ge 5 ] 2>/dev/null' ||
+		fail "the writer load did not start (data/rig-writer '$(xs_read "$(dpath)/data/rig-writer")')"
+	VBD=$(vbd_ids | head -1)
+	note "qdisk features: $(backend_features "$VBD")"
+}
+
+# stale_save_restore: xl save with the writer running, restore onto phy.
+# WRITTEN: the last file whose write completed before the save.
+stale_save_restore() {
+	WRITTEN=$(xs_read "$(dpath)/data/rig-writer")
+	domu_save
+	note "files completed before the save: 1..$WRITTEN"
+	NO_WAIT_ALIVE=1 domu_restore phy
+	note "phy features: $(backend_features "$VBD")"
+}
+
+# blkback's request counters for the restored vbd (dom0 sysfs).
+blkback_stats() {
+	local d
+	d=$(ls -d /sys/bus/xen-backend/devices/vbd-"$(domid)"-* 2>/dev/null | head -1)
+	[ -n "$d" ] || { echo "no blkback device"; return; }
+	echo "rd_req=$(cat "$d/statistics/rd_req") wr_req=$(cat "$d/statistics/wr_req") f_req=$(cat "$d/statistics/f_req")"
+}
+
+# stale_watch SECS: polls until a verdict is there, records blkback's
+# counters at that moment and the guest's blkfront alerts.
+stale_watch() {
+	wait_for "$1" eval '[ -n "$(gread last-verification)" ]' || note "no verdict within $1 s of the restore"
+	note "RIG-FIGURE xl restore returned -> verdict readable in dom0: $(since "$RESTORED_AT") s"
+	note "RIG-FIGURE blkback requests when the verdict was read: $(blkback_stats)"
+	note "RIG-FIGURE guardian timing: $(gread last-verification-timing)"
+	note "verdict: $(gread last-verification)"
+	note "incident: $(gread incident)"
+	note "last-restore-changes: $(gread last-restore-changes)"
+	dmesg | grep -E "xen-blkback|blkback" | tail -5 | sed 's/^/dom0 dmesg: /'
+}
+
+stale_console_findings() {
+	grep -aE "backed has not unmapped grant|disabled for further use|I/O error|EXT4-fs (error|warning)|guardian|critical verdict" \
+		/var/log/xen/console/guest-"$GUEST".log 2>/dev/null | tail -20 | sed 's/^/domU console: /'
+}
+
+# stale_disk_check: after the guest is stopped: e2fsck -fn as left, then a
+# journal replay (what the next mount would do) and e2fsck -fn again, and
+# the content of every file completed before the save.
+stale_disk_check() {
+	local rc out n bad=0 missing=0 f
+	rc=0; out=$(e2fsck -fn "$DOMU_DISK" 2>&1) || rc=$?
+	note "e2fsck -fn as left (exit $rc): $(tail -3 <<<"$out" | tr '\n' ' ')"
+	e2fsck -E journal_only -y "$DOMU_DISK" >/dev/null 2>&1 || true
+	rc=0; out=$(e2fsck -fn "$DOMU_DISK" 2>&1) || rc=$?
+	note "e2fsck -fn after journal replay (exit $rc): $(tail -3 <<<"$out" | tr '\n' ' ')"
+	FSCK_RC=$rc
+	rm -rf /tmp/wcheck && mkdir -p /tmp/wcheck
+	domu_debugfs -R "rdump /var/lib/rig-writer /tmp/wcheck" >/dev/null
+	for n in $(seq 1 "$WRITTEN"); do
+		f=$(printf '/tmp/wcheck/rig-writer/f%06d' "$n")
+		if [ ! -f "$f" ]; then missing=$((missing + 1)); continue; fi
+		yes "rig-writer file $n" | head -c 65536 | cmp -s - "$f" || bad=$((bad + 1))
+	done
+	CONTENT_BAD=$((bad + missing))
+	note "RIG-FIGURE content check: files 1..$WRITTEN: $missing missing, $bad damaged; $(find /tmp/wcheck/rig-writer -name 'f*' | wc -l) files on disk"
+}
+
+# 8. Observe: the stale frontend across qdisk -> phy, writes going on; what
+#    the kernel, guardian, e2fsck and the content check see.
+scenario_stale_frontend_observe() {
+	stale_setup observe 1
+	stale_save_restore
+	stale_watch 300
+	# Give the writer and the kernel a minute on the stale path.
+	sleep 60
+	note "writer after a minute: data/rig-writer='$(xs_read "$(dpath)/data/rig-writer")' (was $WRITTEN at the save); blkback $(blkback_stats)"
+	stale_console_findings
+	note "RIG-FIGURE stale-path alerts in the guest: $(grep -ac 'backed has not unmapped grant' /var/log/xen/console/guest-"$GUEST".log)"
+	[ "$(gread last-verification | awk '{print $NF}')" = critical ] ||
+		fail "verdict '$(gread last-verification)', expected critical (observe reports only)"
+	domu_stop
+	stale_disk_check
+}
+
+# 9. Protect: the same; the feature verdict is critical, writes stop, the
+#    guest reboots, fsck is forced, the boot report arrives, and every file
+#    completed before the save is intact.
+scenario_stale_frontend_protect() {
+	stale_setup protect 1
+	stale_save_restore
+	stale_watch 300
+	domu_wait_reboot 300 || { stale_console_findings; fail "no reboot within 300 s of the restore (state '$(gread state)')"; }
+	note "RIG-FIGURE xl restore returned -> guest's reboot seen in dom0: $(since "$RESTORED_AT") s"
+	stale_console_findings
+	[ "$(gread last-verification | awk '{print $NF}')" = critical ] || fail "verdict '$(gread last-verification)', expected critical"
+	grep -q "no disk read" <<<"$(gread last-verification-timing)" || fail "read the disk first: $(gread last-verification-timing)"
+	boot_after_incident
+	domu_stop
+	stale_disk_check
+	[ "$CONTENT_BAD" = 0 ] || fail "$CONTENT_BAD of the files completed before the save are damaged or missing"
+}
+
+# 10. The stock module across the same restore: it re-reads the features;
+#     guardian records the change (not critical), nothing is damaged.
+scenario_fixed_frontend() {
+	stale_setup protect 0
+	[ "$(gread suspend-safety)" = safe ] || fail "stock 6.1 judged '$(gread suspend-safety)'"
+	stale_save_restore
+	stale_watch 300
+	local v
+	v=$(gread last-verification | awk '{print $NF}')
+	[ "$v" != critical ] || fail "stock module: verdict critical: $(gread last-verification)"
+	grep -q "feature-persistent" <<<"$(gread last-restore-changes)" || fail "feature-persistent change not recorded: $(gread last-restore-changes)"
+	local w=$WRITTEN
+	wait_for 120 eval '[ "$(xs_read "$(dpath)/data/rig-writer")" -gt '"$w"' ] 2>/dev/null' ||
+		fail "the writer made no progress after the restore"
+	note "writer after the restore: $(xs_read "$(dpath)/data/rig-writer")"
+	stale_console_findings
+	if grep -aq "backed has not unmapped grant" /var/log/xen/console/guest-"$GUEST".log; then fail "stock module logged a stale grant"; fi
+	domu_stop
+	stale_disk_check
+	[ "$FSCK_RC" = 0 ] || fail "e2fsck found damage with the stock module"
+	[ "$CONTENT_BAD" = 0 ] || fail "$CONTENT_BAD files damaged with the stock module"
+}

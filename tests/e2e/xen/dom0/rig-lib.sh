@@ -49,13 +49,18 @@ domu_loopdev() {
 	echo "$dev"
 }
 
+# The domU's initrd: the stock one, or (DOMU_INITRD=$STALE_INITRD) the one
+# whose xen-blkfront is the rig's stale-features build (build-images, kmod/).
+STOCK_INITRD=/rig/initrd.img
+STALE_INITRD=/rig/initrd-stale-features.img
+
 # domu_config phy|qdisk: writes the xl config for that backend, prints its path.
 domu_config() {
 	local backend=$1 cfg=/tmp/guest-$1.cfg script=""
 	# phy: the rig's lean hotplug script (see xl/block-rig); qdisk needs none.
 	[ "$backend" = phy ] && script="script=/rig/xl/block-rig, "
 	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" -e "s|@SCRIPT@|$script|" \
-		/rig/xl/guest.cfg.in >"$cfg"
+		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" /rig/xl/guest.cfg.in >"$cfg"
 	echo "$cfg"
 }
 

@@ -1,0 +1,201 @@
+// guardiand's scenarios on an emulated old kernel (oldkernel_main.cpp
+// installs the filter of old_kernel_profile.hpp before any test runs): every
+// scenario of tests/daemon/daemon_scenarios_test.cpp, compiled in here
+// unchanged so that the verdicts are asserted exactly as on a current
+// kernel, plus the scenarios that show each fallback is used and named
+// (journal line "methods: ...", xenstore data/guardian/methods, the
+// incident record).
+#include "tests/daemon/daemon_scenarios_test.cpp" // NOLINT: the same scenarios, same fixture
+
+#include "guardian/util/memory_lock.hpp"
+#include "guardian/xen/xs_client.hpp"
+#include "tests/oldkernel/old_kernel_profile.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace guardian::test {
+extern OldKernel g_old_kernel;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool emulated_before(unsigned major, unsigned minor) {
+    return g_old_kernel.major < major ||
+           (g_old_kernel.major == major && g_old_kernel.minor < minor);
+}
+
+class OldKernelScenario : public DaemonScenario {
+protected:
+    [[nodiscard]] std::string methods(unsigned domid = 7) {
+        return m_xsd->read("/local/domain/" + std::to_string(domid) + "/data/guardian/methods");
+    }
+    [[nodiscard]] std::string kernel_name() const {
+        return m_fs->device().substr(m_fs->device().rfind('/') + 1);
+    }
+    // The test root's /sys becomes a copy of links to the real one without
+    // /sys/fs/ext4/<dev>/{errors_count,trigger_fs_error}: what a kernel
+    // without those nodes shows.
+    void hide_ext4_sysfs_nodes() {
+        const fs::path sys = fs::path(m_root.path()) / "sys";
+        fs::remove(sys);
+        fs::create_directory(sys);
+        for (const auto& e : fs::directory_iterator("/sys"))
+            if (e.path().filename() != "fs")
+                fs::create_directory_symlink(e.path(), sys / e.path().filename());
+        fs::create_directory(sys / "fs");
+        for (const auto& e : fs::directory_iterator("/sys/fs"))
+            if (e.path().filename() != "ext4")
+                fs::create_directory_symlink(e.path(), sys / "fs" / e.path().filename());
+        fs::create_directory(sys / "fs/ext4");
+        for (const auto& e : fs::directory_iterator("/sys/fs/ext4")) {
+            const fs::path to = sys / "fs/ext4" / e.path().filename();
+            if (e.path().filename() != kernel_name()) {
+                fs::create_symlink(e.path(), to);
+                continue;
+            }
+            fs::create_directory(to);
+            for (const auto& f : fs::directory_iterator(e.path()))
+                if (f.path().filename() != "errors_count" &&
+                    f.path().filename() != "trigger_fs_error")
+                    fs::create_symlink(f.path(), to / f.path().filename());
+        }
+    }
+    void expect_forced_fsck() {
+        m_fs->umount();
+        const auto fsck = run_command("e2fsck -p " + m_fs->device() + " 2>&1");
+        EXPECT_NE(fsck.out.find("check forced"), std::string::npos) << fsck.out;
+    }
+};
+
+TEST_F(OldKernelScenario, MethodsNameEveryFallbackInTheJournalAndXenstore) {
+    start(fixed_kernel());
+    const std::string m = methods();
+    // Default mount (errors=continue): without EXT4_IOC_SHUTDOWN nothing
+    // stops writes without a sync.
+    EXPECT_NE(m.find(emulated_before(4, 10) ? "shutdown=none;" : "shutdown=ioctl;"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("fsck-mark=journal-errno;"), std::string::npos) << m;
+    EXPECT_NE(m.find(emulated_before(4, 4) ? "mlock=current;" : "mlock=onfault;"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(memory_lock_method(),
+              emulated_before(4, 4) ? MemoryLockMethod::current : MemoryLockMethod::onfault);
+    EXPECT_NE(m.find(g_old_kernel.no_direct_io ? "io=buffered;" : "io=direct;"), std::string::npos)
+        << m;
+    EXPECT_NE(m.find("errors=sysfs;"), std::string::npos) << m;
+    EXPECT_NE(m.find(";xenbus=" + m_xsd->guest_socket()), std::string::npos) << m;
+    EXPECT_TRUE(m_log.contains("methods: " + m));
+    if (emulated_before(4, 10)) {
+        EXPECT_TRUE(m_log.contains("cannot be stopped in an emergency"));
+    }
+    // A restore drops data/: the node is written again at the new home.
+    restore("vbd", TestXenstored::blkback_features());
+    EXPECT_EQ(m_daemon->verifications().back().result.verdict, Verdict::healthy)
+        << m_daemon->verifications().back().result.summary();
+    EXPECT_EQ(methods(9), m);
+}
+
+// Linux < 4.10, errors=continue: the fsck mark still goes on the disk, then
+// reboot(2) at once even though the operator asked for an orderly reboot,
+// and the incident says why.
+TEST_F(OldKernelScenario, WithoutShutdownIoctlTheCriticalPathRebootsAtOnce) {
+    if (!emulated_before(4, 10))
+        GTEST_SKIP() << "emulated kernel has EXT4_IOC_SHUTDOWN";
+    start(unsafe_kernel(), Policy::protect, [](Config& c) { c.reboot = RebootMode::orderly; });
+    restore("qdisk", TestXenstored::qdisk_features());
+    ASSERT_EQ(m_daemon->verifications().back().result.verdict, Verdict::critical);
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    const auto& rec = *m_daemon->incident();
+    const auto shutdowns = rec.of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 1u);
+    EXPECT_EQ(shutdowns[0]->outcome, StepOutcome::failed);
+    EXPECT_EQ(shutdowns[0]->method, "none");
+    EXPECT_NE(shutdowns[0]->detail.find("EXT4_IOC_SHUTDOWN"), std::string::npos)
+        << shutdowns[0]->detail;
+    const auto marks = rec.of(IncidentStep::fsck_mark);
+    ASSERT_EQ(marks.size(), 1u);
+    EXPECT_EQ(marks[0]->outcome, StepOutcome::done) << marks[0]->detail;
+    const auto reboots = rec.of(IncidentStep::reboot);
+    ASSERT_EQ(reboots.size(), 1u);
+    EXPECT_EQ(reboots[0]->method, "reboot(2): writes could not be stopped");
+    EXPECT_EQ(m_rebooter.calls, 1);
+    EXPECT_NE(m_xsd->read("/local/domain/9/data/guardian/incident").find("cannot be stopped"),
+              std::string::npos);
+    EXPECT_TRUE(m_log.contains("cannot be stopped (no EXT4_IOC_SHUTDOWN"));
+    EXPECT_NE(methods(9).find("shutdown=none;"), std::string::npos) << methods(9);
+    expect_forced_fsck();
+}
+
+// Linux < 4.10 but mounted errors=remount-ro: ext4's own error path stops
+// the writes (journal aborted, read-only) without syncing first.
+TEST_F(OldKernelScenario, ErrorsRemountRoStopsWritesThroughTheKernelErrorPath) {
+    if (!emulated_before(4, 10))
+        GTEST_SKIP() << "emulated kernel has EXT4_IOC_SHUTDOWN";
+    m_fs->umount();
+    m_fs->mount("errors=remount-ro");
+    start(unsafe_kernel());
+    EXPECT_NE(methods().find("shutdown=kernel-error;"), std::string::npos) << methods();
+    restore("qdisk", TestXenstored::qdisk_features());
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    const auto shutdowns = m_daemon->incident()->of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 1u);
+    EXPECT_EQ(shutdowns[0]->outcome, StepOutcome::done) << shutdowns[0]->detail;
+    EXPECT_EQ(shutdowns[0]->method, "kernel-error");
+    EXPECT_EQ(m_daemon->incident()->of(IncidentStep::reboot)[0]->method, "reboot(2)");
+    EXPECT_FALSE(writable());
+    expect_forced_fsck();
+}
+
+// No errors_count and no trigger_fs_error in sysfs: the error counter is
+// read from the superblock (s_error_count) and the verification carries on;
+// without trigger_fs_error the kernel error path is no method either.
+// (Whether the on-disk count is fresh depends on the kernel: Linux 6.18
+// commits it lazily, seen 0 on disk while sysfs said 1; the kmsg window's
+// "EXT4-fs error" signature covers that gap. Not asserted here.)
+TEST_F(OldKernelScenario, MissingExt4SysfsNodesFallBackToTheSuperblock) {
+    hide_ext4_sysfs_nodes();
+    start(fixed_kernel());
+    const std::string m = methods();
+    EXPECT_NE(m.find("errors=superblock;"), std::string::npos) << m;
+    EXPECT_NE(m.find("fsck-mark=journal-errno;"), std::string::npos) << m;
+    if (emulated_before(4, 10)) {
+        EXPECT_NE(m.find("shutdown=none;"), std::string::npos) << m;
+    }
+    restore("vbd", TestXenstored::blkback_features());
+    const auto& v = m_daemon->verifications().back();
+    EXPECT_EQ(v.result.verdict, Verdict::healthy) << v.result.summary();
+    ASSERT_EQ(v.evidence.size(), 1u);
+    EXPECT_TRUE(v.evidence[0].checked);
+    EXPECT_EQ(v.evidence[0].errors_count_growth, 0u);
+}
+
+// A guest kernel with xenfs only (/proc/xen/xenbus, no /dev/xen/xenbus):
+// libxenstore is pointed at what the root has, and that is what is reported.
+TEST(OldKernelXenbus, ProcXenXenbusIsUsedWhenDevXenXenbusIsAbsent) {
+    TestXenstored xsd;
+    TempDir root;
+    fs::create_directories(root.path() / "proc/xen");
+    fs::create_symlink(xsd.guest_socket(), root.path() / "proc/xen/xenbus");
+    ::unsetenv("XENSTORED_PATH");
+    const SystemRoot sr(root.path().string());
+    auto endpoint = xen::xenstore_endpoint(sr);
+    ASSERT_TRUE(endpoint.ok()) << endpoint.error().message;
+    EXPECT_EQ(*endpoint, (root.path() / "proc/xen/xenbus").string());
+    auto xs = xen::open_xenstore(sr);
+    ASSERT_TRUE(xs.ok()) << xs.error().message;
+    auto domid = (*xs)->read("/local/domain/7/domid");
+    ASSERT_TRUE(domid.ok()) << domid.error().message;
+    EXPECT_EQ(*domid, "7");
+    // Nothing there at all: "not a Xen guest", not a failure.
+    ::unsetenv("XENSTORED_PATH");
+    TempDir empty;
+    auto none = xen::open_xenstore(SystemRoot(empty.path().string()));
+    ASSERT_FALSE(none.ok());
+    EXPECT_TRUE(xen::is_not_xen(none.error()));
+}
+
+} // namespace
+} // namespace guardian::test
