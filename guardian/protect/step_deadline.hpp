@@ -8,6 +8,9 @@
 // timeout it abandons the thread, never joins it, and goes on to the reboot.
 // Should the device answer after all, the abandoned thread finishes and frees
 // its data on its own.
+// NOTE: run_with_deadline currently runs the step inline (see the .cpp for
+// what the real-Xen rig showed); the interface stays so callers need no
+// change when the threaded version returns.
 #pragma once
 
 #include "guardian/util/result.hpp"
