@@ -4,7 +4,7 @@
 #                                      (Debian ships no libfmt.a)
 #   guardian_static_executable(TARGET) -static for one of the guest executables
 # and, in the static build, points the pkg-config targets at their --static
-# link flags (-lext2fs -lcom_err, -lxenstore -lxentoolcore, ...): the
+# link flags (-lext2fs -lcom_err, -lblkid, ...): the
 # targets name the shared objects by full path, which a -static link cannot
 # use, while -l flags find the .a archives under -static and the .so files
 # for everything else (tests, guardian-host), which stays dynamic.
@@ -14,7 +14,7 @@ if(GUARDIAN_STATIC)
         message(FATAL_ERROR "GUARDIAN_STATIC cannot be combined with the sanitizers")
     endif()
     target_link_libraries(guardian_fmt INTERFACE fmt::fmt-header-only)
-    foreach(_pc EXT2FS BLKID XXHASH XENSTORE)
+    foreach(_pc EXT2FS BLKID XXHASH)
         if(TARGET PkgConfig::${_pc})
             set_property(TARGET PkgConfig::${_pc} PROPERTY INTERFACE_LINK_LIBRARIES ${${_pc}_STATIC_LIBRARIES})
             set_property(TARGET PkgConfig::${_pc} PROPERTY INTERFACE_LINK_DIRECTORIES ${${_pc}_STATIC_LIBRARY_DIRS})

@@ -182,7 +182,7 @@ int run(const Options& o) {
         return 1;
     }
     std::unique_ptr<xen::XenStore> xs;
-    if (auto opened = xen::open_xenstore(); opened)
+    if (auto opened = xen::open_xenstore(root); opened)
         xs = std::move(opened).value();
     else
         log.notice("not watching xenstore: " + opened.error().message);
@@ -200,7 +200,8 @@ int run(const Options& o) {
                                   ? static_cast<protect::Rebooter*>(&orderly)
                                   : &immediate,
                               &fs_actions,
-                              root};
+                              root,
+                              &immediate};
     daemon::Daemon d(ports, settings);
     systemd::notify_status("taking the baseline");
     if (auto st = d.start(); !st) {

@@ -20,7 +20,7 @@ namespace {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t
-crc32c_sse42(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+crc32c_serial(std::uint32_t crc, const unsigned char* p, std::size_t n) {
     std::uint64_t c = crc;
     while (n >= 8) {
         std::uint64_t v;
@@ -36,6 +36,57 @@ crc32c_sse42(std::uint32_t crc, const unsigned char* p, std::size_t n) {
         --n;
     }
     return c32;
+}
+
+// One crc32 instruction has a latency of three cycles and a throughput of
+// one, so a single chain runs at a third of the speed the CPU allows. Blocks
+// (directory, extent, bitmap: 4 KiB each) are cut into three lanes computed
+// side by side, then joined: for the raw update, crc(c, A B) equals
+// crc(c advanced over |B| zero bytes, nothing) xor crc(0, B), and "advance
+// over k_lane zero bytes" is linear in c, hence four 256-entry tables.
+constexpr std::size_t k_lane = 336; // bytes per lane: 42 words
+
+struct LaneShift {
+    std::uint32_t t[4][256];
+    [[nodiscard]] std::uint32_t operator()(std::uint32_t c) const noexcept {
+        return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
+    }
+};
+
+const LaneShift& lane_shift() {
+    static const LaneShift table = [] {
+        LaneShift s{};
+        static const unsigned char zeros[k_lane] = {};
+        for (unsigned k = 0; k < 4; ++k)
+            for (std::uint32_t b = 0; b < 256; ++b)
+                s.t[k][b] = crc32c_serial(b << (8 * k), zeros, k_lane);
+        return s;
+    }();
+    return table;
+}
+
+__attribute__((target("sse4.2"))) std::uint32_t
+crc32c_sse42(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+    if (n >= 3 * k_lane) {
+        const LaneShift& shift = lane_shift();
+        while (n >= 3 * k_lane) {
+            std::uint64_t a = crc, b = 0, c = 0;
+            for (std::size_t i = 0; i < k_lane; i += 8) {
+                std::uint64_t va, vb, vc;
+                std::memcpy(&va, p + i, 8);
+                std::memcpy(&vb, p + k_lane + i, 8);
+                std::memcpy(&vc, p + 2 * k_lane + i, 8);
+                a = _mm_crc32_u64(a, va);
+                b = _mm_crc32_u64(b, vb);
+                c = _mm_crc32_u64(c, vc);
+            }
+            crc = shift(shift(static_cast<std::uint32_t>(a)) ^ static_cast<std::uint32_t>(b)) ^
+                  static_cast<std::uint32_t>(c);
+            p += 3 * k_lane;
+            n -= 3 * k_lane;
+        }
+    }
+    return crc32c_serial(crc, p, n);
 }
 
 bool have_sse42() {

@@ -1,5 +1,7 @@
 #include "guardian/ext4/entry_rules.hpp"
 
+#include "guardian/ext4/inode_flags.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -7,9 +9,6 @@
 namespace guardian::ext4 {
 namespace {
 
-constexpr std::uint32_t k_fl_encrypt = 0x800;
-constexpr std::uint32_t k_fl_extents = 0x80000;
-constexpr std::uint32_t k_fl_inline_data = 0x10000000;
 constexpr std::uint16_t k_init_max_len = 32768; // above: an unwritten extent of len - 32768
 constexpr std::size_t k_iblock = 0x28;
 constexpr std::size_t k_iblock_bytes = 60;
@@ -50,35 +49,40 @@ std::string mapped_range_problem(std::uint64_t first, std::uint64_t count, const
 }
 
 std::string extent_entries_problem(Bytes node, std::uint16_t depth, bool directory,
-                                   const SuperInfo& sb, const FixedMetadata& fixed) {
+                                   const SuperInfo& sb, const FixedMetadata& fixed,
+                                   LogicalRange range) {
     const std::uint16_t entries = le16(node, 2);
     std::uint64_t next = 0; // the first logical block the next entry may start at
     for (std::size_t k = 0; k < entries; ++k) {
         const Bytes e = node.subspan(12 + 12 * k, 12);
         const std::uint64_t logical = le32(e, 0);
-        const std::string at = (depth > 0 ? "index " : "extent ") + std::to_string(k) + ": ";
+        auto at = [&] { return (depth > 0 ? "index " : "extent ") + std::to_string(k) + ": "; };
+        if (logical < range.lo || logical >= range.hi)
+            return at() + "logical block " + std::to_string(logical) +
+                   " outside the range its index covers [" + std::to_string(range.lo) + ", " +
+                   std::to_string(range.hi) + ")";
         if (k > 0 && logical < next)
-            return at + "logical block " + std::to_string(logical) +
+            return at() + "logical block " + std::to_string(logical) +
                    " overlaps or precedes the previous entry";
         if (depth > 0) {
             const std::uint64_t child = le32(e, 4) | (std::uint64_t{le16(e, 8)} << 32);
             if (auto p = mapped_range_problem(child, 1, sb, fixed); !p.empty())
-                return at + "child block " + std::to_string(child) + " lies " + p;
+                return at() + "child block " + std::to_string(child) + " lies " + p;
             next = logical + 1; // index keys strictly increase
             continue;
         }
         const std::uint16_t raw = le16(e, 4);
         if (raw == 0)
-            return at + "zero length (logical block " + std::to_string(logical) + ")";
+            return at() + "zero length (logical block " + std::to_string(logical) + ")";
         const bool unwritten = raw > k_init_max_len;
         const std::uint64_t len = unwritten ? raw - k_init_max_len : raw;
         if (logical + len > (std::uint64_t{1} << 32))
-            return at + "logical blocks " + range_text(logical, len) + " run past 2^32";
+            return at() + "logical blocks " + range_text(logical, len) + " run past 2^32";
         const std::uint64_t start = le32(e, 8) | (std::uint64_t{le16(e, 6)} << 32);
         if (auto p = mapped_range_problem(start, len, sb, fixed); !p.empty())
-            return at + "physical blocks " + range_text(start, len) + " lie " + p;
+            return at() + "physical blocks " + range_text(start, len) + " lie " + p;
         if (unwritten && directory)
-            return at + "unwritten extent in a directory (logical block " +
+            return at() + "unwritten extent in a directory (logical block " +
                    std::to_string(logical) + ")";
         next = logical + len;
     }
@@ -105,12 +109,12 @@ std::string block_pointers_problem(Bytes inode, const SuperInfo& sb, const Fixed
         const std::uint64_t b = le32(inode, k_iblock + 4 * k);
         if (b == 0)
             continue;
-        const std::string at = "i_block[" + std::to_string(k) + "] = " + std::to_string(b);
+        auto at = [&] { return "i_block[" + std::to_string(k) + "] = " + std::to_string(b); };
         if (auto p = mapped_range_problem(b, 1, sb, fixed); !p.empty())
-            return at + " lies " + p;
+            return at() + " lies " + p;
         for (std::size_t j = 0; j < k; ++j)
             if (le32(inode, k_iblock + 4 * j) == b)
-                return at + " repeats i_block[" + std::to_string(j) + "]";
+                return at() + " repeats i_block[" + std::to_string(j) + "]";
     }
     return {};
 }
@@ -124,11 +128,11 @@ std::string indirect_entries_problem(Bytes block, std::uint64_t self, const Supe
         const std::uint32_t b = le32(block, 4 * k);
         if (b == 0)
             continue;
-        const std::string at = "entry " + std::to_string(k) + ": block " + std::to_string(b);
+        auto at = [&] { return "entry " + std::to_string(k) + ": block " + std::to_string(b); };
         if (auto p = mapped_range_problem(b, 1, sb, fixed); !p.empty())
-            return at + " lies " + p;
+            return at() + " lies " + p;
         if (b == self)
-            return at + " is this indirect block";
+            return at() + " is this indirect block";
         seen.push_back(b);
     }
     std::sort(seen.begin(), seen.end());
@@ -168,6 +172,42 @@ std::string symlink_problem(Bytes inode, const SuperInfo& sb) {
                 return "slow symlink maps more than one block (i_block[" + std::to_string(k) +
                        "] set)";
     }
+    return {};
+}
+
+std::string dir_size_problem(Bytes inode, const SuperInfo& sb) {
+    if (file_type(inode) != 0x4000)
+        return {};
+    const std::uint32_t flags = le32(inode, 0x20);
+    const std::uint64_t size = inode_size(inode);
+    if ((flags & k_fl_inline_data) || size % sb.block_size != 0)
+        return {};
+    const Bytes iblock = inode.subspan(k_iblock, k_iblock_bytes);
+    std::uint64_t end = 0; // one past the last mapped logical block
+    if (flags & k_fl_extents) {
+        const std::uint16_t entries = le16(iblock, 2);
+        if (le16(iblock, 0) != 0xF30A || le16(iblock, 6) != 0 || entries > 4)
+            return {}; // an index root, or a header the extent rules judge
+        for (std::size_t k = 0; k < entries; ++k) {
+            const std::uint16_t raw = le16(iblock, 12 + 12 * k + 4);
+            const std::uint64_t len = raw > k_init_max_len ? raw - k_init_max_len : raw;
+            end = std::max(end, le32(iblock, 12 + 12 * k) + len);
+        }
+    } else {
+        if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
+            return {}; // indirect blocks: the map is not all here
+        for (std::size_t k = 0; k < 12; ++k)
+            if (le32(iblock, 4 * k) != 0)
+                end = k + 1;
+    }
+    const std::uint64_t nblock = size / sb.block_size;
+    if (nblock > end)
+        return "directory i_size " + std::to_string(size) + " is larger than its mapped blocks (" +
+               std::to_string(end) + ")";
+    if (end > nblock + u8(Bytes(sb.raw), 0xCD))
+        return "directory i_size " + std::to_string(size) +
+               " is smaller than its mapped blocks (logical block " + std::to_string(end - 1) +
+               " mapped)";
     return {};
 }
 

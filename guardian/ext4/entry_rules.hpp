@@ -25,9 +25,16 @@ namespace guardian::ext4 {
 // The entries of an extent node whose header is sound (depth 0: leaf
 // extents, else index entries): zero length, order and overlap, physical
 // blocks inside the filesystem and off fixed metadata, and no unwritten
-// extent in a directory (the kernel never fallocates directories).
+// extent in a directory (the kernel never fallocates directories). A node
+// below the root covers the logical blocks [lo, hi) its parent index entry
+// gives it (from its key to the next key): every entry must start there.
+struct LogicalRange {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = std::uint64_t{1} << 32;
+};
 [[nodiscard]] std::string extent_entries_problem(Bytes node, std::uint16_t depth, bool directory,
-                                                 const SuperInfo& sb, const FixedMetadata& fixed);
+                                                 const SuperInfo& sb, const FixedMetadata& fixed,
+                                                 LogicalRange range = {});
 
 // i_block[0..14] of a block-mapped inode (no extents, no inline data) that
 // maps blocks: each non-zero pointer inside the filesystem, off fixed
@@ -52,6 +59,12 @@ namespace guardian::ext4 {
 // checksum tail with metadata_csum).
 [[nodiscard]] std::string first_dir_block_problem(Bytes block, std::size_t end,
                                                   std::uint32_t dir_ino);
+
+// A directory's i_size against the blocks it maps, where the inode holds
+// the whole map (extents in i_block, or direct pointers only): as e2fsck's
+// pass 1 wants, i_size ends right after the last mapped block (up to
+// s_prealloc_dir_blocks more may be mapped). Deeper maps are not judged.
+[[nodiscard]] std::string dir_size_problem(Bytes inode, const SuperInfo& sb);
 
 // Whether an in-use inode keeps its symlink target in i_block.
 [[nodiscard]] bool fast_symlink(Bytes inode, const SuperInfo& sb);

@@ -1,7 +1,9 @@
 #include "guardian/ext4/inode_walk.hpp"
 
 #include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
+#include "guardian/ext4/inode_flags.hpp"
 
 #include <xxhash.h>
 
@@ -14,11 +16,7 @@ namespace {
 
 constexpr std::uint16_t k_extent_magic = 0xF30A;
 constexpr std::uint32_t k_xattr_magic = 0xEA020000;
-constexpr std::uint32_t k_fl_index = 0x1000;
-constexpr std::uint32_t k_fl_extents = 0x80000;
-constexpr std::uint32_t k_fl_inline_data = 0x10000000;
 constexpr std::uint16_t k_max_depth = 5;
-constexpr std::uint32_t k_incompat_inline_data = 0x8000;
 constexpr std::uint32_t k_resize_ino = 7; // its "indirect blocks" are the reserved GDT blocks
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
@@ -62,7 +60,10 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
     if (auto p = symlink_problem(inode, sb); !p.empty())
         return p;
     if (ino != k_resize_ino)
-        return block_pointers_problem(inode, sb, fixed);
+        if (auto p = block_pointers_problem(inode, sb, fixed); !p.empty())
+            return p;
+    if (type == 0x4000)
+        return dir_size_problem(inode, sb); // the size against pointers found sound
     return {};
 }
 
@@ -129,8 +130,13 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             break;
         const auto ino = static_cast<std::uint32_t>(ino64);
         const Bytes inode = data.subspan(off, isz);
-        if (all_zero(inode)) // never used, or zeroed by mkfs: fine
+        // Written from both threads, each to its own inodes' bytes.
+        std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
+        if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
+            if (seen)
+                *seen = k_inode_unused;
             continue;
+        }
         // Hashing every inode costs as much as verifying it, and the span is
         // only needed for a finding or a reference: computed on demand.
         auto here = [&] { return make_span(block, data, off, isz); };
@@ -146,13 +152,18 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         // In use as e2fsck decides it (links and mode); the self-contained
         // rules judge every such inode, but only one without i_dtime (not on
         // the orphan list) has its references followed.
-        if (le16(inode, 0x1A) == 0 || mode == 0)
+        if (le16(inode, 0x1A) == 0 || mode == 0) {
+            if (seen)
+                *seen = k_inode_unused;
             continue;
+        }
         if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
             r.suspects.push_back(
                 make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
             continue;
         }
+        if (seen)
+            *seen = dirent_type_of_mode(mode);
         if (le32(inode, 0x14) != 0)
             continue;
         const std::uint32_t flags = le32(inode, 0x20);
@@ -162,6 +173,8 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
         owner.dir = (mode & 0xF000) == 0x4000;
         owner.htree = owner.dir && (flags & k_fl_index);
+        owner.encrypted = flags & k_fl_encrypt;
+        owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
         const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
         owner.size_blocks =
             std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
@@ -217,7 +230,7 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
             m_xattrs.push_back({live.acl, owner.ino, live.here});
         if (live.map == Map::extents) {
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);
-            extent_entries(iblock, le16(iblock, 6), owner, live.here);
+            extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{});
         }
         if (live.map == Map::block_mapped_dir || live.map == Map::block_mapped) {
             // i_block[12..14]: single, double, triple indirect blocks.
@@ -246,7 +259,7 @@ void InodeWalker::inode_block(std::uint64_t block, Bytes data, std::uint32_t fir
 }
 
 void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& owner,
-                                 const Span& via) {
+                                 const Span& via, LogicalRange range) {
     const SuperInfo& sb = m_ctx.sb;
     const std::uint16_t entries = le16(node, 2);
     for (std::size_t i = 0; i < entries; ++i) {
@@ -255,8 +268,12 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
             const std::uint64_t child = le32(e, 4) | (std::uint64_t{le16(e, 8)} << 32);
             if (child >= sb.blocks_count || child <= sb.first_data_block)
                 continue; // out of range: nothing there to verify
+            // The child covers this key up to the next one (or the end of ours).
+            const LogicalRange covers{le32(e, 0),
+                                      i + 1 < entries ? le32(node, 12 + 12 * (i + 1)) : range.hi};
             if (first_visit(child))
-                m_trees.push_back({child, static_cast<std::uint16_t>(depth - 1), owner, via});
+                m_trees.push_back(
+                    {child, static_cast<std::uint16_t>(depth - 1), owner, via, covers});
             continue;
         }
         if (!owner.dir)
@@ -383,12 +400,13 @@ void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
             return;
         }
     }
-    if (auto p = extent_entries_problem(data, ref.depth, ref.owner.dir, m_ctx.sb, m_ctx.fixed);
+    if (auto p = extent_entries_problem(data, ref.depth, ref.owner.dir, m_ctx.sb, m_ctx.fixed,
+                                        ref.range);
         !p.empty()) {
         suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via, p);
         return;
     }
-    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data));
+    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data), ref.range);
 }
 
 void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
@@ -402,6 +420,12 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
             record(Structure::htree_block, ref.block, data);
             suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                     "bad dx_root: '.' / '..' entries or dx_root_info malformed");
+            return;
+        }
+        if (auto p = dx_root_problem(data, m_ctx.sb, ref.owner.hash_in_dirent); !p.empty()) {
+            record(Structure::htree_block, ref.block, data);
+            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    std::move(p));
             return;
         }
         count_offset = 32;
@@ -447,6 +471,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         end = bs - 12;
     }
     // The entry chain itself (catches damage on filesystems without checksums).
+    const bool filetype = m_ctx.sb.feature_incompat & k_incompat_filetype;
+    std::optional<EntryRef> wrong_target; // the first entry whose inode disagrees
     for (std::size_t off = 0; off < end;) {
         std::size_t rec_len = le16(data, off + 4);
         if (bs == 65536 && (rec_len == 65535 || rec_len == 0))
@@ -463,18 +489,59 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
             problem = "inode number " + std::to_string(ino) + " beyond s_inodes_count";
         else if (ino != 0 && name_len == 0)
             problem = "zero-length name";
+        else if (ino != 0 && !ref.owner.encrypted && illegal_name(data.subspan(off + 8, name_len)))
+            problem = "name contains '/' or NUL";
+        else if (const std::uint8_t t = u8(data, off + 7); ino != 0 && t != 0 && !filetype)
+            problem = "file type " + std::to_string(t) + " set without the filetype feature";
+        else if (ino != 0 && t > 7)
+            problem = "file type " + std::to_string(t) + " unknown";
         if (!problem.empty()) {
             suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                     "entry at offset " + std::to_string(off) + ": " + problem);
             return;
         }
+        if (ino != 0 && !m_ctx.inode_types.empty() && !wrong_target) {
+            const EntryRef e{ref.block, ref.owner.ino, static_cast<std::uint32_t>(off), ino,
+                             u8(data, off + 7)};
+            const std::uint8_t seen = m_ctx.inode_types[ino];
+            if (seen == k_inode_unknown)
+                m_later_entries.push_back(e); // its inode table block comes later
+            else if (seen != e.type)
+                wrong_target = e;
+        }
         off += rec_len;
+    }
+    if (wrong_target) {
+        check_entry_target(*wrong_target);
+        return;
     }
     if (ref.logical == 0 && !ref.owner.htree) {
         if (auto p = first_dir_block_problem(data, end, ref.owner.ino); !p.empty())
             suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                     std::move(p));
     }
+}
+
+void InodeWalker::check_entry_target(const EntryRef& e) {
+    auto p = entry_target_problem(e.type, e.target, m_ctx.inode_types[e.target]);
+    if (p.empty() || !m_flagged_dirs.insert(e.block).second)
+        return;
+    // The inode's table block is what a newer journaled version could change.
+    const SuperInfo& sb = m_ctx.sb;
+    const std::uint32_t index = (e.target - 1) % sb.inodes_per_group;
+    const GroupDesc& gd = m_ctx.groups[(e.target - 1) / sb.inodes_per_group];
+    Suspect x;
+    x.finding = Finding{Structure::directory_block, std::nullopt, e.dir, e.block,
+                        "entry at offset " + std::to_string(e.offset) + ": " + std::move(p)};
+    x.at = Span{e.block, 0, 0, 0};
+    x.via = Span{gd.inode_table + std::uint64_t{index} * sb.inode_size / sb.block_size, 0, 0, 0};
+    m_ctx.suspects.push_back(std::move(x));
+}
+
+void InodeWalker::finish() {
+    for (const EntryRef& e : m_later_entries)
+        check_entry_target(e);
+    m_later_entries.clear();
 }
 
 void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
@@ -504,10 +571,14 @@ void InodeWalker::check_xattr_block(const XattrRef& ref, Bytes data) {
         return;
     }
     if (m_ctx.sb.metadata_csum()) {
-        if (const auto c = xattr_block_csum(data, ref.block, m_ctx.sb.csum_seed); !c.ok())
+        if (const auto c = xattr_block_csum(data, ref.block, m_ctx.sb.csum_seed); !c.ok()) {
             suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via,
                     c.describe());
+            return;
+        }
     }
+    if (auto p = xattr_entries_problem(data, m_ctx.sb); !p.empty())
+        suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via, std::move(p));
 }
 
 } // namespace guardian::ext4

@@ -4,6 +4,7 @@
 // queued while inode tables stream by and read in sorted, coalesced batches.
 #pragma once
 
+#include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/scan_context.hpp"
 
 #include <cstdint>
@@ -27,6 +28,8 @@ public:
         std::uint64_t size_blocks = 0;
         bool dir = false;
         bool htree = false;
+        bool encrypted = false;      // names are ciphertext
+        bool hash_in_dirent = false; // encrypted and casefolded: siphash
     };
     enum class Map : std::uint8_t { none, extents, block_mapped_dir, block_mapped };
     // An in-use inode whose checksum holds: what it references is followed.
@@ -57,6 +60,9 @@ public:
     [[nodiscard]] Status pump();
     // Reads and verifies everything queued so far (and what that reveals).
     [[nodiscard]] Status drain();
+    // After drain(): judges the directory entries whose inode was read after
+    // their directory block (stable mode, inode_types).
+    void finish();
 
 private:
     struct TreeRef {
@@ -64,6 +70,7 @@ private:
         std::uint16_t depth;
         Owner owner;
         Span via;
+        LogicalRange range; // what the parent index entry gives this node
     };
     struct DirRef {
         std::uint64_t block;
@@ -85,7 +92,8 @@ private:
     };
 
     // Entries of an extent node (in an inode's i_block or an extent block).
-    void extent_entries(Bytes node, std::uint16_t depth, const Owner& owner, const Span& via);
+    void extent_entries(Bytes node, std::uint16_t depth, const Owner& owner, const Span& via,
+                        LogicalRange range);
     // References read together; checked in the order they were queued.
     struct InFlight {
         std::unique_ptr<ReadBatch> batch;
@@ -100,6 +108,17 @@ private:
     void check_dir_block(const DirRef& ref, Bytes data);
     void check_xattr_block(const XattrRef& ref, Bytes data);
     void check_indirect_block(const IndirectRef& ref, Bytes data);
+    // A directory entry naming an inode (stable mode): judged when its
+    // directory block is checked if the inode was read already, else in
+    // finish(). One finding per directory block.
+    struct EntryRef {
+        std::uint64_t block;
+        std::uint32_t dir;
+        std::uint32_t offset;
+        std::uint32_t target;
+        std::uint8_t type;
+    };
+    void check_entry_target(const EntryRef& e);
     void suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                  std::string detail);
     [[nodiscard]] Suspect make_suspect(Structure s, std::uint32_t ino, const Span& at,
@@ -117,6 +136,8 @@ private:
     std::unordered_set<std::uint64_t> m_visited;
     std::unordered_set<std::uint64_t> m_xattr_seen;
     std::deque<InFlight> m_in_flight;
+    std::vector<EntryRef> m_later_entries;
+    std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block
 };
 
 } // namespace guardian::ext4

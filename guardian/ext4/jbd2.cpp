@@ -1,31 +1,20 @@
 #include "guardian/ext4/jbd2.hpp"
 
 #include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/jbd2_format.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 
 namespace guardian::ext4 {
 namespace {
 
-constexpr std::uint32_t k_jbd2_magic = 0xC03B3998;
-constexpr std::uint32_t k_descriptor = 1;
-constexpr std::uint32_t k_commit = 2;
-constexpr std::uint32_t k_sb_v2 = 4;
-constexpr std::uint32_t k_revoke = 5;
+using namespace jbd2; // NOLINT: the format constants, in a .cpp
 constexpr std::uint32_t k_tag_same_uuid = 2;
 constexpr std::uint32_t k_tag_last = 8;
-constexpr std::uint32_t k_incompat_fast_commit = 0x20;
 // A log longer than this many blocks is not walked further (hostile s_maxlen).
 constexpr std::uint64_t k_max_log_blocks = 1u << 22;
 constexpr std::uint64_t k_window = 64; // log blocks read at once
-
-std::string hex32(std::uint32_t v) {
-    char b[16];
-    std::snprintf(b, sizeof b, "0x%08x", v);
-    return b;
-}
 
 Finding journal_finding(Structure s, std::uint64_t block, std::string detail) {
     return Finding{s, std::nullopt, std::nullopt, block, std::move(detail)};
@@ -90,7 +79,7 @@ Result<std::optional<JournalFinding>> head_finding(LogReader& reader, const Jour
                                                    std::uint64_t phys, Bytes head,
                                                    std::uint32_t last) {
     std::string why;
-    if (be32(head, 0) != k_jbd2_magic)
+    if (be32(head, 0) != k_magic)
         why = "no jbd2 magic";
     else if (be32(head, 8) != sequence)
         why = "it carries sequence " + std::to_string(be32(head, 8));
@@ -98,7 +87,7 @@ Result<std::optional<JournalFinding>> head_finding(LogReader& reader, const Jour
         why = "it has block type " + std::to_string(be32(head, 4));
     const std::uint32_t prev = start == jsb.first ? last - 1 : start - 1;
     GUARDIAN_TRY_ASSIGN(const Bytes before, reader.get(prev));
-    if (!before.empty() && be32(before, 0) == k_jbd2_magic && be32(before, 4) == k_commit &&
+    if (!before.empty() && be32(before, 0) == k_magic && be32(before, 4) == k_commit &&
         be32(before, 8) == sequence - 1)
         return std::optional<JournalFinding>{};
     return std::optional<JournalFinding>{JournalFinding{
@@ -202,7 +191,7 @@ Result<LogScan> Journal::walk(const JournalSuperblock& jsb, std::uint32_t start,
         const std::uint64_t phys = physical(pos);
         GUARDIAN_TRY_ASSIGN(const Bytes window, reader.get(pos));
         const std::uint32_t kind = window.empty() ? 0 : be32(window, 4);
-        const bool is_log_block = !window.empty() && be32(window, 0) == k_jbd2_magic &&
+        const bool is_log_block = !window.empty() && be32(window, 0) == k_magic &&
                                   be32(window, 8) == seq &&
                                   (kind == k_descriptor || kind == k_commit || kind == k_revoke);
         if (!is_log_block) {

@@ -9,6 +9,7 @@
 #include "guardian/core/findings.hpp"
 #include "guardian/ext4/block_reader.hpp"
 #include "guardian/ext4/bytes.hpp"
+#include "guardian/ext4/jbd2_format.hpp"
 #include "guardian/ext4/journal_rules.hpp"
 #include "guardian/ext4/region_digests.hpp"
 
@@ -41,9 +42,15 @@ struct JournalSuperblock {
     std::uint32_t feature_ro_compat = 0;
     std::uint32_t num_fc_blocks = 0;
     std::uint32_t csum_seed = 0;
-    [[nodiscard]] bool csum_v2or3() const noexcept { return feature_incompat & (0x8 | 0x10); }
-    [[nodiscard]] bool csum_v3() const noexcept { return feature_incompat & 0x10; }
-    [[nodiscard]] bool has_64bit() const noexcept { return feature_incompat & 0x2; }
+    [[nodiscard]] bool csum_v2or3() const noexcept {
+        return feature_incompat & (jbd2::k_incompat_csum_v2 | jbd2::k_incompat_csum_v3);
+    }
+    [[nodiscard]] bool csum_v3() const noexcept {
+        return feature_incompat & jbd2::k_incompat_csum_v3;
+    }
+    [[nodiscard]] bool has_64bit() const noexcept {
+        return feature_incompat & jbd2::k_incompat_64bit;
+    }
 };
 
 // A damaged journal object, with the fs block it lives in and, for log

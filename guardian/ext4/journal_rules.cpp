@@ -1,29 +1,14 @@
 #include "guardian/ext4/journal_rules.hpp"
 
 #include "guardian/ext4/checksums.hpp"
-
-#include <cstdio>
+#include "guardian/ext4/jbd2_format.hpp"
 
 namespace guardian::ext4 {
 namespace {
 
-constexpr std::uint32_t k_magic = 0xC03B3998;
-constexpr std::uint32_t k_sb_v1 = 3;
-constexpr std::uint32_t k_sb_v2 = 4;
-constexpr std::uint32_t k_compat_checksum = 0x1;
-constexpr std::uint32_t k_incompat_csum_v2 = 0x8;
-constexpr std::uint32_t k_incompat_csum_v3 = 0x10;
-// REVOKE, 64BIT, ASYNC_COMMIT, CSUM_V2, CSUM_V3, FAST_COMMIT.
-constexpr std::uint32_t k_known_incompat = 0x3F;
-constexpr std::uint32_t k_known_ro_compat = 0;
+using namespace jbd2; // NOLINT: the format constants, in a .cpp
 constexpr std::uint8_t k_crc32c = 4;
 constexpr std::uint32_t k_min_journal_blocks = 1024; // JBD2_MIN_JOURNAL_BLOCKS
-
-std::string hex32(std::uint32_t v) {
-    char b[16];
-    std::snprintf(b, sizeof b, "0x%08x", v);
-    return b;
-}
 
 } // namespace
 

@@ -8,6 +8,7 @@
 #include "guardian/ext4/scan.hpp"
 
 #include "guardian/ext4/checksums.hpp"
+#include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/fixed_metadata.hpp"
 #include "guardian/ext4/inode_walk.hpp"
 #include "guardian/ext4/scan_confirm.hpp"
@@ -66,6 +67,7 @@ public:
         m_ctx.reader = &reader;
         m_ctx.fs = &fs;
         m_ctx.fingerprint = o.fingerprint;
+        m_ctx.mode = o.mode;
         m_ctx.batch_bytes = std::max<std::size_t>(o.memory_budget / 4, 1u << 20);
         m_two_threads = std::thread::hardware_concurrency() > 1;
     }
@@ -121,6 +123,8 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
         return std::move(m_out);
     }
     reader.set_block_size(sb.block_size);
+    if (m_opt.mode == CheckMode::stable && (sb.feature_incompat & k_incompat_filetype))
+        m_ctx.inode_types.assign(std::size_t{sb.inodes_count} + 1, k_inode_unknown);
     if (sb.metadata_csum()) {
         const Bytes raw(sb.raw);
         if (u8(raw, 0x175) != 1)
@@ -169,6 +173,9 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
         report.not_verified.push_back("block_bitmap, inode_bitmap: not verified in live mode "
                                       "(their checksums lag on a mounted filesystem)");
     }
+    if (m_opt.mode == CheckMode::live && (sb.feature_incompat & k_incompat_filetype))
+        report.not_verified.push_back("directory_block: file types against inode modes, entries "
+                                      "of unused inodes: not verified in live mode");
     m_out.fingerprint.regions = m_ctx.fingerprint ? m_ctx.digests.finish() : std::vector<Region>{};
     report.stats.inodes_checked = m_ctx.inodes_checked;
     return std::move(m_out);
@@ -323,6 +330,16 @@ Status Scanner::scan_journal() {
     }
     if (!jf.empty())
         return ok_status(); // no usable log to walk
+    // A log with no recovery pending: e2fsck and the kernel's mount ignore
+    // (and wipe) it. Stable only: a mounted filesystem always has the flag.
+    if (m_opt.mode == CheckMode::stable && m_jsb.start != 0 &&
+        !(sb.feature_incompat & k_incompat_recover)) {
+        add_suspect(Structure::journal_superblock, std::nullopt,
+                    {m_jsb.physical, 0, 1024, block_hash(m_jsb.raw)},
+                    "s_start " + std::to_string(m_jsb.start) +
+                        " but the filesystem's needs_recovery flag is clear");
+        return ok_status();
+    }
     GUARDIAN_TRY_ASSIGN(m_log, m_journal->walk(m_jsb, m_jsb.start, m_jsb.sequence,
                                                m_opt.mode == CheckMode::stable));
     if (m_ctx.fingerprint)
@@ -406,7 +423,9 @@ Status Scanner::scan_inode_tables() {
         }
         current = std::move(next);
     }
-    return walker.drain();
+    GUARDIAN_TRY(walker.drain());
+    walker.finish();
+    return ok_status();
 }
 
 GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,

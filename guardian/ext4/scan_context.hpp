@@ -47,6 +47,11 @@ struct ScanContext {
     BlockReader* reader = nullptr;
     FsHandle* fs = nullptr;
     bool fingerprint = true;
+    CheckMode mode = CheckMode::live;
+    // Stable mode with the filetype feature: every inode as read, by number
+    // (dirent_type_of_mode, k_inode_unused or k_inode_unknown; dir_rules.hpp),
+    // so directory entries can be judged against their inodes.
+    std::vector<std::uint8_t> inode_types;
     std::size_t batch_bytes = 8u << 20; // referenced blocks read at once
     RegionDigests digests;
     std::vector<Suspect> suspects;

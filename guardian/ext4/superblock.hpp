@@ -14,13 +14,17 @@
 namespace guardian::ext4 {
 
 inline constexpr std::uint32_t k_compat_has_journal = 0x4;
+inline constexpr std::uint32_t k_incompat_filetype = 0x2;
 inline constexpr std::uint32_t k_incompat_recover = 0x4;
 inline constexpr std::uint32_t k_incompat_journal_dev = 0x8;
 inline constexpr std::uint32_t k_incompat_meta_bg = 0x10;
 inline constexpr std::uint32_t k_incompat_extents = 0x40;
 inline constexpr std::uint32_t k_incompat_64bit = 0x80;
 inline constexpr std::uint32_t k_incompat_flex_bg = 0x200;
+inline constexpr std::uint32_t k_incompat_ea_inode = 0x400;
 inline constexpr std::uint32_t k_incompat_csum_seed = 0x2000;
+inline constexpr std::uint32_t k_incompat_largedir = 0x4000;
+inline constexpr std::uint32_t k_incompat_inline_data = 0x8000;
 inline constexpr std::uint32_t k_ro_compat_gdt_csum = 0x10;
 inline constexpr std::uint32_t k_ro_compat_bigalloc = 0x200;
 inline constexpr std::uint32_t k_ro_compat_metadata_csum = 0x400;

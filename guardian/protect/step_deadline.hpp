@@ -1,16 +1,18 @@
 // Runs one emergency step that does I/O to a suspect device with a deadline.
 //
-// A disk that stopped answering (a stale xen-blkfront, a suspended
-// device-mapper table) leaves the thread doing the I/O in D state: it cannot
-// be cancelled, signalled or joined. So each step runs on a thread of its own
+// A disk that stopped answering leaves the thread doing the I/O in D state.
+// Both were seen on the real-Xen rig: the stale-features xen-blkfront
+// disables the disk (XSA-396 checks) when blkback reuses a grant, and the
+// stock 6.1 frontend hit BUG() in blkif_queue_rq while reconnecting to a
+// backend without indirect segments, after which no request completed. In
+// both EXT4_IOC_SHUTDOWN takes effect at once (the flag comes first) and then
+// waits forever writing the journal superblock's errno. Such a thread
+// cannot be cancelled, signalled or joined. So each step runs on a thread of its own
 // that owns everything it touches (the step's data is moved into shared
 // state), and the emergency thread only waits for it until the deadline; on
 // timeout it abandons the thread, never joins it, and goes on to the reboot.
 // Should the device answer after all, the abandoned thread finishes and frees
 // its data on its own.
-// NOTE: run_with_deadline currently runs the step inline (see the .cpp for
-// what the real-Xen rig showed); the interface stays so callers need no
-// change when the threaded version returns.
 #pragma once
 
 #include "guardian/util/result.hpp"

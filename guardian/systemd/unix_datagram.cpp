@@ -45,9 +45,13 @@ Status UnixDatagramSender::send(const std::string& socket_name, std::string_view
         if (!m_fd.valid())
             return Error::from_errno("socket(AF_UNIX, SOCK_DGRAM)");
     }
+    // Never blocking: a receiver that stopped reading (journald stuck on a
+    // disk that no longer answers, its queue full) must not stop the
+    // daemon with it, least of all on the way to an emergency. A full
+    // queue is EAGAIN, and the caller falls back (journal: to /dev/kmsg).
     for (;;) {
-        const ssize_t n = ::sendto(m_fd.get(), payload.data(), payload.size(), MSG_NOSIGNAL,
-                                   as_sockaddr(address), address.len);
+        const ssize_t n = ::sendto(m_fd.get(), payload.data(), payload.size(),
+                                   MSG_NOSIGNAL | MSG_DONTWAIT, as_sockaddr(address), address.len);
         if (n >= 0)
             return ok_status();
         if (errno != EINTR)
@@ -57,7 +61,9 @@ Status UnixDatagramSender::send(const std::string& socket_name, std::string_view
 
 Status send_unix_stream(const std::string& socket_name, std::string_view payload) {
     GUARDIAN_TRY_ASSIGN(const UnixAddress address, make_address(socket_name));
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    // Non-blocking for the same reason: a stuck syslog daemon's full
+    // backlog or buffer is an error here, not a wait.
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd.valid())
         return Error::from_errno("socket(AF_UNIX, SOCK_STREAM)");
     if (::connect(fd.get(), as_sockaddr(address), address.len) != 0)

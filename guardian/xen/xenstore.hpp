@@ -1,6 +1,8 @@
 // The xenstore port: the one interface through which guardian talks to
-// xenstore. Implementations: XsClient (libxenstore, guardian/xen/xs_client.*),
-// and for tests an in-memory fake (tests/support/memory_xenstore.*) and the
+// xenstore. Implementations: XsClient (guardian's own wire-protocol client,
+// guardian/xen/xs_client.*), and for tests an in-memory fake
+// (tests/support/memory_xenstore.*) and libxenstore
+// (tests/support/libxenstore_client.*), both also run against the
 // wire-protocol test server (tests/xenstored/). Values read from xenstore are
 // untrusted input: implementations bound their sizes and never crash on junk.
 #pragma once

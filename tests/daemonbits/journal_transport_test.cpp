@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -167,6 +168,38 @@ TEST(JournalLogger, ListeningNobodyOnAStaleJournalSocketFallsBack) {
     JournalLogger log(Priority::info, "guardiand", SystemRoot(root.path().string()));
     log.info("journald died");
     EXPECT_EQ(log.last_transport(), Transport::kmsg);
+}
+
+// journald stuck (on a disk that stopped answering) stops reading; its
+// queue fills. Logging must not wait for it: the entry goes to /dev/kmsg.
+TEST(JournalLogger, AJournaldThatStoppedReadingDoesNotBlock) {
+    TempDir root;
+    fs::create_directories(root.path() / "run/systemd/journal");
+    fs::create_directories(root.path() / "dev");
+    DatagramSocket journald((root.path() / "run/systemd/journal/socket").string());
+    ASSERT_TRUE(journald.ok());
+    std::ofstream(root.path() / "dev/kmsg").close();
+    JournalLogger log(Priority::info, "guardiand", SystemRoot(root.path().string()));
+    const auto t0 = std::chrono::steady_clock::now();
+    bool fell_back = false;
+    // The receive queue holds /proc/sys/net/unix/max_dgram_qlen datagrams
+    // (512 by default) or its buffer's worth; far fewer than this.
+    for (int i = 0; i < 20000 && !fell_back; ++i) {
+        log.info("entry " + std::to_string(i) + std::string(1000, 'x'));
+        fell_back = log.last_transport() == Transport::kmsg;
+    }
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(fell_back) << "the journal socket never filled up";
+    EXPECT_LT(took, std::chrono::seconds(10));
+    std::ifstream in(root.path() / "dev/kmsg");
+    std::stringstream kmsg;
+    kmsg << in.rdbuf();
+    EXPECT_NE(kmsg.str().find("]: entry "), std::string::npos);
+    // Once journald reads again, entries go back to it.
+    while (journald.receive(0).has_value()) {
+    }
+    log.info("journald is back");
+    EXPECT_EQ(log.last_transport(), Transport::journald);
 }
 
 } // namespace

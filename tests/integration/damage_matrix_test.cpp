@@ -3,7 +3,7 @@
 // checksummed region; a whole block overwritten with a data block, as a
 // misdirected write does) and assert the exact finding the engine reports.
 // Block numbers come from dumpe2fs/debugfs, never from the engine.
-#include "guardian/ext4/scan.hpp"
+#include "tests/integration/damage_matrix.hpp"
 #include "tests/integration/scan_expect.hpp"
 #include "tests/support/ext4_image.hpp"
 #include "tests/support/ext4_layout.hpp"
@@ -213,23 +213,9 @@ const std::vector<DamageCase>& damage_cases() {
     return cases;
 }
 
-struct MatrixParam {
-    const DamageCase* c;
-    CheckMode mode;
-};
+using Param = MatrixParam<DamageCase>;
 
-void PrintTo(const MatrixParam& p, std::ostream* os) {
-    *os << p.c->name << " (" << to_string(p.mode) << ")";
-}
-
-class DamageMatrix : public testing::TestWithParam<MatrixParam> {};
-
-Result<ext4::ScanResult> scan_image(const fs::path& image, CheckMode mode) {
-    ext4::ScanOptions o;
-    o.path = image.string();
-    o.mode = mode;
-    return ext4::scan(o);
-}
+class DamageMatrix : public testing::TestWithParam<Param> {};
 
 TEST_P(DamageMatrix, ReportsExactlyTheDamagedStructure) {
     const DamageCase& c = *GetParam().c;
@@ -266,29 +252,10 @@ TEST_P(DamageMatrix, ReportsExactlyTheDamagedStructure) {
     }
 }
 
-std::vector<MatrixParam> matrix() {
-    std::vector<MatrixParam> out;
-    for (const auto& c : damage_cases())
-        for (const CheckMode m : {CheckMode::live, CheckMode::stable})
-            out.push_back({&c, m});
-    return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Ext4, DamageMatrix, testing::ValuesIn(matrix()),
-                         [](const testing::TestParamInfo<MatrixParam>& p) {
-                             return p.param.c->name + "_" + std::string(to_string(p.param.mode));
-                         });
+INSTANTIATE_TEST_SUITE_P(Ext4, DamageMatrix, testing::ValuesIn(matrix(damage_cases())),
+                         matrix_name<DamageCase>);
 
 // --- undamaged images -------------------------------------------------------
-
-struct CleanParam {
-    ImageKind image;
-    CheckMode mode;
-};
-
-void PrintTo(const CleanParam& p, std::ostream* os) {
-    *os << to_string(p.image) << " (" << to_string(p.mode) << ")";
-}
 
 class CleanImage : public testing::TestWithParam<CleanParam> {};
 
@@ -310,20 +277,11 @@ TEST_P(CleanImage, HasNoFindings) {
     }
 }
 
-std::vector<CleanParam> clean_matrix() {
-    std::vector<CleanParam> out;
-    for (const ImageKind k :
-         {ImageKind::full, ImageKind::journal_log, ImageKind::no_metadata_csum, ImageKind::ext2})
-        for (const CheckMode m : {CheckMode::live, CheckMode::stable})
-            out.push_back({k, m});
-    return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Ext4, CleanImage, testing::ValuesIn(clean_matrix()),
-                         [](const testing::TestParamInfo<CleanParam>& p) {
-                             return to_string(p.param.image) + "_" +
-                                    std::string(to_string(p.param.mode));
-                         });
+INSTANTIATE_TEST_SUITE_P(Ext4, CleanImage,
+                         testing::ValuesIn(clean_matrix({ImageKind::full, ImageKind::journal_log,
+                                                         ImageKind::no_metadata_csum,
+                                                         ImageKind::ext2})),
+                         clean_name);
 
 // --- the images really hold what the matrix relies on ----------------------
 

@@ -180,7 +180,7 @@ TEST_F(OldKernelScenario, MissingExt4SysfsNodesFallBackToTheSuperblock) {
 }
 
 // A guest kernel with xenfs only (/proc/xen/xenbus, no /dev/xen/xenbus):
-// libxenstore is pointed at what the root has, and that is what is reported.
+// the client connects to what the root has, and that is what is reported.
 TEST(OldKernelXenbus, ProcXenXenbusIsUsedWhenDevXenXenbusIsAbsent) {
     TestXenstored xsd;
     TempDir root;

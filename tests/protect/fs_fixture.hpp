@@ -35,6 +35,42 @@ private:
     bool m_mounted = false;
 };
 
+// An ext4 filesystem whose disk can stop answering: a loop device over a
+// file served by guardian-test-stallfs (FUSE). stall() makes every I/O to
+// the device wait (the kernel's callers sit in D state), resume() lets it go
+// on. Mounted on construction; everything is undone in the destructor,
+// resuming first so that nothing stays hung.
+class StallableFs {
+public:
+    // Why the fixture cannot run here ("" when it can).
+    [[nodiscard]] static std::string why_unavailable();
+    explicit StallableFs(unsigned size_mb = 64);
+    StallableFs(const StallableFs&) = delete;
+    StallableFs& operator=(const StallableFs&) = delete;
+    ~StallableFs();
+
+    void stall();
+    void resume();
+    void umount();
+
+    [[nodiscard]] const std::string& device() const { return m_device; }
+    [[nodiscard]] std::string mount_point() const { return m_mnt.string(); }
+    [[nodiscard]] std::string path(const std::string& name) const {
+        return (m_mnt / name).string();
+    }
+
+private:
+    void signal_server(int sig);
+
+    TempDir m_dir;
+    std::filesystem::path m_fuse;
+    std::filesystem::path m_mnt;
+    int m_server = -1; // pid of guardian-test-stallfs
+    std::string m_device;
+    bool m_fuse_mounted = false;
+    bool m_mounted = false;
+};
+
 // Writes `content` to `path` and fsyncs; throws on failure.
 void write_file_synced(const std::string& path, const std::string& content);
 [[nodiscard]] std::string read_file(const std::string& path);

@@ -13,7 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
+#include <thread>
 
 namespace guardian::test {
 namespace {
@@ -231,6 +234,100 @@ TEST(ProtectNow, WritesThatCannotBeStoppedForceAnImmediateReboot) {
         ASSERT_EQ(reboots.size(), 1u);
         EXPECT_EQ(reboots[0]->method, "reboot(2): writes could not be stopped");
     }
+}
+
+// A device that stops answering (a xen-blkfront that hit a BUG during its
+// reconnect, as the real-Xen rig showed): the step's thread never returns
+// until released. The sequence must not wait for it.
+class HangingFs final : public gp::FsActions {
+public:
+    explicit HangingFs(Log& log) : m_log(log) {}
+    ~HangingFs() override { release(); }
+    Result<gp::WriteStopMethod> stop_writes(const gp::WriteStopPlan& p) override {
+        record("shutdown " + p.mount_point);
+        if (p.mount_point == "/") {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait(lock, [this] { return m_released; });
+        }
+        return p.method;
+    }
+    Result<gp::FsckMarkMethod> mark(gp::FsckMarkPlan& plan) override {
+        record("mark " + plan.mount_point);
+        return plan.method;
+    }
+    void release() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_released = true;
+        }
+        m_cv.notify_all();
+    }
+
+private:
+    void record(std::string call) {
+        std::lock_guard lock(m_mutex);
+        m_log.calls.push_back(std::move(call));
+    }
+    Log& m_log;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_released = false;
+};
+
+TEST(ProtectNow, AStepThatHangsTimesOutAndTheRebootIsImmediate) {
+    Log log;
+    Log immediate_log;
+    Log main_log; // written by this thread only: the hung step holds `log`
+    HangingFs fs(log);
+    FakeNotifier notifier(main_log);
+    FakeRebooter orderly(main_log);
+    FakeRebooter immediate(immediate_log);
+    gp::EmergencyPlan plan;
+    plan.reboot = gp::RebootPolicy::orderly;
+    plan.step_deadline = std::chrono::milliseconds(200);
+    plan.filesystems.push_back(plan_for("/", gp::FsckMarkMethod::journal_errno));
+    plan.filesystems.push_back(plan_for("/srv", gp::FsckMarkMethod::journal_errno));
+    IncidentRecord record;
+    record.reason = "verdict";
+    gp::EmergencyPorts ports{&notifier, nullptr, &fs, &orderly, nullptr};
+    ports.immediate_rebooter = &immediate;
+    const auto t0 = std::chrono::steady_clock::now();
+    gp::protect_now(plan, ports, record);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, std::chrono::milliseconds(200));
+    EXPECT_LT(took, std::chrono::seconds(5)); // not waiting for the hung step
+
+    const auto shutdowns = record.of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 2u);
+    EXPECT_EQ(shutdowns[0]->target, "/srv");
+    EXPECT_EQ(shutdowns[0]->outcome, StepOutcome::done);
+    EXPECT_EQ(shutdowns[1]->target, "/");
+    EXPECT_TRUE(shutdowns[1]->timed_out);
+    EXPECT_EQ(shutdowns[1]->outcome, StepOutcome::failed);
+    EXPECT_EQ(shutdowns[1]->detail, "timed out after 0.2 s (device not answering)");
+    const auto marks = record.of(IncidentStep::fsck_mark);
+    ASSERT_EQ(marks.size(), 2u);
+    EXPECT_EQ(marks[0]->target, "/srv");
+    EXPECT_EQ(marks[0]->outcome, StepOutcome::done);
+    EXPECT_EQ(marks[1]->target, "/");
+    EXPECT_EQ(marks[1]->outcome, StepOutcome::skipped);
+    EXPECT_EQ(marks[1]->detail, "device not answering (an earlier step on it timed out)");
+    EXPECT_EQ(timed_out_steps(record), "shutdown /");
+    // The provider hears twice: the verdict, then which steps timed out.
+    ASSERT_EQ(record.of(IncidentStep::notify_provider).size(), 2u);
+    EXPECT_EQ(record.of(IncidentStep::notify_provider)[1]->method, "steps timed out");
+    // reboot(2) without sync instead of the configured orderly reboot.
+    EXPECT_EQ(immediate_log.calls, (std::vector<std::string>{"reboot"}));
+    EXPECT_EQ(record.of(IncidentStep::reboot)[0]->method, "reboot(2): a step timed out");
+    EXPECT_EQ(main_log.calls, (std::vector<std::string>{"notify verdict", "notify verdict"}));
+
+    // The abandoned thread finishes once the device answers, and says so.
+    // (Threads that finished in time may still be counting down.)
+    EXPECT_GE(gp::step_threads_running(), 1);
+    fs.release();
+    for (int i = 0; i < 500 && gp::step_threads_running() != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(gp::step_threads_running(), 0);
 }
 
 TEST(ProtectNow, TheWriteStopMethodUsedIsRecorded) {

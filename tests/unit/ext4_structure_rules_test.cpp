@@ -1,7 +1,9 @@
 // The structural rules (no checksums needed) on hand-built byte buffers:
 // journal superblock, superblock fields, group descriptor counters, and the
-// fixed-metadata overlap rules, and the entry rules (extent entries, block
-// pointers, indirect blocks, symlinks, '.' and '..').
+// fixed-metadata overlap rules, the entry rules (extent entries, block
+// pointers, indirect blocks, symlinks, '.' and '..', a directory's size),
+// and the directory / xattr block rules (dx_root, names, xattr entries).
+#include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/fixed_metadata.hpp"
 #include "guardian/ext4/journal_rules.hpp"
@@ -293,6 +295,27 @@ TEST(ExtentEntryRules, ZeroLengthOrderRangeAndFixedMetadata) {
               "index 0: child block 1048576 lies outside the filesystem");
 }
 
+TEST(ExtentEntryRules, EntriesInsideTheParentRange) {
+    const auto sb = small_fs();
+    const auto fx = small_fixed();
+    const LogicalRange covers{678, 1356}; // the parent's key, the next key
+    auto node = [&](std::vector<Ext> e, std::uint16_t depth = 0) {
+        return extent_entries_problem(extent_node(e, depth), depth, false, sb, fx, covers);
+    };
+    EXPECT_EQ(node({{678, 2, 1000}, {1000, 4, 2000}}), "");
+    EXPECT_EQ(node({{700, 2, 1000}}), ""); // above the key: the kernel keeps them equal, not judged
+    // e2fsck: "has out of order extents" / the index start rules.
+    EXPECT_EQ(node({{601, 2, 1000}}),
+              "extent 0: logical block 601 outside the range its index covers [678, 1356)");
+    EXPECT_EQ(node({{678, 2, 1000}, {1356, 1, 2000}}),
+              "extent 1: logical block 1356 outside the range its index covers [678, 1356)");
+    EXPECT_EQ(
+        node({{678, 0, 700}, {1400, 0, 701}}, 1).rfind("index 1: logical block 1400 outside", 0),
+        0u);
+    // The root has no parent: any logical block below 2^32.
+    EXPECT_EQ(extent_entries_problem(extent_node({{5, 1, 1000}}), 0, false, sb, fx), "");
+}
+
 // A 256-byte inode: mode, size, flags, i_blocks (512-byte units).
 Buf inode(std::uint16_t mode, std::uint64_t size, std::uint32_t flags = 0) {
     Buf b(256);
@@ -302,6 +325,41 @@ Buf inode(std::uint16_t mode, std::uint64_t size, std::uint32_t flags = 0) {
     put_le16(b, 0x1A, 1);
     put_le32(b, 0x20, flags);
     return b;
+}
+
+TEST(DirSizeRules, SizeEndsAfterTheLastMappedBlock) {
+    const auto sb = small_fs();
+    constexpr std::uint32_t k_extents = 0x80000;
+    auto with_extents = [&](std::uint64_t size, std::vector<Ext> e) {
+        Buf d = inode(040755, size, k_extents);
+        const Buf n = extent_node(e);
+        std::memcpy(d.data() + 0x28, n.data(), n.size());
+        return dir_size_problem(d, sb);
+    };
+    EXPECT_EQ(with_extents(3 * 4096, {{0, 3, 1000}}), "");
+    // e2fsck pass 1: "i_size is X, should be Y".
+    EXPECT_EQ(with_extents(8 * 4096, {{0, 3, 1000}}),
+              "directory i_size 32768 is larger than its mapped blocks (3)");
+    EXPECT_EQ(with_extents(4096, {{0, 1, 1000}, {5, 1, 2000}}),
+              "directory i_size 4096 is smaller than its mapped blocks (logical block 5 mapped)");
+    EXPECT_EQ(with_extents(0, {{0, 1, 1000}}).rfind("directory i_size 0 is smaller", 0), 0u);
+    // An index root or a bad header is left to the extent rules.
+    Buf idx = inode(040755, 4096, k_extents);
+    const Buf n = extent_node({{0, 0, 700}}, 1);
+    std::memcpy(idx.data() + 0x28, n.data(), n.size());
+    EXPECT_EQ(dir_size_problem(idx, sb), "");
+    // Block-mapped: direct pointers only are judged.
+    Buf bm = inode(040755, 2 * 4096);
+    put_le32(bm, 0x28, 1000);
+    put_le32(bm, 0x2C, 1001);
+    EXPECT_EQ(dir_size_problem(bm, sb), "");
+    put_le32(bm, 0x28 + 4 * 4, 1002);
+    EXPECT_EQ(dir_size_problem(bm, sb).rfind("directory i_size 8192 is smaller", 0), 0u);
+    put_le32(bm, 0x28 + 4 * 12, 1003); // an indirect block: not all of the map is here
+    EXPECT_EQ(dir_size_problem(bm, sb), "");
+    // Not a directory, or not a whole number of blocks (another rule's case).
+    EXPECT_EQ(dir_size_problem(inode(0100644, 10 * 4096), sb), "");
+    EXPECT_EQ(with_extents(100, {{0, 1, 1000}}), "");
 }
 
 TEST(BlockPointerRules, OutsideOnMetadataAndRepeated) {
@@ -419,6 +477,131 @@ TEST(FirstDirBlockRules, DotAndDotDot) {
               "first block: no '..' entry");
     // With metadata_csum the entries end at the 12-byte tail.
     EXPECT_EQ(first_dir_block_problem(dir_block({{12, 12, "."}, {2, 4072, ".."}}), 4084, 12), "");
+}
+
+// --- directory and xattr block rules ----------------------------------------
+
+// An htree's logical block 0 as mke2fs/e2fsck -D write it: '.', '..' and
+// dx_root_info {reserved 0, hash version, info length 8, levels, flags}.
+Buf dx_root(std::uint8_t hash, std::uint8_t levels) {
+    Buf b(4096);
+    put_le32(b, 0, 12);
+    put_le16(b, 4, 12);
+    b[6] = std::byte{1};
+    b[8] = std::byte{'.'};
+    put_le32(b, 12, 2);
+    put_le16(b, 16, 4084);
+    b[18] = std::byte{2};
+    b[20] = std::byte{'.'};
+    b[21] = std::byte{'.'};
+    b[0x1C] = std::byte{hash};
+    b[0x1D] = std::byte{8};
+    b[0x1E] = std::byte{levels};
+    return b;
+}
+
+TEST(DxRootRules, HashVersionLevelsAndReservedFields) {
+    SuperInfo sb = small_fs();
+    for (const int h : {0, 1, 2})
+        EXPECT_EQ(dx_root_problem(dx_root(static_cast<std::uint8_t>(h), 1), sb, false), "") << h;
+    // e2fsck pass 1: "has an unsupported hash version (N)".
+    EXPECT_EQ(dx_root_problem(dx_root(3, 0), sb, false), "bad dx_root: hash version 3 unknown");
+    EXPECT_EQ(dx_root_problem(dx_root(254, 0), sb, false), "bad dx_root: hash version 254 unknown");
+    // siphash only where the hash is stored in the entries (encrypted + casefolded).
+    EXPECT_EQ(dx_root_problem(dx_root(6, 0), sb, true), "");
+    EXPECT_EQ(dx_root_problem(dx_root(6, 0), sb, false).rfind("bad dx_root: hash version 6", 0),
+              0u);
+    EXPECT_EQ(dx_root_problem(dx_root(1, 0), sb, true).rfind("bad dx_root: hash version 1", 0), 0u);
+    // e2fsck / the kernel: at most 2 levels in all, 3 with largedir.
+    EXPECT_EQ(dx_root_problem(dx_root(1, 2), sb, false),
+              "bad dx_root: indirect levels 2 (at most 1 without largedir)");
+    sb.feature_incompat |= 0x4000;
+    EXPECT_EQ(dx_root_problem(dx_root(1, 2), sb, false), "");
+    EXPECT_EQ(dx_root_problem(dx_root(1, 3), sb, false),
+              "bad dx_root: indirect levels 3 (at most 2 with largedir)");
+    Buf r = dx_root(1, 0);
+    put_le32(r, 0x18, 1);
+    EXPECT_EQ(dx_root_problem(r, sb, false), "bad dx_root: reserved/unused fields set");
+    r = dx_root(1, 0);
+    r[0x1F] = std::byte{1}; // EXT2_HASH_FLAG_INCOMPAT
+    EXPECT_EQ(dx_root_problem(r, sb, false), "bad dx_root: reserved/unused fields set");
+}
+
+TEST(DirNameRules, SlashAndNul) {
+    auto name = [](const std::string& n) {
+        return illegal_name(Bytes(reinterpret_cast<const std::byte*>(n.data()), n.size()));
+    };
+    EXPECT_FALSE(name("a.txt"));
+    EXPECT_FALSE(name(".."));
+    EXPECT_TRUE(name("a/b"));
+    EXPECT_TRUE(name(std::string("a\0b", 3)));
+}
+
+TEST(DirEntryTargetRules, FileTypeAgainstTheInode) {
+    EXPECT_EQ(dirent_type_of_mode(0100644), 1);
+    EXPECT_EQ(dirent_type_of_mode(040755), 2);
+    EXPECT_EQ(dirent_type_of_mode(0120777), 7);
+    EXPECT_EQ(dirent_type_of_mode(0140755), 6);
+    EXPECT_EQ(dirent_type_of_mode(0), 0);
+    EXPECT_EQ(entry_target_problem(1, 12, 1), "");
+    EXPECT_EQ(entry_target_problem(2, 12, k_inode_unknown), ""); // not read: not judged
+    // e2fsck pass 2: "Setting filetype for entry ..." / "has deleted/unused inode".
+    EXPECT_EQ(entry_target_problem(2, 12, 1), "file type 2 but inode 12 is a regular file");
+    EXPECT_EQ(entry_target_problem(0, 12, 7), "file type 0 but inode 12 is a symlink");
+    EXPECT_EQ(entry_target_problem(1, 3024, k_inode_unused), "inode 3024 is not in use");
+}
+
+// An xattr block: the header, then entries {name, value offset, size, inum}.
+struct Xattr {
+    std::string name;
+    std::uint16_t offs;
+    std::uint32_t size;
+    std::uint32_t inum = 0;
+    std::uint8_t index = 1;
+};
+Buf xattr_block(const std::vector<Xattr>& entries) {
+    Buf b(4096);
+    put_le32(b, 0, 0xEA020000);
+    put_le32(b, 4, 1);
+    put_le32(b, 8, 1);
+    std::size_t off = 32;
+    for (const auto& e : entries) {
+        b[off] = std::byte(e.name.size());
+        b[off + 1] = std::byte{e.index};
+        put_le16(b, off + 2, e.offs);
+        put_le32(b, off + 4, e.inum);
+        put_le32(b, off + 8, e.size);
+        std::memcpy(b.data() + off + 16, e.name.data(), e.name.size());
+        off += (16 + e.name.size() + 3) & ~std::size_t{3};
+    }
+    return b;
+}
+
+TEST(XattrEntryRules, TableValuesAndInodes) {
+    SuperInfo sb = small_fs();
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 1096, 3000}}), sb), "");
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"a", 4000, 96}, {"b", 3000, 1000}}), sb), "");
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"empty", 0, 0}}), sb), "");
+    // e2fsck pass 1 (check_ext_attr): "extended attribute block ... is corrupt".
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 64328, 3000}}), sb),
+              "entry 0: value [64328, 67328) outside the block");
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 40, 100}}), sb),
+              "entry 0: value [40, 140) overlaps the entry table (ending at 56)");
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 1096, 3000, 0, 0}}), sb),
+              "entry 0: name index 0");
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 0, 3000, 255}}), sb),
+              "entry 0: e_value_inum 255 set without the ea_inode feature");
+    sb.feature_incompat |= 0x400; // ea_inode
+    EXPECT_EQ(xattr_entries_problem(xattr_block({{"big", 0, 3000, 255}}), sb), "");
+    // Nameless entries (16 bytes each) filling the block: no terminator; the
+    // last one given a 30-byte name: it runs past the end.
+    Buf full = xattr_block({});
+    for (std::size_t off = 32; off < 4096; off += 16)
+        put_le32(full, off, 0x04000100); // name_len 0, index 1, value offset 0x400
+    EXPECT_EQ(xattr_entries_problem(full, sb),
+              "no end of entries (no four zero bytes before the end of the block)");
+    full[4080] = std::byte{30};
+    EXPECT_EQ(xattr_entries_problem(full, sb), "entry 253: runs past the end of the block");
 }
 
 } // namespace

@@ -1,11 +1,13 @@
 // Starts guardian-test-xenstored on sockets in a temporary directory and
-// opens real libxenstore clients on it: the guest (XENSTORED_PATH = guest
-// socket) and dom0 (the control socket). For tests in tests/xen/ that need the
-// wire protocol rather than the in-memory fake.
+// opens real clients on it: the guest (XENSTORED_PATH = guest socket) and
+// dom0 (the control socket), guardian's XsClient by default, or the one a
+// ClientKind names (xenstore_clients.hpp). For tests that need the wire
+// protocol rather than the in-memory fake.
 #pragma once
 
 #include "guardian/xen/xs_client.hpp"
 #include "tests/support/test_env.hpp"
+#include "tests/xen/xenstore_clients.hpp"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +105,13 @@ public:
     // A real XsClient connected as the guest / as dom0.
     [[nodiscard]] std::unique_ptr<xen::XsClient> guest() const { return open_at(m_guest); }
     [[nodiscard]] std::unique_ptr<xen::XsClient> dom0() const { return open_at(m_control); }
+    // The same with the client `kind` names.
+    [[nodiscard]] std::unique_ptr<xen::XenStore> guest(ClientKind kind) const {
+        return open_client(kind, m_guest);
+    }
+    [[nodiscard]] std::unique_ptr<xen::XenStore> dom0(ClientKind kind) const {
+        return open_client(kind, m_control);
+    }
 
     static std::unique_ptr<xen::XsClient> open_at(const std::string& socket) {
         ::setenv("XENSTORED_PATH", socket.c_str(), 1);

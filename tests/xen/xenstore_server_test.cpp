@@ -1,6 +1,6 @@
 // guardian-test-xenstored itself: the raw wire format, its robustness against
-// junk, and the restore controls the daemon tests rely on. Also the factory's
-// "not a Xen guest" answer.
+// junk, and the restore controls the daemon tests rely on, with guardian's
+// client and libxenstore alike. Also the factory's "not a Xen guest" answer.
 #include "tests/xen/xenstore_server_fixture.hpp"
 
 #include <gmock/gmock.h>
@@ -83,6 +83,11 @@ private:
     int m_fd;
 };
 
+// The cases that also use a client run with each (xenstore_clients.hpp).
+class TestXenstoredWithClient : public ::testing::TestWithParam<ClientKind> {};
+INSTANTIATE_TEST_SUITE_P(Clients, TestXenstoredWithClient, ::testing::ValuesIn(all_clients()),
+                         client_name);
+
 constexpr std::uint32_t xs_read = 2;
 constexpr std::uint32_t xs_write = 11;
 constexpr std::uint32_t xs_error = 16;
@@ -104,19 +109,19 @@ TEST(TestXenstored, SpeaksTheWireFormat) {
     EXPECT_EQ(c.recv_msg(), std::make_tuple(xs_error, 45u, std::string("EINVAL\0", 7)));
 }
 
-TEST(TestXenstored, OversizedMessageClosesOnlyThatConnection) {
+TEST_P(TestXenstoredWithClient, OversizedMessageClosesOnlyThatConnection) {
     TestXenstored server;
     RawConnection bad(server.guest_socket());
     ASSERT_TRUE(bad.send_msg(xs_write, 1, std::string(100, 'x'), 5000));
     EXPECT_TRUE(bad.closed_by_peer());
     EXPECT_TRUE(server.alive());
-    auto xs = server.guest();
+    auto xs = server.guest(GetParam());
     EXPECT_TRUE(xs->write("data/after", "1").ok());
 }
 
-TEST(TestXenstored, SurvivesGarbageAndServesTheNextClient) {
+TEST_P(TestXenstoredWithClient, SurvivesGarbageAndServesTheNextClient) {
     TestXenstored server;
-    auto watcher = server.guest(); // a client connected throughout
+    auto watcher = server.guest(GetParam()); // a client connected throughout
     ASSERT_TRUE(watcher->watch("data", "d").ok());
     ASSERT_EQ(wait_events(*watcher, 1).size(), 1u);
 
@@ -142,17 +147,17 @@ TEST(TestXenstored, SurvivesGarbageAndServesTheNextClient) {
         ASSERT_TRUE(half.send_bytes("\x02\x00\x00"));
     }
     ASSERT_TRUE(server.alive());
-    auto xs = server.guest();
+    auto xs = server.guest(GetParam());
     ASSERT_TRUE(xs->write("data/still", "here").ok());
     EXPECT_EQ(xs->read("data/still").value(), "here");
     // The long-lived client was not disturbed either.
     EXPECT_EQ(watcher->read("data/still").value(), "here");
 }
 
-TEST(TestXenstored, ResumeRefiresEveryWatch) {
+TEST_P(TestXenstoredWithClient, ResumeRefiresEveryWatch) {
     TestXenstored server;
-    auto xs = server.guest();
-    auto dom0 = server.dom0();
+    auto xs = server.guest(GetParam());
+    auto dom0 = server.dom0(GetParam());
     ASSERT_TRUE(xs->watch("domid", "domid").ok());
     ASSERT_TRUE(xs->watch("device/vbd", "vbd").ok());
     ASSERT_EQ(wait_events(*xs, 2).size(), 2u);
@@ -164,9 +169,9 @@ TEST(TestXenstored, ResumeRefiresEveryWatch) {
     EXPECT_FALSE(dom0->read("/tool/test-xenstored/resume").ok());
 }
 
-TEST(TestXenstored, SigusrOneIsAResume) {
+TEST_P(TestXenstoredWithClient, SigusrOneIsAResume) {
     TestXenstored server;
-    auto xs = server.guest();
+    auto xs = server.guest(GetParam());
     ASSERT_TRUE(xs->watch("control/shutdown", "s").ok());
     ASSERT_EQ(wait_events(*xs, 1).size(), 1u);
     server.signal(SIGUSR1);
@@ -174,10 +179,10 @@ TEST(TestXenstored, SigusrOneIsAResume) {
                 UnorderedElementsAre(std::pair{"control/shutdown", "s"}));
 }
 
-TEST(TestXenstored, RestoreAsANewDomainMovesTheHome) {
+TEST_P(TestXenstoredWithClient, RestoreAsANewDomainMovesTheHome) {
     TestXenstored server(1);
-    auto xs = server.guest();
-    auto dom0 = server.dom0();
+    auto xs = server.guest(GetParam());
+    auto dom0 = server.dom0(GetParam());
     ASSERT_TRUE(dom0->write("/local/domain/1/domid", "1").ok());
     ASSERT_TRUE(xs->write("data/guardian/state", "running").ok());
     ASSERT_TRUE(xs->watch("domid", "domid").ok());

@@ -164,8 +164,29 @@ restore_ends_in_incident() {
 
 # boot_after_incident: the guest's next boot on the same disk: the forced
 # fsck ran (systemd-fsck-root) and guardian-boot's report reached dom0.
+# When the incident says a step timed out, the guest's disk stopped
+# answering during the emergency (seen on this rig: the stock 6.1
+# xen-blkfront hit BUG() in blkif_queue_rq reconnecting to a backend without
+# indirect segments; the stale build's disk is disabled by the XSA-396
+# checks): nothing can be written to it, so no fsck mark either, and guardian
+# rebooted without sync after telling the provider. dom0, the provider here,
+# then does what the incident asks of it: a full fsck of the disk before the
+# next boot.
 boot_after_incident() {
-	local report
+	local report rc
+	if grep -q "timed out (device not answering)" <<<"$INCIDENT"; then
+		note "RIG-FIGURE the guest's disk stopped answering during the emergency: $(timed_out_of "$INCIDENT")"
+		grep -aE "kernel BUG at|disabled for further use|backed has not unmapped grant" \
+			/var/log/xen/console/guest-"$GUEST".log 2>/dev/null | head -3 | sed 's/^/domU console: /'
+		domu_stop
+		rc=0; e2fsck -fy "$DOMU_DISK" >/tmp/provider-fsck.log 2>&1 || rc=$?
+		note "the provider's e2fsck -fy before the next boot: exit $rc ($(tail -2 /tmp/provider-fsck.log | tr '\n' ' '))"
+		[ "$rc" -lt 4 ] || fail "e2fsck could not repair the disk (exit $rc)"
+		KEEP_DISK=1 domu_start phy
+		wait_for 300 eval '[ -n "$(gread boot-report)" ]' || fail "no boot-report after the reboot"
+		note "boot report: $(gread boot-report)"
+		return 0
+	fi
 	KEEP_DISK=1 domu_start phy
 	wait_for 300 eval '[ -n "$(gread boot-report)" ]' || fail "no boot-report after the reboot"
 	report=$(gread boot-report)
@@ -180,6 +201,9 @@ boot_after_incident() {
 	grep -q "incident at the previous boot" <<<"$report" ||
 		note "the boot report carries no incident record (journald did not sync it before the shutdown)"
 }
+
+# timed_out_of INCIDENT: the "timed out" part of an incident line.
+timed_out_of() { grep -oE "timed out \(device not answering\): [^;]*" <<<"$1" | head -1; }
 
 # rig_stat KEY: one field of the domU heartbeat's data/rig-guardiand.
 rig_stat() { xs_read "$(dpath)/data/rig-guardiand" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -358,9 +382,9 @@ stale_setup() {
 		domu_debugfs -w -f - >/dev/null
 	if [ "$stale" = 1 ]; then
 		note "stale-features module: $(modinfo -F version /rig/xen-blkfront-stale-features.ko 2>/dev/null) srcversion $(modinfo -F srcversion /rig/xen-blkfront-stale-features.ko 2>/dev/null)"
-		DOMU_INITRD=$STALE_INITRD KEEP_DISK=1 domu_start qdisk
+		DOMU_INITRD=$STALE_INITRD KEEP_DISK=1 domu_start "$STALE_FROM"
 	else
-		KEEP_DISK=1 domu_start qdisk
+		KEEP_DISK=1 domu_start "$STALE_FROM"
 	fi
 	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
 	note "suspend-safety: $(gread suspend-safety) ($(gread suspend-safety-reason))"
@@ -371,17 +395,18 @@ stale_setup() {
 	wait_for 300 eval '[ "$(xs_read "$(dpath)/data/rig-writer")" -ge 5 ] 2>/dev/null' ||
 		fail "the writer load did not start (data/rig-writer '$(xs_read "$(dpath)/data/rig-writer")')"
 	VBD=$(vbd_ids | head -1)
-	note "qdisk features: $(backend_features "$VBD")"
+	note "$STALE_FROM features: $(backend_features "$VBD")"
 }
 
-# stale_save_restore: xl save with the writer running, restore onto phy.
+# stale_save_restore: xl save with the writer running, restore onto the
+# other backend ($STALE_TO).
 # WRITTEN: the last file whose write completed before the save.
 stale_save_restore() {
 	WRITTEN=$(xs_read "$(dpath)/data/rig-writer")
 	domu_save
 	note "files completed before the save: 1..$WRITTEN"
-	NO_WAIT_ALIVE=1 domu_restore phy
-	note "phy features: $(backend_features "$VBD")"
+	NO_WAIT_ALIVE=1 domu_restore "$STALE_TO"
+	note "$STALE_TO features: $(backend_features "$VBD")"
 }
 
 # blkback's request counters for the restored vbd (dom0 sysfs).
@@ -434,7 +459,7 @@ stale_disk_check() {
 
 # 8. Observe: the stale frontend across qdisk -> phy, writes going on; what
 #    the kernel, guardian, e2fsck and the content check see.
-scenario_stale_frontend_observe() {
+run_stale_frontend_observe() {
 	stale_setup observe 1
 	stale_save_restore
 	stale_watch 300
@@ -452,7 +477,7 @@ scenario_stale_frontend_observe() {
 # 9. Protect: the same; the feature verdict is critical, writes stop, the
 #    guest reboots, fsck is forced, the boot report arrives, and every file
 #    completed before the save is intact.
-scenario_stale_frontend_protect() {
+run_stale_frontend_protect() {
 	stale_setup protect 1
 	stale_save_restore
 	stale_watch 300
@@ -469,7 +494,7 @@ scenario_stale_frontend_protect() {
 
 # 10. The stock module across the same restore: it re-reads the features;
 #     guardian records the change (not critical), nothing is damaged.
-scenario_fixed_frontend() {
+run_fixed_frontend() {
 	stale_setup protect 0
 	[ "$(gread suspend-safety)" = safe ] || fail "stock 6.1 judged '$(gread suspend-safety)'"
 	stale_save_restore
@@ -489,3 +514,15 @@ scenario_fixed_frontend() {
 	[ "$FSCK_RC" = 0 ] || fail "e2fsck found damage with the stock module"
 	[ "$CONTENT_BAD" = 0 ] || fail "$CONTENT_BAD files damaged with the stock module"
 }
+
+# The directions. qdisk -> phy: blkback starts offering persistent grants
+# (and indirect segments) the frontend never negotiated; phy -> qdisk: they
+# disappear under requests built for them.
+STALE_FROM=qdisk
+STALE_TO=phy
+scenario_stale_frontend_observe() { run_stale_frontend_observe; }
+scenario_stale_frontend_protect() { run_stale_frontend_protect; }
+scenario_fixed_frontend() { run_fixed_frontend; }
+scenario_stale_frontend_observe_phy_qdisk() { STALE_FROM=phy STALE_TO=qdisk run_stale_frontend_observe; }
+scenario_stale_frontend_protect_phy_qdisk() { STALE_FROM=phy STALE_TO=qdisk run_stale_frontend_protect; }
+scenario_fixed_frontend_phy_qdisk() { STALE_FROM=phy STALE_TO=qdisk run_fixed_frontend; }

@@ -105,6 +105,9 @@ domu_start() {
 	domu_stop
 	[ "${KEEP_DISK:-0}" = 1 ] || domu_fresh_disk
 	local t0=$SECONDS
+	# A guest that ran leaves its disk changed and, once destroyed, with a
+	# journal to replay: the next scenario must not take it for pristine.
+	domu_disk_dirty
 	xl_logged create "$(domu_config "$backend")" || fail "xl create failed: $(xl_errors)"
 	note "created domid $(domid) ($backend)"
 	wait_for 600 eval 'domu_alive || domu_rebooted' || fail "domU did not come up within 600 s"
@@ -218,7 +221,19 @@ domu_rebooted() { xl_log | grep -q "shut down, reason code 1"; }
 
 # The domU image as dom0 sees it: debugfs over the working copy (the guest
 # must not be running, or it is read-only use).
-domu_debugfs() { debugfs "$@" "$DOMU_DISK" 2>/dev/null; }
+# debugfs does not replay the journal: a -w edit of a disk whose journal
+# still needs recovery is overwritten by the replay at the next mount and
+# leaves bitmaps and inodes with bad checksums (what made
+# unsafe-feature-change fail right after clean-restore), so that is refused.
+domu_debugfs() {
+	case " $* " in
+	*" -w "*)
+		! dumpe2fs -h "$DOMU_DISK" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery' ||
+			fail "rig problem: debugfs -w on a domU disk whose journal needs recovery"
+		;;
+	esac
+	debugfs "$@" "$DOMU_DISK" 2>/dev/null
+}
 # domu_fs_block PATH: the filesystem block holding PATH's first data block,
 # and the block size: "<block> <size>".
 domu_fs_block() {
