@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace guardian::systemd {
 namespace {
@@ -39,6 +40,24 @@ timespec to_timespec(std::chrono::nanoseconds d) {
 bool consume_timer(int fd) {
     std::uint64_t expirations = 0;
     return ::read(fd, &expirations, sizeof expirations) == sizeof expirations;
+}
+
+// A timerfd source firing first after `first`, then every `interval` (0:
+// once); `what` names it in errors.
+Result<std::shared_ptr<Source>> timer_source(std::chrono::nanoseconds first,
+                                             std::chrono::nanoseconds interval,
+                                             std::string_view what) {
+    auto s = std::make_shared<Source>();
+    s->owned.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!s->owned.valid())
+        return Error::from_errno("timerfd_create" + std::string(what));
+    s->fd = s->owned.get();
+    itimerspec spec{};
+    spec.it_value = to_timespec(first);
+    spec.it_interval = to_timespec(interval);
+    if (::timerfd_settime(s->fd, 0, &spec, nullptr) != 0)
+        return Error::from_errno("timerfd_settime" + std::string(what));
+    return s;
 }
 
 } // namespace
@@ -77,6 +96,15 @@ struct EventLoop::Impl {
             return;
         (void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, it->second->fd, nullptr);
         sources.erase(it);
+    }
+
+    // Removes the one-shot timer in `slot`, if any.
+    void drop_timer(int slot) {
+        auto it = timer_ids.find(slot);
+        if (it == timer_ids.end())
+            return;
+        remove(it->second);
+        timer_ids.erase(it);
     }
 
     Status block_signal(int signo) {
@@ -185,25 +213,14 @@ Status EventLoop::on_child_exit(pid_t pid, ChildCallback cb) {
 
 Status EventLoop::set_timer(int slot, std::chrono::nanoseconds from_now, Callback cb) {
     cancel_timer(slot);
-    auto s = std::make_shared<Source>();
-    s->owned.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!s->owned.valid())
-        return Error::from_errno("timerfd_create");
-    s->fd = s->owned.get();
-    itimerspec spec{};
-    spec.it_value = to_timespec(from_now);
-    if (::timerfd_settime(s->fd, 0, &spec, nullptr) != 0)
-        return Error::from_errno("timerfd_settime");
+    GUARDIAN_TRY_ASSIGN(auto s, timer_source(from_now, std::chrono::nanoseconds{0}, ""));
     Impl* impl = m_impl.get();
     s->on_ready = [impl, slot, fd = s->fd, cb = std::move(cb)] {
         if (!consume_timer(fd))
             return;
-        // One-shot: gone before the callback runs, which may set it again.
-        auto it = impl->timer_ids.find(slot);
-        if (it != impl->timer_ids.end()) {
-            impl->remove(it->second); // `this` lambda stays alive: dispatch holds it
-            impl->timer_ids.erase(it);
-        }
+        // One-shot: gone before the callback runs, which may set it again
+        // (this lambda stays alive: dispatch holds its source).
+        impl->drop_timer(slot);
         cb();
     };
     GUARDIAN_TRY_ASSIGN(const std::uint64_t id, m_impl->add(std::move(s)));
@@ -212,27 +229,14 @@ Status EventLoop::set_timer(int slot, std::chrono::nanoseconds from_now, Callbac
 }
 
 void EventLoop::cancel_timer(int slot) {
-    auto it = m_impl->timer_ids.find(slot);
-    if (it == m_impl->timer_ids.end())
-        return;
-    m_impl->remove(it->second);
-    m_impl->timer_ids.erase(it);
+    m_impl->drop_timer(slot);
 }
 
 Status EventLoop::enable_watchdog() {
     const auto interval = watchdog_interval();
     if (!interval)
         return ok_status();
-    auto s = std::make_shared<Source>();
-    s->owned.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!s->owned.valid())
-        return Error::from_errno("timerfd_create (watchdog)");
-    s->fd = s->owned.get();
-    itimerspec spec{};
-    spec.it_value = to_timespec(*interval / 2);
-    spec.it_interval = spec.it_value;
-    if (::timerfd_settime(s->fd, 0, &spec, nullptr) != 0)
-        return Error::from_errno("timerfd_settime (watchdog)");
+    GUARDIAN_TRY_ASSIGN(auto s, timer_source(*interval / 2, *interval / 2, " (watchdog)"));
     s->on_ready = [fd = s->fd] {
         if (consume_timer(fd))
             notify_watchdog();
