@@ -11,6 +11,22 @@
 #include <unistd.h>
 
 namespace guardian::test {
+namespace {
+
+// Unmounts `dir`; throws with umount's message when it refuses.
+void umount_or_throw(const std::filesystem::path& dir) {
+    const CommandResult r = run_command("umount '" + dir.string() + "'");
+    if (r.exit_code != 0)
+        throw std::runtime_error("umount: " + r.err);
+}
+
+// For destructors: unmounts `dir`, lazily if it is busy; never throws.
+void umount_quietly(const std::filesystem::path& dir) {
+    if (run_command("umount '" + dir.string() + "'").exit_code != 0)
+        (void)run_command("umount -l '" + dir.string() + "'");
+}
+
+} // namespace
 
 LoopFs::LoopFs(const std::string& mkfs, unsigned size_mb) : m_mnt(m_dir.path() / "mnt") {
     std::filesystem::create_directory(m_mnt);
@@ -28,8 +44,7 @@ LoopFs::LoopFs(const std::string& mkfs, unsigned size_mb) : m_mnt(m_dir.path() /
 LoopFs::~LoopFs() {
     if (m_mounted) {
         (void)protect::thaw(m_mnt.string());
-        if (run_command("umount '" + m_mnt.string() + "'").exit_code != 0)
-            (void)run_command("umount -l '" + m_mnt.string() + "'");
+        umount_quietly(m_mnt);
     }
     if (!m_device.empty())
         (void)run_command("losetup -d '" + m_device + "'");
@@ -45,9 +60,7 @@ void LoopFs::mount(const std::string& options) {
 }
 
 void LoopFs::umount() {
-    const CommandResult r = run_command("umount '" + m_mnt.string() + "'");
-    if (r.exit_code != 0)
-        throw std::runtime_error("umount: " + r.err);
+    umount_or_throw(m_mnt);
     m_mounted = false;
 }
 
@@ -121,20 +134,18 @@ void StallableFs::resume() {
 }
 
 void StallableFs::umount() {
-    const CommandResult r = run_command("umount '" + m_mnt.string() + "'");
-    if (r.exit_code != 0)
-        throw std::runtime_error("umount: " + r.err);
+    umount_or_throw(m_mnt);
     m_mounted = false;
 }
 
 StallableFs::~StallableFs() {
     resume();
-    if (m_mounted && run_command("umount '" + m_mnt.string() + "'").exit_code != 0)
-        (void)run_command("umount -l '" + m_mnt.string() + "'");
+    if (m_mounted)
+        umount_quietly(m_mnt);
     if (!m_device.empty())
         (void)run_command("losetup -d '" + m_device + "'");
-    if (m_fuse_mounted && run_command("umount '" + m_fuse.string() + "'").exit_code != 0)
-        (void)run_command("umount -l '" + m_fuse.string() + "'");
+    if (m_fuse_mounted)
+        umount_quietly(m_fuse);
     if (m_server > 0) {
         ::kill(m_server, SIGTERM);
         (void)::waitpid(m_server, nullptr, 0);
