@@ -260,7 +260,7 @@ scenario_disk_changed_while_saved() {
 	domu_start phy
 	local blk bs off ino was
 	read -r blk bs <<<"$(domu_fs_block /usr/share/rig-static)"
-	ino=$(domu_debugfs -R "stat /usr/share/rig-static" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
+	ino=$(pristine_debugfs -R "stat /usr/share/rig-static" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
 	domu_save
 	domu_disk_dirty
 	# Byte 32 of the block: the third entry's name ("f00" -> "Z00").
@@ -335,7 +335,7 @@ scenario_coordinated_freeze() {
 
 	note "part 2: a checksum-valid edit while saved"
 	domu_start phy
-	ino=$(domu_debugfs -R "stat /usr/share/rig-static/f10" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
+	ino=$(pristine_debugfs -R "stat /usr/share/rig-static/f10" | sed -n 's/^Inode: *\([0-9]*\).*/\1/p')
 	out=$(guardian-host freeze "$(domid)" --timeout 600 2>&1) || fail "guardian-host freeze: $out"
 	domu_save
 	domu_disk_dirty

@@ -234,12 +234,20 @@ domu_debugfs() {
 	esac
 	debugfs "$@" "$DOMU_DISK" 2>/dev/null
 }
+# pristine_debugfs ARGS...: read-only debugfs on the disk as `run` prepared
+# it. Where static files lie is asked of it, never of the running guest's
+# disk: debugfs reading a mounted filesystem sees a journal not yet
+# checkpointed and blocks half written, and a lookup can fail at random.
+pristine_debugfs() {
+	debugfs "$@" "$DOMU_PRISTINE" 2>/dev/null
+}
 # domu_fs_block PATH: the filesystem block holding PATH's first data block,
-# and the block size: "<block> <size>".
+# and the block size: "<block> <size>" (PATH must be static: never rewritten
+# by the guest, so the pristine disk's answer holds for the running one).
 domu_fs_block() {
 	local blk bs
-	blk=$(domu_debugfs -R "bmap $1 0" | tr -dc 0-9)
-	bs=$(dumpe2fs -h "$DOMU_DISK" 2>/dev/null | awk '/^Block size:/ {print $3}')
+	blk=$(pristine_debugfs -R "bmap $1 0" | tr -dc 0-9)
+	bs=$(dumpe2fs -h "$DOMU_PRISTINE" 2>/dev/null | awk '/^Block size:/ {print $3}')
 	[ -n "$blk" ] && [ -n "$bs" ] || fail "cannot locate $1 in the domU disk"
 	echo "$blk $bs"
 }
