@@ -17,7 +17,8 @@ namespace {
 constexpr std::uint16_t k_extent_magic = 0xF30A;
 constexpr std::uint32_t k_xattr_magic = 0xEA020000;
 constexpr std::uint16_t k_max_depth = 5;
-constexpr std::uint32_t k_resize_ino = 7; // its "indirect blocks" are the reserved GDT blocks
+constexpr std::uint32_t k_bad_blocks_ino = 1; // its "blocks" are a list, not data
+constexpr std::uint32_t k_resize_ino = 7;     // its "indirect blocks" are the reserved GDT blocks
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
 // Batches of referenced blocks (extent, directory, xattr) read at once.
@@ -67,6 +68,36 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
     return {};
 }
 
+// The last logical block an extent leaf (or the inode's depth-0 root) maps
+// to initialised data, -1 if none (unwritten extents read as zeros).
+std::int64_t last_data_block(Bytes leaf) {
+    std::int64_t last = -1;
+    const std::uint16_t entries = le16(leaf, 2);
+    for (std::size_t i = 0; i < entries && 12 + 12 * (i + 1) <= leaf.size(); ++i) {
+        const Bytes e = leaf.subspan(12 + 12 * i, 12);
+        const std::uint16_t len = le16(e, 4);
+        if (len != 0 && len <= 32768)
+            last = std::max<std::int64_t>(last, std::int64_t{le32(e, 0)} + len - 1);
+    }
+    return last;
+}
+
+// What the map in a regular file's inode says of its data: the last logical
+// block holding data that it shows (-1: none), and whether that is the whole
+// map (no extent tree below it, no indirect blocks).
+std::pair<std::int64_t, bool> data_in_inode_map(Bytes inode, std::uint32_t flags) {
+    const Bytes iblock = inode.subspan(0x28, 60);
+    if (flags & k_fl_extents)
+        return le16(iblock, 6) == 0 ? std::pair{last_data_block(iblock), true}
+                                    : std::pair{std::int64_t{-1}, false};
+    std::int64_t last = -1;
+    for (std::uint32_t k = 0; k < 12; ++k)
+        if (le32(iblock, 4 * k) != 0)
+            last = k;
+    const bool indirect = le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0;
+    return {last, !indirect};
+}
+
 std::string header_problem(Bytes node, std::uint16_t expected_depth, std::size_t max_entries) {
     if (le16(node, 0) != k_extent_magic)
         return "bad extent header: magic " + std::to_string(le16(node, 0)) + " (expected 61706)";
@@ -86,6 +117,14 @@ std::string header_problem(Bytes node, std::uint16_t expected_depth, std::size_t
 
 std::uint64_t block_hash(Bytes data) {
     return XXH3_64bits(data.data(), data.size());
+}
+
+InodeWalker::InodeWalker(ScanContext& ctx) : m_ctx(ctx) {
+    // An image whose journal holds transactions not yet replayed has newer
+    // inodes and directory blocks there: the ledger's rules would judge the
+    // older ones (scan.cpp says so in not_verified).
+    if (ctx.mode == CheckMode::stable && !(ctx.sb.feature_incompat & k_incompat_recover))
+        m_ledger = std::make_unique<LinkLedger>(ctx.sb);
 }
 
 Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t size) {
@@ -132,6 +171,8 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         const Bytes inode = data.subspan(off, isz);
         // Written from both threads, each to its own inodes' bytes.
         std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
+        if (m_ledger)
+            m_ledger->read(ino);
         if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
             if (seen)
                 *seen = k_inode_unused;
@@ -149,12 +190,16 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             }
         }
         const std::uint16_t mode = le16(inode, 0x0);
+        const std::uint16_t links = le16(inode, 0x1A);
+        const std::uint32_t dtime = le32(inode, 0x14);
         // In use as e2fsck decides it (links and mode); the self-contained
         // rules judge every such inode, but only one without i_dtime (not on
         // the orphan list) has its references followed.
-        if (le16(inode, 0x1A) == 0 || mode == 0) {
+        if (links == 0 || mode == 0) {
             if (seen)
                 *seen = k_inode_unused;
+            if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
+                r.dtimes.push_back({ino, links, dtime, here()});
             continue;
         }
         if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
@@ -164,14 +209,26 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         }
         if (seen)
             *seen = dirent_type_of_mode(mode);
-        if (le32(inode, 0x14) != 0)
-            continue;
         const std::uint32_t flags = le32(inode, 0x20);
+        const bool is_dir = (mode & 0xF000) == 0x4000;
+        if (m_ledger) {
+            m_ledger->in_use(ino, links, is_dir, flags);
+            if (dtime != 0)
+                r.dtimes.push_back({ino, links, dtime, here()});
+            if (is_dir && dtime != 0)
+                r.entries_incomplete.push_back("directory inode " + std::to_string(ino) +
+                                               " has dtime set: its entries were not read");
+            else if (is_dir && (flags & k_fl_inline_data))
+                r.entries_incomplete.push_back(
+                    "the entries of inline_data directories are not read");
+        }
+        if (dtime != 0)
+            continue;
         LiveInode live;
         Owner& owner = live.owner;
         owner.ino = ino;
         owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
-        owner.dir = (mode & 0xF000) == 0x4000;
+        owner.dir = is_dir;
         owner.htree = owner.dir && (flags & k_fl_index);
         owner.encrypted = flags & k_fl_encrypt;
         owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
@@ -206,6 +263,16 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
             if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
                 live.map = Map::block_mapped;
         }
+        if (m_ledger && (mode & 0xF000) == 0x8000 && ino != k_bad_blocks_ino &&
+            ino != k_resize_ino && !(flags & (k_fl_inline_data | k_fl_verity)) &&
+            (live.map == Map::extents || !(flags & k_fl_extents))) {
+            // A regular file's i_size against its map (stable mode): judged
+            // at once when the inode holds the whole map.
+            const auto [last, complete] = data_in_inode_map(inode, flags);
+            owner.track_size = !complete;
+            if (!complete || LinkLedger::size_short(size, last, sb.block_size))
+                r.sizes.push_back({ino, size, last, complete, here()});
+        }
         // Most inodes are small files whose extents sit in the inode: nothing
         // to follow, so they need no span (apply() reads `here` only for refs).
         const bool refs = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
@@ -224,6 +291,14 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     m_ctx.inodes_checked += r.checked;
     for (auto& x : r.suspects)
         m_ctx.suspects.push_back(std::move(x));
+    if (m_ledger) {
+        for (const auto& d : r.dtimes)
+            m_ledger->dtime(d);
+        for (const auto& f : r.sizes)
+            m_ledger->file_size(f.ino, f.size, f.last_data, f.complete, f.here);
+        for (auto& why : r.entries_incomplete)
+            m_ledger->entries_incomplete(std::move(why));
+    }
     for (const LiveInode& live : r.live) {
         const Owner& owner = live.owner;
         if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl).second)
@@ -233,12 +308,16 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
             extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{});
         }
         if (live.map == Map::block_mapped_dir || live.map == Map::block_mapped) {
-            // i_block[12..14]: single, double, triple indirect blocks.
+            // i_block[12..14]: single, double, triple indirect blocks, mapping
+            // from logical block 12, 12 + a and 12 + a + a^2 (a pointers a block).
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);
+            const std::uint64_t a = sb.block_size / 4;
+            std::uint64_t base = 12;
             for (std::uint8_t level = 1; level <= 3; ++level) {
                 const std::uint64_t b = le32(iblock, 44 + 4u * level);
                 if (b != 0 && b < sb.blocks_count && b > sb.first_data_block && first_visit(b))
-                    m_indirects.push_back({b, level, owner.ino, live.here});
+                    m_indirects.push_back({b, level, owner.ino, live.here, base});
+                base += level == 1 ? a : level == 2 ? a * a : 0;
             }
         }
         if (live.map == Map::block_mapped_dir) {
@@ -262,6 +341,12 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
                                  const Span& via, LogicalRange range) {
     const SuperInfo& sb = m_ctx.sb;
     const std::uint16_t entries = le16(node, 2);
+    if (depth == 0 && owner.track_size) {
+        // A regular file's leaf, read after its inode: the ledger's size rule.
+        if (const std::int64_t last = last_data_block(node); last >= 0)
+            m_ledger->mapped(owner.ino, static_cast<std::uint64_t>(last));
+        return;
+    }
     for (std::size_t i = 0; i < entries; ++i) {
         const Bytes e = node.subspan(12 + 12 * i, 12);
         if (depth > 0) {
@@ -428,6 +513,10 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
                     std::move(p));
             return;
         }
+        if (m_ledger) { // '.' and '..', which the dx_root keeps as entries
+            m_ledger->entry(le32(data, 0));
+            m_ledger->entry(le32(data, 12));
+        }
         count_offset = 32;
     } else if (ref.owner.htree && le32(data, 0) == 0 && u8(data, 6) == 0 &&
                (le16(data, 4) == bs || (bs == 65536 && le16(data, 4) == 0))) {
@@ -500,6 +589,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
                     "entry at offset " + std::to_string(off) + ": " + problem);
             return;
         }
+        if (ino != 0 && m_ledger)
+            m_ledger->entry(ino);
         if (ino != 0 && !m_ctx.inode_types.empty() && !wrong_target) {
             const EntryRef e{ref.block, ref.owner.ino, static_cast<std::uint32_t>(off), ino,
                              u8(data, off + 7)};
@@ -523,13 +614,23 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
 }
 
 void InodeWalker::check_entry_target(const EntryRef& e) {
-    auto p = entry_target_problem(e.type, e.target, m_ctx.inode_types[e.target]);
+    const SuperInfo& sb = m_ctx.sb;
+    const std::uint32_t group = (e.target - 1) / sb.inodes_per_group;
+    const std::uint32_t index = (e.target - 1) % sb.inodes_per_group;
+    const GroupDesc& gd = m_ctx.groups[group];
+    // With descriptor checksums, inodes past bg_itable_unused (or all of an
+    // INODE_UNINIT group) were never handed out: the scan does not read them,
+    // and an entry naming one is damage (e2fsck pass 2's "unused inodes area").
+    const bool unused_area =
+        sb.gdt_csum() &&
+        ((gd.flags & k_bg_inode_uninit) ||
+         index >= sb.inodes_per_group - std::min(gd.itable_unused, sb.inodes_per_group));
+    auto p = unused_area ? "inode " + std::to_string(e.target) + " lies in group " +
+                               std::to_string(group) + "'s unused inodes area"
+                         : entry_target_problem(e.type, e.target, m_ctx.inode_types[e.target]);
     if (p.empty() || !m_flagged_dirs.insert(e.block).second)
         return;
     // The inode's table block is what a newer journaled version could change.
-    const SuperInfo& sb = m_ctx.sb;
-    const std::uint32_t index = (e.target - 1) % sb.inodes_per_group;
-    const GroupDesc& gd = m_ctx.groups[(e.target - 1) / sb.inodes_per_group];
     Suspect x;
     x.finding = Finding{Structure::directory_block, std::nullopt, e.dir, e.block,
                         "entry at offset " + std::to_string(e.offset) + ": " + std::move(p)};
@@ -542,6 +643,13 @@ void InodeWalker::finish() {
     for (const EntryRef& e : m_later_entries)
         check_entry_target(e);
     m_later_entries.clear();
+    if (!m_ledger)
+        return;
+    auto found = m_ledger->judge(m_ctx.groups, !m_ctx.suspects.empty());
+    for (auto& x : found)
+        m_ctx.suspects.push_back(std::move(x));
+    for (const auto& n : m_ledger->not_verified())
+        m_ctx.not_verified.push_back(n);
 }
 
 void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
@@ -553,12 +661,24 @@ void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
         return;
     }
     const std::size_t n = data.size() / 4;
-    if (ref.level == 1)
+    if (ref.level == 1) {
+        if (m_ledger)
+            for (std::size_t k = n; k-- > 0;)
+                if (le32(data, 4 * k) != 0) {
+                    m_ledger->mapped(ref.ino, ref.base + k);
+                    break;
+                }
         return;
+    }
+    // What each pointer of this block covers: a^(level - 1) logical blocks.
+    std::uint64_t covers = 1;
+    for (std::uint8_t l = 1; l < ref.level; ++l)
+        covers *= n;
     for (std::size_t k = 0; k < n; ++k) {
         const std::uint64_t b = le32(data, 4 * k);
         if (b != 0 && b > sb.first_data_block && first_visit(b))
-            m_indirects.push_back({b, static_cast<std::uint8_t>(ref.level - 1), ref.ino, here});
+            m_indirects.push_back({b, static_cast<std::uint8_t>(ref.level - 1), ref.ino, here,
+                                   ref.base + k * covers});
     }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "guardian/ext4/entry_rules.hpp"
+#include "guardian/ext4/link_ledger.hpp"
 #include "guardian/ext4/scan_context.hpp"
 
 #include <cstdint>
@@ -17,7 +18,7 @@ namespace guardian::ext4 {
 
 class InodeWalker {
 public:
-    explicit InodeWalker(ScanContext& ctx) : m_ctx(ctx) {}
+    explicit InodeWalker(ScanContext& ctx);
     ~InodeWalker();
     InodeWalker(const InodeWalker&) = delete;
     InodeWalker& operator=(const InodeWalker&) = delete;
@@ -30,6 +31,7 @@ public:
         bool htree = false;
         bool encrypted = false;      // names are ciphertext
         bool hash_in_dirent = false; // encrypted and casefolded: siphash
+        bool track_size = false;     // a regular file whose map the ledger awaits
     };
     enum class Map : std::uint8_t { none, extents, block_mapped_dir, block_mapped };
     // An in-use inode whose checksum holds: what it references is followed.
@@ -44,10 +46,23 @@ public:
     // state but the superblock, so blocks of a chunk can be verified on two
     // threads; apply() then takes the results in block order on one thread,
     // so findings and digests never depend on thread timing.
+    // A regular file's size against the part of its map its inode holds
+    // (stable mode): judged at once when `complete`, else awaits its blocks.
+    struct SizeFact {
+        std::uint32_t ino;
+        std::uint64_t size;
+        std::int64_t last_data;
+        bool complete;
+        Span here;
+    };
     struct BlockResult {
         std::uint64_t checked = 0;
         std::vector<Suspect> suspects;
         std::vector<LiveInode> live;
+        // Stable mode only (the ledger's): the rare inodes worth noting.
+        std::vector<LinkLedger::DtimeFacts> dtimes;
+        std::vector<SizeFact> sizes;
+        std::vector<std::string> entries_incomplete;
     };
     [[nodiscard]] BlockResult verify_block(std::uint64_t block, Bytes data,
                                            std::uint32_t first_ino) const;
@@ -61,7 +76,8 @@ public:
     // Reads and verifies everything queued so far (and what that reveals).
     [[nodiscard]] Status drain();
     // After drain(): judges the directory entries whose inode was read after
-    // their directory block (stable mode, inode_types).
+    // their directory block (stable mode, inode_types), then what the ledger
+    // gathered (stable mode: link counts, dtimes, file sizes).
     void finish();
 
 private:
@@ -84,6 +100,7 @@ private:
         std::uint8_t level;
         std::uint32_t ino;
         Span via;
+        std::uint64_t base; // the logical block its first pointer maps (level 1)
     };
     struct XattrRef {
         std::uint64_t block;
@@ -138,6 +155,7 @@ private:
     std::deque<InFlight> m_in_flight;
     std::vector<EntryRef> m_later_entries;
     std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block
+    std::unique_ptr<LinkLedger> m_ledger;             // stable mode only
 };
 
 } // namespace guardian::ext4

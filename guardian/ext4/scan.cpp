@@ -176,6 +176,16 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
     if (m_opt.mode == CheckMode::live && (sb.feature_incompat & k_incompat_filetype))
         report.not_verified.push_back("directory_block: file types against inode modes, entries "
                                       "of unused inodes: not verified in live mode");
+    // The ledger's rules (link_ledger.hpp): stable mode, journal replayed.
+    if (m_opt.mode == CheckMode::live)
+        report.not_verified.push_back("inode: link counts, deletion times, regular-file sizes "
+                                      "against their maps: not verified in live mode");
+    else if (sb.feature_incompat & k_incompat_recover)
+        report.not_verified.push_back("inode: link counts, deletion times, regular-file sizes "
+                                      "against their maps: not verified (the journal holds "
+                                      "transactions not yet replayed)");
+    for (auto& n : m_ctx.not_verified)
+        report.not_verified.push_back(std::move(n));
     m_out.fingerprint.regions = m_ctx.fingerprint ? m_ctx.digests.finish() : std::vector<Region>{};
     report.stats.inodes_checked = m_ctx.inodes_checked;
     return std::move(m_out);

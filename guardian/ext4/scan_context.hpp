@@ -9,6 +9,7 @@
 #include "guardian/ext4/superblock.hpp"
 
 #include <cstdint>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -55,6 +56,7 @@ struct ScanContext {
     std::size_t batch_bytes = 8u << 20; // referenced blocks read at once
     RegionDigests digests;
     std::vector<Suspect> suspects;
+    std::vector<std::string> not_verified; // for the report, from the stages
     std::uint64_t inodes_checked = 0;
 };
 

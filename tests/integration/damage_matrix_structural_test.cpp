@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 // validator must speak (see /work/notes/h10-vocabulary.md).
 constexpr const char* k_indirect = "indirect_block";
 
-enum class Damage { flip_byte, set_byte, misdirected_write };
+enum class Damage { flip_byte, set_byte, set_bytes, misdirected_write };
 
 // One finding the engine must report, by its --json structure name, with
 // the start of its detail text (which rule fired; empty: any rule).
@@ -48,7 +48,8 @@ struct Target {
     // Findings the engine may report besides `expected`, as prefixes of their
     // contract keys (scan_expect.hpp), each with the reason it may appear.
     std::vector<std::string> may_also;
-    std::uint8_t value = 0; // for set_byte
+    std::uint8_t value = 0;            // for set_byte
+    std::vector<std::uint8_t> bytes{}; // for set_bytes, from `offset` on
 };
 
 struct DamageCase {
@@ -318,6 +319,76 @@ Target xattr_value_offset(const fs::path& image, const FsLayout&) {
     return xattr_entry(image, 35, "entry 0: value [64328, 67328) outside the block");
 }
 
+// --- what only the whole walk shows (stable mode: link_ledger.hpp) ---------
+
+// One field of an inode (its byte `field` on, within the inode) set to
+// `bytes`; the finding names that inode in its inode table block.
+Target inode_field(const fs::path& image, const std::string& file, std::uint32_t field,
+                   std::vector<std::uint8_t> bytes, std::string detail) {
+    const std::uint32_t ino = inode_of(image, file);
+    const InodeLocation loc = imap(image, ino);
+    Target t{loc.block,
+             loc.offset + field,
+             {at("inode", loc.group, ino, loc.block, std::move(detail))},
+             {}};
+    t.bytes = std::move(bytes);
+    return t;
+}
+
+// i_links_count (le16 at 0x1A). a.txt has one name: 2 is one too many
+// (e2fsck pass 4: "ref count is 2, should be 1"). /sub has two ("sub" in /
+// and its own "."): 7 is five too many.
+Target file_link_count(const fs::path& image, const FsLayout&) {
+    return inode_field(image, k_xattr_file, 0x1A, {2},
+                       "link count 2 but 1 directory entry names it");
+}
+Target dir_link_count(const fs::path& image, const FsLayout&) {
+    return inode_field(image, k_small_dir, 0x1A, {7},
+                       "link count 7 but 2 directory entries name it");
+}
+// a.txt's entry in /sub (its inode number, le32 at 24) cleared: the entry
+// is deleted, the inode keeps its link. e2fsck pass 4: "Unattached inode".
+Target unattached_inode(const fs::path& image, const FsLayout&) {
+    const std::uint32_t ino = inode_of(image, k_xattr_file);
+    const InodeLocation loc = imap(image, ino);
+    Target t{bmap(image, k_small_dir, 0),
+             24,
+             {at("inode", loc.group, ino, loc.block,
+                 "link count 1 but no directory entry names it (unattached)")},
+             {}};
+    t.bytes = {0, 0, 0, 0};
+    return t;
+}
+// a.txt's link count 0 with i_dtime 0, on no orphan list: e2fsck pass 1
+// "Deleted inode has zero dtime", pass 2 "has deleted/unused inode".
+Target zero_dtime(const fs::path& image, const FsLayout&) {
+    Target t = inode_field(image, k_xattr_file, 0x1A, {0},
+                           "link count 0 (deleted) but dtime 0, and not on the orphan list");
+    const std::uint32_t ino = inode_of(image, k_xattr_file);
+    const std::uint64_t b = bmap(image, k_small_dir, 0);
+    t.expected.push_back(at("directory_block", {}, inode_of(image, k_small_dir), b,
+                            "entry at offset 24: inode " + std::to_string(ino) + " is not in use"));
+    return t;
+}
+// a.txt's i_dtime (le32 at 0x14), top byte: 0x50000000, a deletion time on
+// an inode in use. e2fsck pass 1: "is in use, but has dtime set".
+Target dtime_set(const fs::path& image, const FsLayout&) {
+    return inode_field(
+        image, k_xattr_file, 0x17, {0x50},
+        "in use (link count 1) but dtime 1342177280 set, and not on the orphan list");
+}
+// i_size (le32 at 4) cleared on a file with data: e2fsck pass 1 "i_size is
+// 0, should be ...". /data.bin's map is in its inode on ext4 (one extent)
+// and reaches an indirect block on ext3; /frag.bin's is an extent tree of
+// depth 2 on ext4 and reaches a double indirect block on ext3: the last
+// block with data is learnt only from those blocks.
+Target file_size_short(const fs::path& image, const FsLayout&) {
+    return inode_field(image, k_data_file, 4, {0, 0, 0, 0}, "i_size 0 ends before logical block ");
+}
+Target fragmented_file_size_short(const fs::path& image, const FsLayout&) {
+    return inode_field(image, k_frag_file, 4, {0, 0, 0, 0}, "i_size 0 ends before logical block ");
+}
+
 const std::vector<DamageCase>& damage_cases() {
     using enum Damage;
     constexpr ImageKind u = ImageKind::ext4_uninit_bg;
@@ -351,6 +422,13 @@ const std::vector<DamageCase>& damage_cases() {
         {"uninit_bg_extent_leaf_beyond_index_byte", u, flip_byte, extent_leaf_beyond_index},
         {"uninit_bg_xattr_value_inum_byte", u, flip_byte, xattr_value_inum},
         {"uninit_bg_xattr_value_offset_byte", u, flip_byte, xattr_value_offset},
+        {"uninit_bg_file_link_count", u, set_bytes, file_link_count, true},
+        {"uninit_bg_dir_link_count", u, set_bytes, dir_link_count, true},
+        {"uninit_bg_unattached_inode", u, set_bytes, unattached_inode, true},
+        {"uninit_bg_zero_dtime", u, set_bytes, zero_dtime, true},
+        {"uninit_bg_dtime_set", u, set_bytes, dtime_set, true},
+        {"uninit_bg_file_size_short", u, set_bytes, file_size_short, true},
+        {"uninit_bg_fragmented_file_size_short", u, set_bytes, fragmented_file_size_short, true},
         // ext3
         {"ext3_journal_maxlen_byte", e3, flip_byte, journal_maxlen},
         {"ext3_journal_superblock_block", e3, misdirected_write, journal_superblock},
@@ -376,6 +454,13 @@ const std::vector<DamageCase>& damage_cases() {
         {"ext3_dir_size_smaller_byte", e3, set_byte, dir_size_smaller},
         {"ext3_xattr_value_inum_byte", e3, flip_byte, xattr_value_inum},
         {"ext3_xattr_value_offset_byte", e3, flip_byte, xattr_value_offset},
+        {"ext3_file_link_count", e3, set_bytes, file_link_count, true},
+        {"ext3_dir_link_count", e3, set_bytes, dir_link_count, true},
+        {"ext3_unattached_inode", e3, set_bytes, unattached_inode, true},
+        {"ext3_zero_dtime", e3, set_bytes, zero_dtime, true},
+        {"ext3_dtime_set", e3, set_bytes, dtime_set, true},
+        {"ext3_file_size_short", e3, set_bytes, file_size_short, true},
+        {"ext3_fragmented_file_size_short", e3, set_bytes, fragmented_file_size_short, true},
         // metadata_csum, but the journal superblock carries no checksum
         // (mke2fs does not enable journal checksums): only structure shows it.
         {"csum_journal_maxlen_byte", ImageKind::full, flip_byte, journal_maxlen},
@@ -425,9 +510,12 @@ TEST_P(StructuralDamage, ReportsExactlyTheDamagedStructure) {
 
     if (c.damage == Damage::flip_byte) {
         flip_byte(image, t.block, t.offset, layout.block_size);
-    } else if (c.damage == Damage::set_byte) {
+    } else if (c.damage == Damage::set_byte || c.damage == Damage::set_bytes) {
         auto bytes = read_block(image, t.block, layout.block_size);
-        bytes.at(t.offset) = static_cast<char>(t.value);
+        if (c.damage == Damage::set_byte)
+            bytes.at(t.offset) = static_cast<char>(t.value);
+        for (std::size_t i = 0; i < t.bytes.size(); ++i)
+            bytes.at(t.offset + i) = static_cast<char>(t.bytes[i]);
         write_block(image, t.block, bytes);
     } else {
         copy_block(image, bmap(image, k_data_file, 0), t.block, layout.block_size);
