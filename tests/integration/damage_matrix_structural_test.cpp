@@ -389,82 +389,89 @@ Target fragmented_file_size_short(const fs::path& image, const FsLayout&) {
     return inode_field(image, k_frag_file, 4, {0, 0, 0, 0}, "i_size 0 ends before logical block ");
 }
 
+// The whole-walk cases (stable mode only), the same on both kinds.
+void add_ledger_cases(std::vector<DamageCase>& cases, const std::string& prefix, ImageKind kind) {
+    const std::pair<const char*, Target (*)(const fs::path&, const FsLayout&)> ledger[] = {
+        {"file_link_count", file_link_count},
+        {"dir_link_count", dir_link_count},
+        {"unattached_inode", unattached_inode},
+        {"zero_dtime", zero_dtime},
+        {"dtime_set", dtime_set},
+        {"file_size_short", file_size_short},
+        {"fragmented_file_size_short", fragmented_file_size_short},
+    };
+    for (const auto& [name, locate] : ledger)
+        cases.push_back({prefix + "_" + name, kind, Damage::set_bytes, locate, true});
+}
+
 const std::vector<DamageCase>& damage_cases() {
     using enum Damage;
     constexpr ImageKind u = ImageKind::ext4_uninit_bg;
     constexpr ImageKind e3 = ImageKind::ext3;
-    static const std::vector<DamageCase> cases{
-        // ext4, no metadata_csum, uninit_bg
-        {"uninit_bg_journal_maxlen_byte", u, flip_byte, journal_maxlen},
-        {"uninit_bg_journal_superblock_block", u, misdirected_write, journal_superblock},
-        {"uninit_bg_descriptor_bitmap_location_byte", u, flip_byte,
-         descriptor_bitmap_location_crc16},
-        {"uninit_bg_extent_leaf_magic_byte", u, flip_byte, extent_leaf_magic},
-        {"uninit_bg_extent_leaf_entries_byte", u, flip_byte, extent_leaf_entries},
-        {"uninit_bg_extent_index_magic_byte", u, flip_byte, extent_index_magic},
-        {"uninit_bg_extent_index_block", u, misdirected_write, extent_index},
-        {"uninit_bg_extent_leaf_block", u, misdirected_write, extent_leaf},
-        {"uninit_bg_directory_rec_len_byte", u, flip_byte, directory_rec_len},
-        {"uninit_bg_directory_block", u, misdirected_write, directory_block},
-        {"uninit_bg_htree_limit_byte", u, flip_byte, htree_limit},
-        {"uninit_bg_inode_mode_byte", u, flip_byte, inode_mode},
-        {"uninit_bg_inode_table_block", u, misdirected_write, inode_table_block},
-        {"uninit_bg_xattr_magic_byte", u, flip_byte, xattr_magic},
-        {"uninit_bg_xattr_block", u, misdirected_write, xattr_whole_block},
-        {"uninit_bg_htree_hash_version_byte", u, flip_byte, htree_hash_version},
-        {"uninit_bg_htree_indirect_levels_byte", u, flip_byte, htree_indirect_levels},
-        {"uninit_bg_directory_name_slash", u, set_byte, directory_name_slash},
-        {"uninit_bg_directory_file_type_wrong", u, set_byte, directory_file_type_wrong, true},
-        {"uninit_bg_directory_file_type_unknown_byte", u, flip_byte, directory_file_type_unknown},
-        {"uninit_bg_dir_size_larger_byte", u, flip_byte, dir_size_larger},
-        {"uninit_bg_dir_size_smaller_byte", u, set_byte, dir_size_smaller},
-        {"uninit_bg_extent_leaf_below_index_byte", u, flip_byte, extent_leaf_below_index},
-        {"uninit_bg_extent_leaf_beyond_index_byte", u, flip_byte, extent_leaf_beyond_index},
-        {"uninit_bg_xattr_value_inum_byte", u, flip_byte, xattr_value_inum},
-        {"uninit_bg_xattr_value_offset_byte", u, flip_byte, xattr_value_offset},
-        {"uninit_bg_file_link_count", u, set_bytes, file_link_count, true},
-        {"uninit_bg_dir_link_count", u, set_bytes, dir_link_count, true},
-        {"uninit_bg_unattached_inode", u, set_bytes, unattached_inode, true},
-        {"uninit_bg_zero_dtime", u, set_bytes, zero_dtime, true},
-        {"uninit_bg_dtime_set", u, set_bytes, dtime_set, true},
-        {"uninit_bg_file_size_short", u, set_bytes, file_size_short, true},
-        {"uninit_bg_fragmented_file_size_short", u, set_bytes, fragmented_file_size_short, true},
-        // ext3
-        {"ext3_journal_maxlen_byte", e3, flip_byte, journal_maxlen},
-        {"ext3_journal_superblock_block", e3, misdirected_write, journal_superblock},
-        {"ext3_descriptor_bitmap_location_byte", e3, flip_byte, descriptor_bitmap_location},
-        {"ext3_directory_rec_len_byte", e3, flip_byte, directory_rec_len},
-        {"ext3_directory_block", e3, misdirected_write, directory_block},
-        {"ext3_htree_limit_byte", e3, flip_byte, htree_limit},
-        {"ext3_inode_mode_byte", e3, flip_byte, inode_mode},
-        {"ext3_inode_table_block", e3, misdirected_write, inode_table_block},
-        {"ext3_xattr_magic_byte", e3, flip_byte, xattr_magic},
-        {"ext3_xattr_block", e3, misdirected_write, xattr_whole_block},
-        {"ext3_indirect_pointer_byte", e3, flip_byte, indirect_pointer},
-        {"ext3_double_indirect_pointer_byte", e3, flip_byte, double_indirect_pointer},
-        {"ext3_indirect_block", e3, misdirected_write, indirect_block},
-        {"ext3_double_indirect_block", e3, misdirected_write, double_indirect_block},
-        {"ext3_htree_hash_version_byte", e3, flip_byte, htree_hash_version},
-        {"ext3_htree_indirect_levels_byte", e3, flip_byte, htree_indirect_levels},
-        {"ext3_directory_name_slash", e3, set_byte, directory_name_slash},
-        {"ext3_directory_file_type_wrong", e3, set_byte, directory_file_type_wrong, true},
-        {"ext3_directory_file_type_unknown_byte", e3, flip_byte, directory_file_type_unknown},
-        {"ext3_directory_unused_inode", e3, set_byte, directory_unused_inode, true},
-        {"ext3_dir_size_larger_byte", e3, flip_byte, dir_size_larger},
-        {"ext3_dir_size_smaller_byte", e3, set_byte, dir_size_smaller},
-        {"ext3_xattr_value_inum_byte", e3, flip_byte, xattr_value_inum},
-        {"ext3_xattr_value_offset_byte", e3, flip_byte, xattr_value_offset},
-        {"ext3_file_link_count", e3, set_bytes, file_link_count, true},
-        {"ext3_dir_link_count", e3, set_bytes, dir_link_count, true},
-        {"ext3_unattached_inode", e3, set_bytes, unattached_inode, true},
-        {"ext3_zero_dtime", e3, set_bytes, zero_dtime, true},
-        {"ext3_dtime_set", e3, set_bytes, dtime_set, true},
-        {"ext3_file_size_short", e3, set_bytes, file_size_short, true},
-        {"ext3_fragmented_file_size_short", e3, set_bytes, fragmented_file_size_short, true},
-        // metadata_csum, but the journal superblock carries no checksum
-        // (mke2fs does not enable journal checksums): only structure shows it.
-        {"csum_journal_maxlen_byte", ImageKind::full, flip_byte, journal_maxlen},
-    };
+    static const std::vector<DamageCase> cases = [] {
+        std::vector<DamageCase> v{
+            // ext4, no metadata_csum, uninit_bg
+            {"uninit_bg_journal_maxlen_byte", u, flip_byte, journal_maxlen},
+            {"uninit_bg_journal_superblock_block", u, misdirected_write, journal_superblock},
+            {"uninit_bg_descriptor_bitmap_location_byte", u, flip_byte,
+             descriptor_bitmap_location_crc16},
+            {"uninit_bg_extent_leaf_magic_byte", u, flip_byte, extent_leaf_magic},
+            {"uninit_bg_extent_leaf_entries_byte", u, flip_byte, extent_leaf_entries},
+            {"uninit_bg_extent_index_magic_byte", u, flip_byte, extent_index_magic},
+            {"uninit_bg_extent_index_block", u, misdirected_write, extent_index},
+            {"uninit_bg_extent_leaf_block", u, misdirected_write, extent_leaf},
+            {"uninit_bg_directory_rec_len_byte", u, flip_byte, directory_rec_len},
+            {"uninit_bg_directory_block", u, misdirected_write, directory_block},
+            {"uninit_bg_htree_limit_byte", u, flip_byte, htree_limit},
+            {"uninit_bg_inode_mode_byte", u, flip_byte, inode_mode},
+            {"uninit_bg_inode_table_block", u, misdirected_write, inode_table_block},
+            {"uninit_bg_xattr_magic_byte", u, flip_byte, xattr_magic},
+            {"uninit_bg_xattr_block", u, misdirected_write, xattr_whole_block},
+            {"uninit_bg_htree_hash_version_byte", u, flip_byte, htree_hash_version},
+            {"uninit_bg_htree_indirect_levels_byte", u, flip_byte, htree_indirect_levels},
+            {"uninit_bg_directory_name_slash", u, set_byte, directory_name_slash},
+            {"uninit_bg_directory_file_type_wrong", u, set_byte, directory_file_type_wrong, true},
+            {"uninit_bg_directory_file_type_unknown_byte", u, flip_byte,
+             directory_file_type_unknown},
+            {"uninit_bg_dir_size_larger_byte", u, flip_byte, dir_size_larger},
+            {"uninit_bg_dir_size_smaller_byte", u, set_byte, dir_size_smaller},
+            {"uninit_bg_extent_leaf_below_index_byte", u, flip_byte, extent_leaf_below_index},
+            {"uninit_bg_extent_leaf_beyond_index_byte", u, flip_byte, extent_leaf_beyond_index},
+            {"uninit_bg_xattr_value_inum_byte", u, flip_byte, xattr_value_inum},
+            {"uninit_bg_xattr_value_offset_byte", u, flip_byte, xattr_value_offset},
+            // ext3
+            {"ext3_journal_maxlen_byte", e3, flip_byte, journal_maxlen},
+            {"ext3_journal_superblock_block", e3, misdirected_write, journal_superblock},
+            {"ext3_descriptor_bitmap_location_byte", e3, flip_byte, descriptor_bitmap_location},
+            {"ext3_directory_rec_len_byte", e3, flip_byte, directory_rec_len},
+            {"ext3_directory_block", e3, misdirected_write, directory_block},
+            {"ext3_htree_limit_byte", e3, flip_byte, htree_limit},
+            {"ext3_inode_mode_byte", e3, flip_byte, inode_mode},
+            {"ext3_inode_table_block", e3, misdirected_write, inode_table_block},
+            {"ext3_xattr_magic_byte", e3, flip_byte, xattr_magic},
+            {"ext3_xattr_block", e3, misdirected_write, xattr_whole_block},
+            {"ext3_indirect_pointer_byte", e3, flip_byte, indirect_pointer},
+            {"ext3_double_indirect_pointer_byte", e3, flip_byte, double_indirect_pointer},
+            {"ext3_indirect_block", e3, misdirected_write, indirect_block},
+            {"ext3_double_indirect_block", e3, misdirected_write, double_indirect_block},
+            {"ext3_htree_hash_version_byte", e3, flip_byte, htree_hash_version},
+            {"ext3_htree_indirect_levels_byte", e3, flip_byte, htree_indirect_levels},
+            {"ext3_directory_name_slash", e3, set_byte, directory_name_slash},
+            {"ext3_directory_file_type_wrong", e3, set_byte, directory_file_type_wrong, true},
+            {"ext3_directory_file_type_unknown_byte", e3, flip_byte, directory_file_type_unknown},
+            {"ext3_directory_unused_inode", e3, set_byte, directory_unused_inode, true},
+            {"ext3_dir_size_larger_byte", e3, flip_byte, dir_size_larger},
+            {"ext3_dir_size_smaller_byte", e3, set_byte, dir_size_smaller},
+            {"ext3_xattr_value_inum_byte", e3, flip_byte, xattr_value_inum},
+            {"ext3_xattr_value_offset_byte", e3, flip_byte, xattr_value_offset},
+            // metadata_csum, but the journal superblock carries no checksum
+            // (mke2fs does not enable journal checksums): only structure shows it.
+            {"csum_journal_maxlen_byte", ImageKind::full, flip_byte, journal_maxlen},
+        };
+        add_ledger_cases(v, "uninit_bg", u);
+        add_ledger_cases(v, "ext3", e3);
+        return v;
+    }();
     return cases;
 }
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
+#include <optional>
 #include <random>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -64,6 +65,29 @@ public:
 
 private:
     fs::path m_dir;
+};
+
+// A fresh 384 MiB filesystem made by `mkfs` (the image path and size are
+// appended) on a loop device, mounted; all of it goes away on every path out.
+class ScratchFs {
+public:
+    explicit ScratchFs(const std::string& mkfs) {
+        fs::create_directories(m_mnt);
+        const CommandResult mk = run_command(mkfs + " '" + m_image.string() + "' 384M");
+        if (mk.exit_code != 0)
+            throw std::runtime_error(mkfs + ": " + mk.err);
+        m_loop.emplace(m_image);
+        m_mount.emplace(m_loop->path(), m_mnt);
+    }
+    [[nodiscard]] const fs::path& mnt() const { return m_mnt; }
+    [[nodiscard]] const std::string& device() const { return m_loop->path(); }
+
+private:
+    TempDir m_tmp;
+    fs::path m_image = m_tmp.path() / "fs.img";
+    fs::path m_mnt = m_tmp.path() / "mnt";
+    std::optional<LoopDevice> m_loop;
+    std::optional<Mount> m_mount;
 };
 
 int env_int(const char* name, int fallback) {
@@ -154,6 +178,29 @@ private:
     std::string m_error;
 };
 
+// The writer on a thread of its own, stopped and joined on every path out
+// (before the mount and the loop device go).
+class WriteLoad {
+public:
+    explicit WriteLoad(fs::path root) : m_writer(std::move(root)) {
+        m_thread = std::thread([this] { m_writer.run(m_stop); });
+    }
+    WriteLoad(const WriteLoad&) = delete;
+    WriteLoad& operator=(const WriteLoad&) = delete;
+    ~WriteLoad() { stop(); }
+    void stop() {
+        m_stop = true;
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    [[nodiscard]] const Writer& writer() const { return m_writer; }
+
+private:
+    std::atomic<bool> m_stop{false};
+    Writer m_writer;
+    std::thread m_thread;
+};
+
 struct LiveFs {
     const char* name;
     const char* mkfs; // the image path and size follow
@@ -175,30 +222,11 @@ TEST_P(LiveMode, NoFindingsUnderWriteLoad) {
     const int min_seconds = env_int("GUARDIAN_LIVE_SECONDS", 60);
     const int min_checks = env_int("GUARDIAN_LIVE_CHECKS", 200);
 
-    TempDir tmp;
-    const fs::path image = tmp.path() / "fs.img";
-    const fs::path mnt = tmp.path() / "mnt";
-    fs::create_directories(mnt);
-    const CommandResult mk =
-        run_command(std::string(GetParam().mkfs) + " '" + image.string() + "' 384M");
-    ASSERT_EQ(mk.exit_code, 0) << mk.err;
+    const ScratchFs scratch(GetParam().mkfs);
+    const fs::path& mnt = scratch.mnt();
 
-    LoopDevice loop(image);
-    Mount mount(loop.path(), mnt);
-
-    std::atomic<bool> stop{false};
-    Writer writer(mnt);
-    std::thread load([&] { writer.run(stop); });
-    // Joined on every path out, before the mount and the loop device go.
-    struct Joiner {
-        std::atomic<bool>& s;
-        std::thread& t;
-        ~Joiner() {
-            s = true;
-            if (t.joinable())
-                t.join();
-        }
-    } joiner{stop, load};
+    WriteLoad load(mnt);
+    const Writer& writer = load.writer();
 
     const auto start = Clock::now();
     const auto elapsed = [&] {
@@ -210,7 +238,7 @@ TEST_P(LiveMode, NoFindingsUnderWriteLoad) {
     while ((elapsed() < min_seconds || checks < min_checks) && elapsed() < 4 * min_seconds + 60) {
         const auto t0 = Clock::now();
         const CommandResult r = run_command("timeout 60 '" + ctl.string() + "' check --device '" +
-                                            loop.path() + "' --mode live --json");
+                                            scratch.device() + "' --mode live --json");
         slowest = std::max(slowest, std::chrono::duration<double>(Clock::now() - t0).count());
         ++checks;
         const auto j = nlohmann::json::parse(r.out, nullptr, false);
@@ -222,8 +250,7 @@ TEST_P(LiveMode, NoFindingsUnderWriteLoad) {
                           << r.out << "\nstderr:\n"
                           << r.err;
     }
-    stop = true;
-    load.join();
+    load.stop();
     std::cout << "[ live ] " << GetParam().name << ": " << checks << " checks in " << elapsed()
               << " s, slowest " << slowest << " s, " << writer.operations() << " write operations, "
               << failures << " failed checks\n";
@@ -274,15 +301,8 @@ TEST_P(FrozenMode, StableChecksOfAFrozenFilesystemWithOrphansFindNothing) {
     ASSERT_TRUE(fs::exists(ctl)) << ctl;
     const int freezes = env_int("GUARDIAN_FROZEN_CHECKS", 12);
 
-    TempDir tmp;
-    const fs::path image = tmp.path() / "fs.img";
-    const fs::path mnt = tmp.path() / "mnt";
-    fs::create_directories(mnt);
-    const CommandResult mk =
-        run_command(std::string(GetParam().mkfs) + " '" + image.string() + "' 384M");
-    ASSERT_EQ(mk.exit_code, 0) << mk.err;
-    LoopDevice loop(image);
-    Mount mount(loop.path(), mnt);
+    const ScratchFs scratch(GetParam().mkfs);
+    const fs::path& mnt = scratch.mnt();
 
     // Orphans held open across the freezes: unlinked files with data, an
     // unlinked file truncated after the unlink, a removed directory.
@@ -321,18 +341,8 @@ TEST_P(FrozenMode, StableChecksOfAFrozenFilesystemWithOrphansFindNothing) {
     ASSERT_EQ(::link((mnt / "shared").c_str(), (mnt / "links" / "a").c_str()), 0);
     ASSERT_EQ(::link((mnt / "shared").c_str(), (mnt / "links" / "b").c_str()), 0);
 
-    std::atomic<bool> stop{false};
-    Writer writer(mnt);
-    std::thread load([&] { writer.run(stop); });
-    struct Joiner {
-        std::atomic<bool>& s;
-        std::thread& t;
-        ~Joiner() {
-            s = true;
-            if (t.joinable())
-                t.join();
-        }
-    } joiner{stop, load};
+    WriteLoad load(mnt);
+    const Writer& writer = load.writer();
 
     int failures = 0;
     for (int k = 0; k < freezes; ++k) {
@@ -340,8 +350,8 @@ TEST_P(FrozenMode, StableChecksOfAFrozenFilesystemWithOrphansFindNothing) {
         CommandResult r;
         {
             Frozen frozen(mnt);
-            r = run_command("timeout 120 '" + ctl.string() + "' check --device '" + loop.path() +
-                            "' --mode stable --json");
+            r = run_command("timeout 120 '" + ctl.string() + "' check --device '" +
+                            scratch.device() + "' --mode stable --json");
         }
         const auto j = nlohmann::json::parse(r.out, nullptr, false);
         const bool clean = r.exit_code == 0 && !j.is_discarded() && j.contains("findings") &&
@@ -357,8 +367,7 @@ TEST_P(FrozenMode, StableChecksOfAFrozenFilesystemWithOrphansFindNothing) {
             }
         }
     }
-    stop = true;
-    load.join();
+    load.stop();
     std::cout << "[ frozen ] " << GetParam().name << ": " << freezes << " stable checks, "
               << writer.operations() << " write operations, " << failures << " failed\n";
     EXPECT_TRUE(writer.error().empty()) << writer.error();
