@@ -68,7 +68,7 @@ check_restore_detected() {
 #    (Also part of unsafe-feature-change, which runs by default.)
 scenario_feature_change() {
 	need_guardian
-	domu_start phy
+	DOMU_EXTRA=$NO_INDIRECT_SEGMENTS domu_start phy
 	feature_change_before
 	domu_save_restore qdisk
 	check_feature_changes
@@ -152,7 +152,7 @@ check_preflight() {
 restore_ends_in_incident() {
 	NO_WAIT_ALIVE=1 domu_restore "$1"
 	domu_wait_reboot 300 ||
-		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')"
+		fail "no reboot within 300 s (state '$(gread state)', verdict '$(gread last-verification)')$(scenario_console | grep -a -m1 'kernel BUG at' | sed 's/^/; the guest kernel: /')"
 	verdict_figures "guest's reboot seen in dom0"
 	VERDICT=$(gread last-verification)
 	INCIDENT=$(gread incident)
@@ -176,8 +176,8 @@ boot_after_incident() {
 	local report rc
 	if grep -q "timed out (device not answering)" <<<"$INCIDENT"; then
 		note "RIG-FIGURE the guest's disk stopped answering during the emergency: $(timed_out_of "$INCIDENT")"
-		grep -aE "kernel BUG at|disabled for further use|backed has not unmapped grant" \
-			/var/log/xen/console/guest-"$GUEST".log 2>/dev/null | head -3 | sed 's/^/domU console: /'
+		scenario_console | grep -aE "kernel BUG at|disabled for further use|backed has not unmapped grant" |
+			head -3 | sed 's/^/domU console: /'
 		domu_stop
 		rc=0; e2fsck -fy "$DOMU_DISK" >/tmp/provider-fsck.log 2>&1 || rc=$?
 		note "the provider's e2fsck -fy before the next boot: exit $rc ($(tail -2 /tmp/provider-fsck.log | tr '\n' ' '))"
@@ -293,7 +293,7 @@ scenario_unsafe_feature_change() {
 	printf 'write /tmp/rig-risk.json /etc/guardian/rig-risk.json\nwrite /tmp/50-rig.conf /etc/guardian/conf.d/50-rig.conf\n' |
 		domu_debugfs -w -f - >/dev/null
 	domu_debugfs -R "stat /etc/guardian/conf.d/50-rig.conf" | grep -q "Size: " || fail "rig problem: conf.d file not written"
-	KEEP_DISK=1 domu_start phy
+	DOMU_EXTRA=$NO_INDIRECT_SEGMENTS KEEP_DISK=1 domu_start phy
 	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
 	[ "$(gread suspend-safety)" = unsafe ] ||
 		fail "guest says '$(gread suspend-safety)' with the rig's risk table: $(gread suspend-safety-reason)"
@@ -383,6 +383,10 @@ stale_setup() {
 	if [ "$stale" = 1 ]; then
 		note "stale-features module: $(modinfo -F version /rig/xen-blkfront-stale-features.ko 2>/dev/null) srcversion $(modinfo -F srcversion /rig/xen-blkfront-stale-features.ko 2>/dev/null)"
 		DOMU_INITRD=$STALE_INITRD KEEP_DISK=1 domu_start "$STALE_FROM"
+	elif [ "$STALE_TO" = qdisk ]; then
+		# The stock module onto qdisk: without its own BUG() (see
+		# NO_INDIRECT_SEGMENTS in rig-lib.sh).
+		DOMU_EXTRA=$NO_INDIRECT_SEGMENTS KEEP_DISK=1 domu_start "$STALE_FROM"
 	else
 		KEEP_DISK=1 domu_start "$STALE_FROM"
 	fi
@@ -431,8 +435,8 @@ stale_watch() {
 }
 
 stale_console_findings() {
-	grep -aE "backed has not unmapped grant|disabled for further use|I/O error|EXT4-fs (error|warning)|guardian|critical verdict" \
-		/var/log/xen/console/guest-"$GUEST".log 2>/dev/null | tail -20 | sed 's/^/domU console: /'
+	scenario_console | grep -aE "backed has not unmapped grant|disabled for further use|I/O error|EXT4-fs (error|warning)|guardian|critical verdict|kernel BUG at" |
+		tail -20 | sed 's/^/domU console: /'
 }
 
 # stale_disk_check: after the guest is stopped: e2fsck -fn as left, then a
@@ -467,7 +471,7 @@ run_stale_frontend_observe() {
 	sleep 60
 	note "writer after a minute: data/rig-writer='$(xs_read "$(dpath)/data/rig-writer")' (was $WRITTEN at the save); blkback $(blkback_stats)"
 	stale_console_findings
-	note "RIG-FIGURE stale-path alerts in the guest: $(grep -ac 'backed has not unmapped grant' /var/log/xen/console/guest-"$GUEST".log)"
+	note "RIG-FIGURE stale-path alerts in the guest: $(scenario_console | grep -ac 'backed has not unmapped grant')"
 	[ "$(gread last-verification | awk '{print $NF}')" = critical ] ||
 		fail "verdict '$(gread last-verification)', expected critical (observe reports only)"
 	domu_stop
@@ -483,6 +487,11 @@ run_stale_frontend_protect() {
 	stale_watch 300
 	domu_wait_reboot 300 || { stale_console_findings; fail "no reboot within 300 s of the restore (state '$(gread state)')"; }
 	note "RIG-FIGURE xl restore returned -> guest's reboot seen in dom0: $(since "$RESTORED_AT") s"
+	# The incident as the guest left it: rewritten before the reboot when
+	# a step timed out (the stale build's disk disabled by its XSA-396
+	# checks), which tells boot_after_incident what the provider must do.
+	INCIDENT=$(gread incident)
+	note "incident at the reboot: $INCIDENT"
 	stale_console_findings
 	[ "$(gread last-verification | awk '{print $NF}')" = critical ] || fail "verdict '$(gread last-verification)', expected critical"
 	grep -q "no disk read" <<<"$(gread last-verification-timing)" || fail "read the disk first: $(gread last-verification-timing)"
@@ -508,7 +517,8 @@ run_fixed_frontend() {
 		fail "the writer made no progress after the restore"
 	note "writer after the restore: $(xs_read "$(dpath)/data/rig-writer")"
 	stale_console_findings
-	if grep -aq "backed has not unmapped grant" /var/log/xen/console/guest-"$GUEST".log; then fail "stock module logged a stale grant"; fi
+	if scenario_console | grep -aq "backed has not unmapped grant"; then fail "stock module logged a stale grant"; fi
+	if scenario_console | grep -aq "kernel BUG at"; then fail "stock module hit a kernel BUG: $(scenario_console | grep -a -m1 'kernel BUG at')"; fi
 	domu_stop
 	stale_disk_check
 	[ "$FSCK_RC" = 0 ] || fail "e2fsck found damage with the stock module"
