@@ -119,7 +119,8 @@ std::uint64_t block_hash(Bytes data) {
     return XXH3_64bits(data.data(), data.size());
 }
 
-InodeWalker::InodeWalker(ScanContext& ctx) : m_ctx(ctx) {
+InodeWalker::InodeWalker(ScanContext& ctx)
+    : m_ctx(ctx), m_visited(ctx.sb.blocks_count), m_xattr_seen(ctx.sb.blocks_count) {
     // An image whose journal holds transactions not yet replayed has newer
     // inodes and directory blocks there: the ledger's rules would judge the
     // older ones (scan.cpp says so in not_verified).
@@ -134,7 +135,7 @@ Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t 
 }
 
 bool InodeWalker::first_visit(std::uint64_t block) {
-    return m_visited.insert(block).second;
+    return m_visited.insert(block);
 }
 
 void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
@@ -301,7 +302,7 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     }
     for (const LiveInode& live : r.live) {
         const Owner& owner = live.owner;
-        if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl).second)
+        if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl))
             m_xattrs.push_back({live.acl, owner.ino, live.here});
         if (live.map == Map::extents) {
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);

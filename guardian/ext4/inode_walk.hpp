@@ -4,6 +4,7 @@
 // queued while inode tables stream by and read in sorted, coalesced batches.
 #pragma once
 
+#include "guardian/ext4/block_set.hpp"
 #include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/link_ledger.hpp"
 #include "guardian/ext4/scan_context.hpp"
@@ -150,8 +151,8 @@ private:
     std::deque<IndirectRef> m_indirects;
     // Every extent/dir/xattr block is read once: guards against loops and
     // cross-links in damaged trees, and bounds the work.
-    std::unordered_set<std::uint64_t> m_visited;
-    std::unordered_set<std::uint64_t> m_xattr_seen;
+    BlockSet m_visited;
+    BlockSet m_xattr_seen;
     std::deque<InFlight> m_in_flight;
     std::vector<EntryRef> m_later_entries;
     std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block

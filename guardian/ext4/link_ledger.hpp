@@ -17,6 +17,7 @@
 #include "guardian/ext4/scan_context.hpp"
 #include "guardian/ext4/superblock.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -87,6 +88,7 @@ private:
     const SuperInfo& m_sb;
     std::uint32_t m_first_ino;
     std::uint32_t m_last_orphan;
+    std::array<std::uint32_t, 3> m_quota; // s_usr/grp/prj_quota_inum: no entry names them
     std::uint32_t m_orphan_file_ino = 0;
     bool m_orphan_file = false;
     // Per inode: link count (low 16 bits; 0 = not judged), directory, read.
