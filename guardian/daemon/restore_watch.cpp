@@ -32,7 +32,7 @@ Status RestoreWatch::start() {
          {std::pair{"device/vbd", k_tok_vbd}, std::pair{"domid", k_tok_domid},
           std::pair{"control/shutdown", k_tok_shutdown}})
         GUARDIAN_TRY(m_xs.watch(path, token));
-    GUARDIAN_TRY(rewatch_backends());
+    GUARDIAN_TRY(rewatch_backends(/*may_unwatch=*/true));
     m_state = "watching";
     GUARDIAN_TRY(publish());
     // Our own first publication and every watch's registration firing are
@@ -45,18 +45,25 @@ Status RestoreWatch::start() {
     return ok_status();
 }
 
-Status RestoreWatch::rewatch_backends() {
+Status RestoreWatch::rewatch_backends(bool may_unwatch) {
     std::set<std::string> wanted;
     for (const auto& v : m_baseline.vbds)
         if (!v.backend_path.empty())
             wanted.insert(v.backend_path);
-    for (const auto& path : m_backend_watches)
-        if (!wanted.contains(path))
-            (void)m_xs.unwatch(path, k_tok_backend); // gone with the old backend: nothing to undo
     for (const auto& path : wanted)
-        if (!m_backend_watches.contains(path))
+        if (!m_backend_watches.contains(path)) {
             GUARDIAN_TRY(m_xs.watch(path, k_tok_backend));
-    m_backend_watches = std::move(wanted);
+            m_backend_watches.insert(path);
+        }
+    if (!may_unwatch)
+        return ok_status(); // the old paths stay watched until a restore proves it safe
+    for (auto it = m_backend_watches.begin(); it != m_backend_watches.end();)
+        if (wanted.contains(*it)) {
+            ++it;
+        } else {
+            (void)m_xs.unwatch(*it, k_tok_backend); // gone with the old backend: nothing to undo
+            it = m_backend_watches.erase(it);
+        }
     return ok_status();
 }
 
@@ -149,13 +156,14 @@ void RestoreWatch::on_settle_timeout() {
 
 void RestoreWatch::finish_restore(bool forced) {
     auto cap = xen::capture_blkfront(m_xs, m_root);
+    const bool seen_connected = cap && all_connected(*cap);
     if (!cap) {
         m_log.warning("blkfront capture after restore: " + cap.error().message);
         if (!forced)
             return;
         cap = m_baseline; // judged as "nothing seen changed"; the reason says why
     }
-    if (!forced && !all_connected(*cap))
+    if (!forced && !seen_connected)
         return; // the vbds are still reconnecting; their state changes fire our watches
     const ClockSample now = m_clocks.now();
     RestoreEvent ev;
@@ -170,15 +178,25 @@ void RestoreWatch::finish_restore(bool forced) {
     // The new normal; comparing it with the pre-restore capture would count
     // this same restore a second time.
     m_detector.rebase(m_baseline, now);
-    if (auto st = rewatch_backends(); !st)
-        m_log.warning("re-watching backends: " + st.error().message);
     m_last = ev;
     // A restore does not carry data/ over: write everything again.
     m_publisher.invalidate();
     if (auto st = publish(); !st)
         m_log.warning("publishing data/guardian: " + st.error().message);
+    // The verdict and whatever it sets off come before the watches move on
+    // to the new backend paths. Removing a watch is the one xenstore request
+    // that waits for the kernel's xenwatch thread (unregister_xenbus_watch
+    // takes xenwatch_mutex), and a blkfront that hits BUG() while handling
+    // the reconnect kills that thread holding the mutex: the rig's
+    // stale-feature frontend did so (xen-blkfront.c:1081, a late completion
+    // having disabled the device first), and the unwatch then hung guardiand
+    // in D state with the verdict not yet given. Only a restore after which every vbd
+    // reached Connected (which that thread carried out) unwatches; a forced
+    // finish leaves the old paths watched, which costs nothing.
     if (on_restore)
         on_restore(ev);
+    if (auto st = rewatch_backends(/*may_unwatch=*/seen_connected); !st)
+        m_log.warning("re-watching backends: " + st.error().message);
 }
 
 void RestoreWatch::set_state(std::string state) {

@@ -75,7 +75,9 @@ private:
     void handle_events(const std::vector<xen::WatchEvent>& events);
     void after_observations();
     void finish_restore(bool forced);
-    [[nodiscard]] Status rewatch_backends();
+    // Watches the baseline's backend paths; with may_unwatch, also drops the
+    // watches on paths no longer in it.
+    [[nodiscard]] Status rewatch_backends(bool may_unwatch);
     [[nodiscard]] bool all_connected(const BlkfrontCapture& c) const;
 
     xen::XenStore& m_xs;
@@ -86,7 +88,7 @@ private:
     RestoreDetector m_detector;
     xen::ReportPublisher m_publisher;
     BlkfrontCapture m_baseline;
-    std::set<std::string> m_backend_watches;  // backend paths watched now
+    std::set<std::string> m_backend_watches;  // backend paths watched now (may include old ones)
     std::optional<RestoreDecision> m_pending; // restore decided, waiting for vbds to reconnect
     std::optional<RestoreEvent> m_last;
     std::optional<VerificationRecord> m_last_verification;

@@ -84,7 +84,8 @@ std::map<std::string, std::string> TestXenstored::qdisk_features() {
 }
 
 void TestXenstored::populate(unsigned domid, const std::string& kind,
-                             const std::map<std::string, std::string>& features) {
+                             const std::map<std::string, std::string>& features,
+                             const std::string& frontend_state) {
     const std::string d = std::to_string(domid);
     const std::string home = "/local/domain/" + d;
     const std::string backend = "/local/domain/0/backend/" + kind + "/" + d + "/51712";
@@ -93,7 +94,7 @@ void TestXenstored::populate(unsigned domid, const std::string& kind,
     must(m_dom0->write(home + "/name", "guest"), "name");
     must(m_dom0->write(home + "/device/vbd/51712/backend", backend), "backend");
     must(m_dom0->write(home + "/device/vbd/51712/backend-id", "0"), "backend-id");
-    must(m_dom0->write(home + "/device/vbd/51712/state", "4"), "state");
+    must(m_dom0->write(home + "/device/vbd/51712/state", frontend_state), "state");
     must(m_dom0->write(home + "/device/vbd/51712/virtual-device", "51712"), "vdev");
     must(m_dom0->write(backend + "/state", "4"), "backend state");
     must(m_dom0->write(backend + "/frontend", home + "/device/vbd/51712"), "frontend");

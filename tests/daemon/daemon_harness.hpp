@@ -33,8 +33,10 @@ public:
 
     // Writes domain `domid`'s vbd 51712 with its backend under
     // /local/domain/0/backend/<kind>/<domid>/51712 ("vbd" = blkback, "qdisk").
+    // The frontend's xenbus state is `frontend_state` ("4" = Connected).
     void populate(unsigned domid, const std::string& kind,
-                  const std::map<std::string, std::string>& features);
+                  const std::map<std::string, std::string>& features,
+                  const std::string& frontend_state = "4");
     // The toolstack restores the guest as `domid` (xs_resume: watches re-fire).
     void restore_as(unsigned domid);
     [[nodiscard]] std::string read(const std::string& abs_path);

@@ -13,7 +13,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <regex>
+#include <string_view>
 #include <unistd.h>
 
 namespace guardian::test {
@@ -55,6 +57,42 @@ std::uint64_t root_dir_block(const std::string& device) {
     return std::stoull(r.out);
 }
 
+// The guest's xenstore connection passed through, telling the test of each
+// unwatch before it is sent: removing a watch is the request that a kernel
+// whose xenwatch thread died can block for ever, so what must come before
+// it is checked at that moment.
+class UnwatchWitness final : public xen::XenStore {
+public:
+    explicit UnwatchWitness(std::unique_ptr<xen::XenStore> inner) : m_inner(std::move(inner)) {}
+    std::function<void(std::string_view path)> on_unwatch;
+
+    [[nodiscard]] Result<std::string> read(std::string_view path) override {
+        return m_inner->read(path);
+    }
+    [[nodiscard]] Result<std::vector<std::string>> directory(std::string_view path) override {
+        return m_inner->directory(path);
+    }
+    [[nodiscard]] Status write(std::string_view path, std::string_view value) override {
+        return m_inner->write(path, value);
+    }
+    [[nodiscard]] Status remove(std::string_view path) override { return m_inner->remove(path); }
+    [[nodiscard]] Status watch(std::string_view path, std::string_view token) override {
+        return m_inner->watch(path, token);
+    }
+    [[nodiscard]] Status unwatch(std::string_view path, std::string_view token) override {
+        if (on_unwatch)
+            on_unwatch(path);
+        return m_inner->unwatch(path, token);
+    }
+    [[nodiscard]] int watch_fd() const override { return m_inner->watch_fd(); }
+    [[nodiscard]] Result<std::vector<xen::WatchEvent>> read_watch_events() override {
+        return m_inner->read_watch_events();
+    }
+
+private:
+    std::unique_ptr<xen::XenStore> m_inner;
+};
+
 class DaemonScenario : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -64,7 +102,7 @@ protected:
         m_fs->mount();
         write_file_synced(m_fs->path("before.txt"), "written before the restore");
         m_xsd = std::make_unique<TestXenstored>();
-        m_guest = m_xsd->connect_guest();
+        m_guest = std::make_unique<UnwatchWitness>(m_xsd->connect_guest());
     }
 
     void TearDown() override {
@@ -138,7 +176,7 @@ protected:
     FakeRoot m_root;
     std::unique_ptr<LoopFs> m_fs;
     std::unique_ptr<TestXenstored> m_xsd;
-    std::unique_ptr<xen::XenStore> m_guest;
+    std::unique_ptr<UnwatchWitness> m_guest;
     ManualClocks m_clocks;
     ManualTimers m_timers;
     RecordingRebooter m_rebooter;
@@ -224,6 +262,45 @@ TEST_F(DaemonScenario, FeatureChangeOnUnsafeKernelActsInOrder) {
     m_fs->umount();
     const auto fsck = run_command("e2fsck -p " + m_fs->device() + " 2>&1");
     EXPECT_NE(fsck.out.find("check forced"), std::string::npos) << fsck.out;
+}
+
+TEST_F(DaemonScenario, VerdictAndEmergencyComeBeforeTheOldBackendIsUnwatched) {
+    struct AtUnwatch {
+        std::string path;
+        int reboots;
+        std::string verification;
+    };
+    std::vector<AtUnwatch> seen;
+    m_guest->on_unwatch = [&](std::string_view path) {
+        seen.push_back({std::string(path), m_rebooter.calls,
+                        m_xsd->read("/local/domain/9/data/guardian/last-verification")});
+    };
+    start(unsafe_kernel());
+    restore("qdisk", TestXenstored::qdisk_features());
+    ASSERT_EQ(seen.size(), 1u); // the vbds reconnected: the old path's watch goes
+    EXPECT_EQ(seen[0].path, "/local/domain/0/backend/vbd/7/51712");
+    EXPECT_EQ(seen[0].reboots, 1);
+    EXPECT_NE(seen[0].verification.find(" critical"), std::string::npos) << seen[0].verification;
+}
+
+TEST_F(DaemonScenario, RestoreWhoseVbdNeverConnectsIsJudgedAndKeepsItsWatches) {
+    int unwatches = 0;
+    m_guest->on_unwatch = [&](std::string_view) { ++unwatches; };
+    start(unsafe_kernel());
+    // The frontend stays in Initialised (3), as a blkfront that died in its
+    // reconnect leaves it: only the settle timer finishes the restore.
+    m_xsd->populate(9, "qdisk", TestXenstored::qdisk_features(), "3");
+    m_clocks.suspend_for(std::chrono::seconds(60));
+    m_xsd->restore_as(9);
+    ASSERT_TRUE(pump([&] { return m_timers.pending(TimerSlot::settle); })) << "not settling";
+    EXPECT_TRUE(m_daemon->verifications().empty());
+    m_timers.fire(TimerSlot::settle);
+    ASSERT_EQ(m_daemon->verifications().size(), 1u);
+    EXPECT_EQ(m_daemon->verifications().back().result.verdict, Verdict::critical);
+    EXPECT_EQ(m_rebooter.calls, 1);
+    EXPECT_EQ(unwatches, 0); // no request that could wait on a dead xenwatch thread
+    const std::string changes = m_xsd->read("/local/domain/9/data/guardian/last-restore-changes");
+    EXPECT_NE(changes.find("feature-persistent 1->-"), std::string::npos) << changes;
 }
 
 TEST_F(DaemonScenario, ObservePolicyOnlyReports) {
