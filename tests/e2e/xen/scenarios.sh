@@ -14,7 +14,7 @@ need_guardian() {
 # Not guardian: proves the rig itself (boot, phy: disk, save/restore, a
 # restore onto qdisk changes the backend keys). Run it explicitly.
 scenario_rig_selftest() {
-	domu_start phy
+	DOMU_EXTRA=$NO_INDIRECT_SEGMENTS domu_start phy
 	local vbd before after
 	vbd=$(vbd_ids | head -1)
 	[ -n "$vbd" ] || fail "domU has no device/vbd"
@@ -380,15 +380,19 @@ stale_setup() {
 	domu_disk_dirty
 	printf 'write /tmp/rig-risk.json /etc/guardian/rig-risk.json\nwrite /tmp/50-rig.conf /etc/guardian/conf.d/50-rig.conf\nwrite /tmp/rig-writer /etc/rig-writer\n' |
 		domu_debugfs -w -f - >/dev/null
+	# Restored onto qdisk, either module (the stale build re-reads
+	# feature-max-indirect-segments on resume, as pre-4.2 kernels did) can
+	# hit blkfront's own BUG() with requests merged for blkback's indirect
+	# segments; the guest then hangs with a ring lock held, before guardian
+	# can act (see NO_INDIRECT_SEGMENTS in rig-lib.sh). What these
+	# scenarios test is the feature-persistent view, so they go without.
+	local extra=""
+	[ "$STALE_TO" = qdisk ] && extra=$NO_INDIRECT_SEGMENTS
 	if [ "$stale" = 1 ]; then
 		note "stale-features module: $(modinfo -F version /rig/xen-blkfront-stale-features.ko 2>/dev/null) srcversion $(modinfo -F srcversion /rig/xen-blkfront-stale-features.ko 2>/dev/null)"
-		DOMU_INITRD=$STALE_INITRD KEEP_DISK=1 domu_start "$STALE_FROM"
-	elif [ "$STALE_TO" = qdisk ]; then
-		# The stock module onto qdisk: without its own BUG() (see
-		# NO_INDIRECT_SEGMENTS in rig-lib.sh).
-		DOMU_EXTRA=$NO_INDIRECT_SEGMENTS KEEP_DISK=1 domu_start "$STALE_FROM"
+		DOMU_INITRD=$STALE_INITRD DOMU_EXTRA=$extra KEEP_DISK=1 domu_start "$STALE_FROM"
 	else
-		KEEP_DISK=1 domu_start "$STALE_FROM"
+		DOMU_EXTRA=$extra KEEP_DISK=1 domu_start "$STALE_FROM"
 	fi
 	wait_for 60 eval '[ -n "$(gread suspend-safety)" ]' || fail "no suspend-safety published"
 	note "suspend-safety: $(gread suspend-safety) ($(gread suspend-safety-reason))"

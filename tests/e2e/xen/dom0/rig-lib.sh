@@ -61,8 +61,12 @@ STALE_INITRD=/rig/initrd-stale-features.img
 # blkback's indirect segments still wait in the block queue when the
 # frontend reconnects to a backend without them, and are dispatched as they
 # are (seen on this rig in about one such restore in three, under load).
-# That is the kernel's own bug, unrelated to stale features or to guardian;
-# the stale-features scenarios keep the default.
+# That is the kernel's own bug, unrelated to stale features or to guardian.
+# The rig's stale-features build hits it too (it re-reads the indirect
+# segments on resume, as pre-4.2 kernels did): a CI run saw it at :762 in
+# stale-frontend-protect-phy-qdisk, where the dead kblockd worker left the
+# ring lock held and the one-vCPU guest hung before guardian could act. So
+# every scenario restoring a guest onto qdisk boots it with this.
 NO_INDIRECT_SEGMENTS=" xen_blkfront.max_indirect_segments=11"
 
 # domu_config phy|qdisk: writes the xl config for that backend, prints its
