@@ -1,5 +1,6 @@
 #include "guardian/boot/boot_report_run.hpp"
 
+#include "guardian/boot/boot_record.hpp"
 #include "guardian/boot/journal_reader.hpp"
 #include "guardian/core/guard_selection.hpp"
 #include "guardian/core/message_ids.hpp"
@@ -7,6 +8,7 @@
 #include "guardian/hooks/hook_runner.hpp"
 #include "guardian/sys/mounts.hpp"
 #include "guardian/util/fd.hpp"
+#include "guardian/util/time_format.hpp"
 #include "guardian/xen/xenstore.hpp"
 
 #include <fmt/format.h>
@@ -105,9 +107,9 @@ void collect_superblocks(const BootReportOptions& o, std::int64_t boot_time, Boo
             h.error_count = s.error_count;
             h.lastcheck = s.lastcheck;
             h.checked_this_boot = boot_time > 0 && s.lastcheck >= boot_time;
-            h.checked_between_boots = report.previous_boot_last_us > 0 && boot_time > 0 &&
-                                      h.lastcheck * 1'000'000 > report.previous_boot_last_us &&
-                                      h.lastcheck < boot_time;
+            const std::int64_t bound = previous_boot_bound_us(report);
+            h.checked_between_boots = bound > 0 && boot_time > 0 &&
+                                      h.lastcheck * 1'000'000 > bound && h.lastcheck < boot_time;
         }
         report.filesystems.push_back(std::move(h));
     }
@@ -141,6 +143,23 @@ Result<std::int64_t> read_boot_time(const SystemRoot& root) {
     return value;
 }
 
+// guardian's own record of the previous boot's start, for when the journal
+// lost that boot (see core/boot_report.hpp).
+void collect_boot_record(const BootReportOptions& o, const std::string& boot_id,
+                         BootReport& report) {
+    auto record = read_boot_record(o.root);
+    if (!record) {
+        report.notes.push_back("boot record: " + record.error().message);
+        return;
+    }
+    if (auto start = previous_boot_start_us(*record, boot_id)) {
+        report.previous_boot_start_us = *start;
+        if (report.previous_boot_last_us == 0)
+            report.notes.push_back("guardian's boot record: the previous boot it ran in started " +
+                                   iso8601_utc(std::chrono::microseconds(*start)));
+    }
+}
+
 BootReport collect_boot_report(const BootReportOptions& o) {
     BootReport report;
     auto boot_id = read_boot_id(o.root);
@@ -148,6 +167,7 @@ BootReport collect_boot_report(const BootReportOptions& o) {
         report.notes.push_back(boot_id.error().message);
     } else {
         collect_journal(o, *boot_id, report);
+        collect_boot_record(o, *boot_id, report);
     }
     auto boot_time = read_boot_time(o.root);
     if (!boot_time)

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 
 namespace guardian {
@@ -167,6 +169,76 @@ EarlierBoot classify_earlier_boot(const std::vector<JournalLine>& entries) {
         reported = reported || e.message_id == message_id::boot_report;
     }
     return reported ? EarlierBoot::reported : EarlierBoot::unreported;
+}
+
+namespace {
+
+struct BootLine {
+    std::string_view id;
+    std::int64_t start_us = 0;
+};
+
+// "BOOT_ID START_US": 32 hex digits, a space, a positive decimal.
+std::optional<BootLine> parse_boot_line(std::string_view line) {
+    const auto space = line.find(' ');
+    if (space != 32)
+        return std::nullopt;
+    const std::string_view id = line.substr(0, space);
+    if (!std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }))
+        return std::nullopt;
+    const std::string_view number = line.substr(space + 1);
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc() || end != number.data() + number.size() || value <= 0)
+        return std::nullopt;
+    return BootLine{id, value};
+}
+
+std::vector<BootLine> parse_boot_record(std::string_view record) {
+    std::vector<BootLine> out;
+    while (!record.empty()) {
+        const auto nl = record.find('\n');
+        if (auto line = parse_boot_line(record.substr(0, nl)))
+            out.push_back(*line);
+        record = nl == std::string_view::npos ? std::string_view() : record.substr(nl + 1);
+    }
+    return out;
+}
+
+} // namespace
+
+bool boot_recorded(std::string_view record, std::string_view boot_id) {
+    const auto lines = parse_boot_record(record);
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const BootLine& l) { return l.id == boot_id; });
+}
+
+std::string add_boot(std::string_view record, std::string_view boot_id, std::int64_t start_us) {
+    auto lines = parse_boot_record(record);
+    std::erase_if(lines, [&](const BootLine& l) { return l.id == boot_id; });
+    lines.push_back(BootLine{boot_id, start_us});
+    const std::size_t skip =
+        lines.size() > k_boot_record_kept ? lines.size() - k_boot_record_kept : 0;
+    std::string out;
+    for (std::size_t i = skip; i < lines.size(); ++i)
+        out += fmt::format("{} {}\n", lines[i].id, lines[i].start_us);
+    return out;
+}
+
+std::optional<std::int64_t> previous_boot_start_us(std::string_view record,
+                                                   std::string_view boot_id) {
+    const auto lines = parse_boot_record(record);
+    // Newest last: the order in which guardiand wrote them, not the times,
+    // which a clock step can reorder.
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it)
+        if (it->id != boot_id)
+            return it->start_us;
+    return std::nullopt;
+}
+
+std::int64_t previous_boot_bound_us(const BootReport& r) noexcept {
+    return std::max(r.previous_boot_last_us, r.previous_boot_start_us);
 }
 
 bool uneventful(const BootReport& r) noexcept {

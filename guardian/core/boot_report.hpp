@@ -92,13 +92,42 @@ enum class EarlierBoot { incident, reported, unreported };
 // How many boots back the report looks for an unreported incident.
 inline constexpr int k_max_boots_back = 4;
 
+// guardian's own record of the boots guardiand started in
+// (/var/lib/guardian/boots): one "BOOT_ID START_US" line per boot, oldest
+// first, written and fsynced once per boot when guardiand starts. A boot's
+// journal can be lost whole: journald keeps its files mmapped and syncs them
+// only every few minutes or on a crit entry, so an incident in the first
+// minute of a boot shuts the filesystem down before any of that boot's
+// journal reached the disk. Then this line is the only sign that the boot
+// existed, and when.
+inline constexpr std::size_t k_boot_record_kept = 16;
+// Whether `record` already has a line for `boot_id`.
+[[nodiscard]] bool boot_recorded(std::string_view record, std::string_view boot_id);
+// `record` with a line for `boot_id` started at `start_us` appended (one
+// for that id replaced), cut to the newest k_boot_record_kept lines;
+// malformed lines are dropped.
+[[nodiscard]] std::string add_boot(std::string_view record, std::string_view boot_id,
+                                   std::int64_t start_us);
+// The start of the newest recorded boot other than `boot_id`; none if there is
+// no such line.
+[[nodiscard]] std::optional<std::int64_t> previous_boot_start_us(std::string_view record,
+                                                                 std::string_view boot_id);
+
 struct BootReport {
     std::vector<FsckResult> fsck;
     std::optional<PreviousIncident> incident;
     std::vector<FsHealth> filesystems;
     std::vector<std::string> notes;         // what could not be collected, and why
     std::int64_t previous_boot_last_us = 0; // the previous journaled boot's last entry; 0: none
+    // When guardiand started in the previous boot it recorded (boot record);
+    // 0: none.
+    std::int64_t previous_boot_start_us = 0;
 };
+
+// The time after which a full check cannot have been logged by a boot this
+// report knows of: the later of the previous journaled boot's last entry and
+// guardian's record of the previous boot's start; 0 when neither is known.
+[[nodiscard]] std::int64_t previous_boot_bound_us(const BootReport& r) noexcept;
 
 // No incident, no eventful fsck, no filesystem in error state.
 [[nodiscard]] bool uneventful(const BootReport& r) noexcept;

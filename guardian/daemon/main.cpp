@@ -1,4 +1,5 @@
 // guardiand: wires the adapters to the core and runs the one event loop.
+#include "guardian/boot/boot_record.hpp"
 #include "guardian/boot/boot_report_run.hpp"
 #include "guardian/config/config_files.hpp"
 #include "guardian/core/message_ids.hpp"
@@ -208,6 +209,14 @@ int run(const Options& o) {
         log.error("start: " + st.error().message);
         return 1;
     }
+    // The boot report's trace of this boot if its journal never reaches the
+    // disk (see core/boot_report.hpp).
+    if (auto rec =
+            boot::record_boot_start(root, std::chrono::duration_cast<std::chrono::microseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+        !rec)
+        log.warning("boot record: " + rec.error().message);
 
     Status wired = ok_status();
     auto wire = [&wired](Status st) {

@@ -101,4 +101,11 @@ Status write_file_atomic(const std::string& path, std::string_view content, unsi
     return ok_status();
 }
 
+Status fsync_directory(const std::string& dir) {
+    GUARDIAN_TRY_ASSIGN(Fd fd, open_fd(dir, O_RDONLY | O_DIRECTORY));
+    if (::fsync(fd.get()) != 0)
+        return Error::from_errno("fsync " + dir);
+    return ok_status();
+}
+
 } // namespace guardian

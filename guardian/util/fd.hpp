@@ -49,4 +49,8 @@ private:
 [[nodiscard]] Status write_file_atomic(const std::string& path, std::string_view content,
                                        unsigned mode = 0644);
 
+// fsync a directory, so a rename in it is on disk too (write_file_atomic
+// leaves that to the filesystem's next commit).
+[[nodiscard]] Status fsync_directory(const std::string& dir);
+
 } // namespace guardian

@@ -3,6 +3,7 @@
 // input (so entries can carry other boots' _BOOT_ID, which a live journald
 // cannot fake), read back through JournalReader (journalctl -o json), and the whole
 // `guardiand --boot-report` runs on a fake /proc with the test xenstored.
+#include "guardian/boot/boot_record.hpp"
 #include "guardian/boot/boot_report_run.hpp"
 #include "guardian/boot/journal_reader.hpp"
 #include "guardian/core/message_ids.hpp"
@@ -446,6 +447,75 @@ TEST(BootReportRun, AFullCheckInABootWithoutJournalIsReported) {
                                         "rebooted before logging"),
               std::string::npos)
         << published;
+}
+
+// Seen on the Xen rig: the incident came 7 s after guardiand started, the
+// filesystem was shut down before journald's pages of that boot reached the
+// disk, and the fsck boot after it left no journal either: the journal holds
+// this boot only. guardian's boot record still says when the incident's boot
+// started, so a full check after that, before this boot, is reported; one
+// before it is not.
+TEST(BootReportRun, AFullCheckAfterABootTheJournalLostIsReportedFromTheBootRecord) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    GUARDIAN_SKIP_WITHOUT_LOOP();
+    const std::int64_t t0 = 1'763'700'000'000'000; // boot A started; C starts at t0 + 200 s
+    for (const bool after : {true, false}) {
+        SCOPED_TRACE(after ? "checked after boot A started" : "checked before boot A started");
+        TempDir tmp;
+        write_journal(tmp.path() / "j",
+                      {{t0 + 200'100'000, k_boot_c, "systemd-fsck-root.service",
+                        "/dev/xvda: clean, 5092/106080 files, 155869/423936 blocks", ""}});
+        LoopDevice loop;
+        const std::int64_t lastcheck = t0 / 1'000'000 + (after ? 150 : -10);
+        ASSERT_NO_FATAL_FAILURE(attach_ext4((tmp.path() / "fs.img").string(),
+                                            {"lastcheck " + std::to_string(lastcheck)}, loop));
+        const fs::path record = tmp.path() / "root/var/lib/guardian/boots";
+        fs::create_directories(record.parent_path());
+        // Boot C's own line may already be there (guardiand started first).
+        std::ofstream(record) << k_boot_a << " " << t0 << "\n"
+                              << k_boot_c << " " << t0 + 230'000'000 << "\n";
+        const std::string published = run_boot_report(
+            tmp, "guard = /\n", "30 1 7:0 / / rw,relatime - ext4 " + loop.dev + " rw\n");
+        ASSERT_FALSE(published.empty());
+        if (after) {
+            EXPECT_NE(published.find("no incident record in the journal"), std::string::npos)
+                << published;
+            EXPECT_NE(published.find(loop.dev + " fully checked at 2025-11-21T04:42:30Z by a boot "
+                                                "that rebooted before logging"),
+                      std::string::npos)
+                << published;
+        } else {
+            EXPECT_EQ(published,
+                      "no incident at the previous boot; fsck uneventful (1 unit(s) ran)");
+        }
+    }
+}
+
+// guardiand's side: the first start in a boot adds it, a restart in the same
+// boot writes nothing, another boot adds its own line after it.
+TEST(BootRecordFile, OneLinePerBootWrittenOnce) {
+    TempDir tmp;
+    make_root(tmp.path(), dashed(k_boot_a), 1763700000, "", "");
+    const SystemRoot root(tmp.path().string());
+    auto empty = read_boot_record(root);
+    ASSERT_TRUE(empty) << empty.error().message;
+    EXPECT_EQ(*empty, "");
+    auto wrote = record_boot_start(root, 1'763'700'010'000'000);
+    ASSERT_TRUE(wrote) << wrote.error().message;
+    EXPECT_TRUE(*wrote);
+    wrote = record_boot_start(root, 1'763'700'099'000'000);
+    ASSERT_TRUE(wrote) << wrote.error().message;
+    EXPECT_FALSE(*wrote);
+    std::ofstream(tmp.path() / "proc/sys/kernel/random/boot_id") << dashed(k_boot_b) << "\n";
+    wrote = record_boot_start(root, 1'763'700'200'000'000);
+    ASSERT_TRUE(wrote) << wrote.error().message;
+    EXPECT_TRUE(*wrote);
+    auto text = read_boot_record(root);
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(*text,
+              std::string(k_boot_a) + " 1763700010000000\n" + k_boot_b + " 1763700200000000\n");
+    EXPECT_EQ(fs::status(tmp.path() / "var/lib/guardian/boots").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
 }
 
 } // namespace

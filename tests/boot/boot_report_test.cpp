@@ -3,6 +3,7 @@
 #include "guardian/core/boot_report.hpp"
 #include "guardian/core/message_ids.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -167,6 +168,47 @@ TEST(ClassifyEarlierBoot, IncidentReportedOrNeither) {
               EarlierBoot::incident);
     EXPECT_EQ(classify_earlier_boot({{"guardiand.service", "actions", pa, 3}}),
               EarlierBoot::incident);
+}
+
+constexpr const char* k_id_a = "0123456789abcdef0123456789abcdef";
+constexpr const char* k_id_b = "fedcba9876543210fedcba9876543210";
+
+TEST(BootRecord, AddsOneLinePerBootAndFindsThePreviousOne) {
+    std::string record = add_boot("", k_id_a, 1000);
+    EXPECT_EQ(record, std::string(k_id_a) + " 1000\n");
+    EXPECT_TRUE(boot_recorded(record, k_id_a));
+    EXPECT_FALSE(boot_recorded(record, k_id_b));
+    EXPECT_EQ(previous_boot_start_us(record, k_id_a), std::nullopt);
+    EXPECT_EQ(previous_boot_start_us(record, k_id_b), 1000);
+    record = add_boot(record, k_id_b, 500); // a clock set back: order, not time, decides
+    EXPECT_EQ(previous_boot_start_us(record, k_id_b), 1000);
+    EXPECT_EQ(previous_boot_start_us(record, "ffffffffffffffffffffffffffffffff"), 500);
+    // The same boot again replaces its line.
+    record = add_boot(record, k_id_a, 2000);
+    EXPECT_EQ(record, std::string(k_id_b) + " 500\n" + k_id_a + " 2000\n");
+}
+
+TEST(BootRecord, DropsMalformedLinesAndKeepsTheNewest) {
+    std::string record = "garbage\n" + std::string(k_id_a) + " -5\n" + k_id_a + " 12x\n" +
+                         "0123 99\n" + "zz23456789abcdef0123456789abcdef 7\n";
+    EXPECT_FALSE(boot_recorded(record, k_id_a));
+    EXPECT_EQ(previous_boot_start_us(record, k_id_b), std::nullopt);
+    for (int i = 0; i < 40; ++i)
+        record = add_boot(record, fmt::format("{:032x}", i), 100 + i);
+    const auto lines = static_cast<std::size_t>(std::count(record.begin(), record.end(), '\n'));
+    EXPECT_EQ(lines, k_boot_record_kept);
+    EXPECT_FALSE(boot_recorded(record, fmt::format("{:032x}", 23)));
+    EXPECT_TRUE(boot_recorded(record, fmt::format("{:032x}", 24)));
+    EXPECT_EQ(previous_boot_start_us(record, fmt::format("{:032x}", 39)), 138);
+}
+
+TEST(BootRecord, TheLaterOfJournalAndRecordBoundsAFullCheck) {
+    BootReport r;
+    EXPECT_EQ(previous_boot_bound_us(r), 0);
+    r.previous_boot_start_us = 700;
+    EXPECT_EQ(previous_boot_bound_us(r), 700);
+    r.previous_boot_last_us = 900;
+    EXPECT_EQ(previous_boot_bound_us(r), 900);
 }
 
 } // namespace
