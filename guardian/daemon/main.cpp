@@ -211,10 +211,9 @@ int run(const Options& o) {
     }
     // The boot report's trace of this boot if its journal never reaches the
     // disk (see core/boot_report.hpp).
-    if (auto rec =
-            boot::record_boot_start(root, std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
+    if (auto rec = boot::record_boot_start(
+            root,
+            std::chrono::duration_cast<std::chrono::microseconds>(clocks.now().realtime).count());
         !rec)
         log.warning("boot record: " + rec.error().message);
 
