@@ -22,12 +22,13 @@ Result<bool> record_boot_start(const SystemRoot& root, std::int64_t now_us) {
     if (boot_recorded(record, id))
         return false;
     const std::string path = root.path(k_boot_record_file);
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    std::filesystem::create_directories(dir, ec);
     GUARDIAN_TRY(write_file_atomic(path, add_boot(record, id, now_us), 0600));
     // On disk now, not at the next commit: an incident seconds from now
     // shuts the filesystem down without one.
-    GUARDIAN_TRY(fsync_directory(std::filesystem::path(path).parent_path().string()));
+    GUARDIAN_TRY(fsync_directory(dir.string()));
     return true;
 }
 

@@ -35,9 +35,9 @@ Status publish_file(const std::string& path, std::string_view content, unsigned 
     fd.reset();
     if (::rename(tmp.c_str(), path.c_str()) != 0)
         return fail("rename " + tmp + " to " + path);
-    // The rename itself must survive a crash too.
-    if (Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); d.valid())
-        ::fsync(d.get());
+    // The rename itself must survive a crash too. Best effort: the file is
+    // published either way, and a reader never sees a part of it.
+    (void)fsync_directory(dir);
     return ok_status();
 }
 
