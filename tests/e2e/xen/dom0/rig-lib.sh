@@ -36,6 +36,12 @@ domu_fresh_disk() {
 	local dev
 	[ -f "$DOMU_DISK" ] && [ ! -f "$DIRTY_MARK" ] && return 0
 	for dev in $(losetup -j "$DOMU_DISK" | cut -d: -f1); do losetup -d "$dev"; done
+	# `losetup -d` of a device blkback still holds only marks it for
+	# autoclear, and it stays bound to this very file: domu_loopdev's
+	# `losetup -j` would hand the next guest that dying device, whose
+	# backend then fails ("unable to add device with path ...backend/vbd/..").
+	wait_for 60 eval '[ -z "$(losetup -j "$DOMU_DISK")" ]' ||
+		fail "rig: the old loop device over $DOMU_DISK is still bound 60 s after detaching it: $(losetup -j "$DOMU_DISK")"
 	cp --sparse=always "$DOMU_PRISTINE" "$DOMU_DISK" || fail "cannot copy the domU disk"
 	rm -f "$DIRTY_MARK"
 }
@@ -93,7 +99,11 @@ xl_logged() {
 	fi
 	return "$rc"
 }
-xl_errors() { grep -m3 -iE 'error|fail|timed? ?out' /tmp/xl.log | tr '\n' ' ' | cut -c1-240; }
+xl_errors() {
+	grep -m3 -iE 'error|fail|timed? ?out' /tmp/xl.log | tr '\n' ' ' | cut -c1-240
+	# The hotplug script's last word (xl/block-rig), for a disk that failed.
+	tail -2 /var/log/xen/block-rig.log 2>/dev/null | tr '\n' ' '
+}
 dpath() { echo "/local/domain/$(domid)"; } # guest's xenstore home
 xs_read() { xenstore-read "$@" 2>/dev/null; }
 gread() { xs_read "$(dpath)/data/guardian/$1"; } # guardian's node, or ""
@@ -145,9 +155,28 @@ domu_start() {
 	fi
 }
 
+# domu_stop: destroys the guest and waits until dom0 has torn its disk
+# down: `xl destroy` returns before blkback/qdisk have closed the device and
+# their backend directories are gone, and a guest created meanwhile races
+# them for the same disk (seen: `xl create` exit 3, "unable to add device
+# with path /local/domain/0/backend/vbd/3/51712", right after the previous
+# scenario's domain went away).
 domu_stop() {
+	local old
+	old=$(domid)
 	xl destroy "$GUEST" >/dev/null 2>&1 || true
 	rm -f "$CKPT"
+	[ -n "$old" ] || return 0
+	wait_for 60 eval "! xl list $old >/dev/null 2>&1 && [ -z \"\$(backend_dirs_of $old)\" ]" ||
+		fail "rig: domain $old's devices still in dom0 60 s after xl destroy: $(backend_dirs_of "$old") $(tail -3 /var/log/xen/block-rig.log 2>/dev/null | tr '\n' ' ')"
+}
+# backend_dirs_of DOMID: the backend directories dom0 still has for it.
+backend_dirs_of() {
+	local kind
+	for kind in vbd qdisk; do
+		xenstore-list "/local/domain/0/backend/$kind/$1" >/dev/null 2>&1 && echo "backend/$kind/$1"
+	done
+	return 0
 }
 
 # domu_save: xl save (the guest stops; its memory goes to $CKPT).
