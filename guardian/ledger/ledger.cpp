@@ -1,0 +1,392 @@
+#include "guardian/ledger/ledger.hpp"
+
+#include "guardian/ledger/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <map>
+
+namespace guardian::ledger {
+
+namespace {
+
+constexpr double seconds_per_day = 86400;
+
+// How a domain's end reads as a boot's end.
+std::optional<std::string_view> boot_end_of(ShutdownReason reason) {
+    switch (reason) {
+    case ShutdownReason::poweroff:
+    case ShutdownReason::reboot:
+    case ShutdownReason::soft_reset:
+        return "orderly";
+    case ShutdownReason::crash:
+        return "crash";
+    case ShutdownReason::watchdog:
+        return "watchdog";
+    case ShutdownReason::destroyed:
+        return "destroyed";
+    case ShutdownReason::suspend:
+        break;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::string_view to_string(ShutdownReason reason) noexcept {
+    switch (reason) {
+    case ShutdownReason::poweroff:
+        return "poweroff";
+    case ShutdownReason::reboot:
+        return "reboot";
+    case ShutdownReason::suspend:
+        return "suspend";
+    case ShutdownReason::crash:
+        return "crash";
+    case ShutdownReason::watchdog:
+        return "watchdog";
+    case ShutdownReason::soft_reset:
+        return "soft_reset";
+    case ShutdownReason::destroyed:
+        break;
+    }
+    return "destroyed";
+}
+
+std::optional<ShutdownReason> shutdown_reason_from_xen(unsigned code) noexcept {
+    // xen/include/public/sched.h: SHUTDOWN_poweroff 0 .. SHUTDOWN_soft_reset 5.
+    constexpr std::array<ShutdownReason, 6> by_code = {
+        ShutdownReason::poweroff, ShutdownReason::reboot,   ShutdownReason::suspend,
+        ShutdownReason::crash,    ShutdownReason::watchdog, ShutdownReason::soft_reset};
+    if (code >= by_code.size()) {
+        return std::nullopt;
+    }
+    return by_code[code];
+}
+
+std::string_view to_string(EventKind kind) noexcept {
+    switch (kind) {
+    case EventKind::domain_start:
+        return "domain-start";
+    case EventKind::domain_end:
+        return "domain-end";
+    case EventKind::boot:
+        return "boot";
+    case EventKind::verdict:
+        return "verdict";
+    case EventKind::incident:
+        return "incident";
+    case EventKind::restore:
+        return "restore";
+    case EventKind::trouble:
+        return "trouble";
+    case EventKind::crash:
+        return "crash";
+    case EventKind::hostile:
+        break;
+    }
+    return "hostile";
+}
+
+bool is_unclean_end(std::string_view end_kind) noexcept {
+    return end_kind == "crash" || end_kind == "watchdog" || end_kind == "destroyed" ||
+           end_kind == "unclean";
+}
+
+Result<Ledger> Ledger::open(const std::string& path, Limits limits) {
+    auto db = Database::open(path);
+    if (!db) {
+        return std::move(db).error();
+    }
+    // WAL: readers (guardian-host) never block the service; FULL: every
+    // commit is synced, so what was acknowledged survives a power cut.
+    GUARDIAN_TRY(db->exec("PRAGMA journal_mode = WAL"));
+    GUARDIAN_TRY(db->exec("PRAGMA synchronous = FULL"));
+    GUARDIAN_TRY(db->exec("PRAGMA foreign_keys = ON"));
+    auto found = migrate(*db);
+    if (!found) {
+        return Error{fmt::format("ledger {}: {}", path, found.error().message), 0};
+    }
+    return Ledger(std::move(db).value(), limits);
+}
+
+Result<Ledger> Ledger::open_read_only(const std::string& path) {
+    auto db = Database::open(path, true);
+    if (!db) {
+        return std::move(db).error();
+    }
+    auto version = schema_version(*db);
+    if (!version) {
+        return std::move(version).error();
+    }
+    if (*version != current_schema_version()) {
+        return Error{fmt::format("ledger {}: schema version {}, this guardian-host reads {}", path,
+                                 *version, current_schema_version()),
+                     0};
+    }
+    return Ledger(std::move(db).value(), Limits{});
+}
+
+std::string Ledger::bounded(std::string_view text) const {
+    if (text.size() <= m_limits.max_text_bytes) {
+        return std::string(text);
+    }
+    return fmt::format("{}... [{} more bytes cut]", text.substr(0, m_limits.max_text_bytes),
+                       text.size() - m_limits.max_text_bytes);
+}
+
+Result<std::int64_t> Ledger::guest_id(const GuestKey& guest, double at) {
+    // The UUID is the toolstack's; the name may change (xl rename).
+    GUARDIAN_TRY(m_db.run("INSERT INTO guests (uuid, name, first_seen, last_seen) "
+                          "VALUES (?1, ?2, ?3, ?3) "
+                          "ON CONFLICT (uuid) DO UPDATE SET name = ?2, "
+                          "last_seen = max(last_seen, ?3)",
+                          {guest.uuid, bounded(guest.name), at}));
+    auto rows = m_db.query("SELECT id FROM guests WHERE uuid = ?1", {guest.uuid});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    return as_int(rows->front().front());
+}
+
+Status Ledger::insert_event(std::int64_t guest, std::optional<std::int64_t> domid, EventKind kind,
+                            double at, std::string_view boot_id, std::string_view text) {
+    GUARDIAN_TRY(
+        m_db.run("INSERT INTO events (guest_id, domid, at, kind, boot_id, detail) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 {guest, domid ? SqlValue(*domid) : SqlValue(), at, std::string(to_string(kind)),
+                  boot_id.empty() ? SqlValue() : SqlValue(bounded(boot_id)), bounded(text)}));
+    // The per-guest bound: the oldest events beyond it go, counted.
+    GUARDIAN_TRY(m_db.run("DELETE FROM events WHERE guest_id = ?1 AND id <= ("
+                          "SELECT id FROM events WHERE guest_id = ?1 "
+                          "ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                          {guest, static_cast<std::int64_t>(m_limits.max_events_per_guest)}));
+    if (const std::int64_t dropped = m_db.changes(); dropped > 0) {
+        GUARDIAN_TRY(
+            m_db.run("UPDATE guests SET dropped_events = dropped_events + ?2 WHERE id = ?1",
+                     {guest, dropped}));
+    }
+    return ok_status();
+}
+
+Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, double at) {
+    Transaction tx(m_db);
+    GUARDIAN_TRY(tx.begin());
+    auto id = guest_id(guest, at);
+    if (!id) {
+        return std::move(id).error();
+    }
+    // A domid still open belongs to a domain whose release was missed (the
+    // service was down): it is gone now, reason unknown.
+    GUARDIAN_TRY(m_db.run("UPDATE domains SET released = ?2, shutdown_reason = 'unknown' "
+                          "WHERE domid = ?1 AND released IS NULL",
+                          {domid, at}));
+    GUARDIAN_TRY(m_db.run("INSERT INTO domains (guest_id, domid, created) VALUES (?1, ?2, ?3)",
+                          {*id, domid, at}));
+    GUARDIAN_TRY(insert_event(*id, domid, EventKind::domain_start, at, {}, {}));
+    return tx.commit();
+}
+
+Status Ledger::domain_released(std::int64_t domid, double at, ShutdownReason reason,
+                               std::string_view console_excerpt) {
+    Transaction tx(m_db);
+    GUARDIAN_TRY(tx.begin());
+    auto rows = m_db.query("SELECT id, guest_id FROM domains WHERE domid = ?1 AND released IS NULL",
+                           {domid});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    if (rows->empty()) {
+        return ok_status(); // never seen appearing (the service started later)
+    }
+    const std::int64_t domain = as_int(rows->front()[0]);
+    const std::int64_t guest = as_int(rows->front()[1]);
+    const std::string why(to_string(reason));
+    GUARDIAN_TRY(m_db.run("UPDATE domains SET released = ?2, shutdown_reason = ?3 WHERE id = ?1",
+                          {domain, at, why}));
+    GUARDIAN_TRY(insert_event(guest, domid, EventKind::domain_end, at, {}, why));
+    if (reason == ShutdownReason::crash || reason == ShutdownReason::watchdog) {
+        GUARDIAN_TRY(insert_event(guest, domid, EventKind::crash, at, {},
+                                  console_excerpt.empty() ? why : console_excerpt));
+    }
+    if (const auto end = boot_end_of(reason)) {
+        // The guest's own word (boot_ended) wins where it already spoke.
+        GUARDIAN_TRY(m_db.run("UPDATE boots SET end_kind = ?2, last_alive = max(last_alive, ?3) "
+                              "WHERE domain_id = ?1 AND end_kind IS NULL",
+                              {domain, std::string(*end), at}));
+    }
+    GUARDIAN_TRY(
+        m_db.run("UPDATE guests SET last_seen = max(last_seen, ?2) WHERE id = ?1", {guest, at}));
+    return tx.commit();
+}
+
+Status Ledger::boot_seen(const GuestKey& guest, std::int64_t domid, const BootSeen& boot,
+                         double at) {
+    Transaction tx(m_db);
+    GUARDIAN_TRY(tx.begin());
+    auto id = guest_id(guest, at);
+    if (!id) {
+        return std::move(id).error();
+    }
+    auto domain = m_db.query("SELECT id FROM domains WHERE domid = ?1 AND released IS NULL "
+                             "AND guest_id = ?2",
+                             {domid, *id});
+    if (!domain) {
+        return std::move(domain).error();
+    }
+    const SqlValue domain_id = domain->empty() ? SqlValue() : domain->front().front();
+    auto known = m_db.query("SELECT id FROM boots WHERE guest_id = ?1 AND boot_id = ?2",
+                            {*id, bounded(boot.boot_id)});
+    if (!known) {
+        return std::move(known).error();
+    }
+    if (!known->empty()) {
+        GUARDIAN_TRY(m_db.run("UPDATE boots SET last_alive = max(last_alive, ?2), "
+                              "domain_id = coalesce(?3, domain_id) WHERE id = ?1",
+                              {known->front().front(), at, domain_id}));
+        return tx.commit();
+    }
+    GUARDIAN_TRY(m_db.run(
+        "INSERT INTO boots (guest_id, domain_id, boot_id, kernel, kernel_version, distribution, "
+        "started, last_alive) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        {*id, domain_id, bounded(boot.boot_id), bounded(boot.kernel), bounded(boot.kernel_version),
+         bounded(boot.distribution), boot.started, std::max(at, boot.started)}));
+    GUARDIAN_TRY(insert_event(*id, domid, EventKind::boot, at, boot.boot_id,
+                              fmt::format("{} {}", boot.kernel, boot.distribution)));
+    // The per-guest bound on boots: the oldest ended ones go first.
+    GUARDIAN_TRY(m_db.run("DELETE FROM boots WHERE guest_id = ?1 AND id <= ("
+                          "SELECT id FROM boots WHERE guest_id = ?1 "
+                          "ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                          {*id, static_cast<std::int64_t>(m_limits.max_boots_per_guest)}));
+    return tx.commit();
+}
+
+Status Ledger::boot_ended(const GuestKey& guest, std::string_view boot_id,
+                          std::string_view end_kind) {
+    return m_db.run("UPDATE boots SET end_kind = ?3 WHERE boot_id = ?2 AND guest_id = "
+                    "(SELECT id FROM guests WHERE uuid = ?1)",
+                    {guest.uuid, bounded(boot_id), bounded(end_kind)});
+}
+
+Status Ledger::record(const GuestKey& guest, std::optional<std::int64_t> domid, EventKind kind,
+                      double at, std::string_view boot_id, std::string_view text) {
+    Transaction tx(m_db);
+    GUARDIAN_TRY(tx.begin());
+    auto id = guest_id(guest, at);
+    if (!id) {
+        return std::move(id).error();
+    }
+    GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
+    return tx.commit();
+}
+
+Result<std::vector<TimelineEntry>> Ledger::timeline(std::string_view name_or_uuid) {
+    auto rows = m_db.query("SELECT e.at, e.kind, e.domid, e.boot_id, e.detail FROM events e "
+                           "WHERE e.guest_id = (SELECT id FROM guests WHERE uuid = ?1 OR name = ?1 "
+                           "ORDER BY (uuid = ?1) DESC, last_seen DESC LIMIT 1) ORDER BY e.id",
+                           {std::string(name_or_uuid)});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<TimelineEntry> out;
+    for (const auto& r : *rows) {
+        TimelineEntry e;
+        e.at = as_real(r[0]);
+        e.kind = as_text(r[1]);
+        if (!is_null(r[2])) {
+            e.domid = as_int(r[2]);
+        }
+        e.boot_id = as_text(r[3]);
+        e.text = as_text(r[4]);
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+Result<std::vector<GuestSummary>> Ledger::guests() {
+    auto rows =
+        m_db.query("SELECT g.uuid, g.name, g.first_seen, g.last_seen, g.dropped_events, "
+                   "(SELECT d.domid FROM domains d WHERE d.guest_id = g.id AND d.released IS NULL "
+                   "ORDER BY d.id DESC LIMIT 1) FROM guests g ORDER BY g.name, g.uuid");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<GuestSummary> out;
+    for (const auto& r : *rows) {
+        GuestSummary s;
+        s.key = {as_text(r[0]), as_text(r[1])};
+        s.first_seen = as_real(r[2]);
+        s.last_seen = as_real(r[3]);
+        s.dropped_events = as_int(r[4]);
+        if (!is_null(r[5])) {
+            s.running_domid = as_int(r[5]);
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+Result<std::vector<fleet::Observation>> Ledger::kernel_observations() {
+    auto rows = m_db.query("SELECT g.uuid, b.kernel, b.distribution, b.started, b.last_alive, "
+                           "b.end_kind FROM boots b JOIN guests g ON g.id = b.guest_id "
+                           "ORDER BY g.uuid, b.kernel");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::map<std::pair<std::string, std::string>, fleet::Observation> by_guest_kernel;
+    for (const auto& r : *rows) {
+        const std::string uuid = as_text(r[0]);
+        const std::string kernel = as_text(r[1]);
+        fleet::Observation& o = by_guest_kernel[{uuid, kernel}];
+        o.guest = uuid;
+        o.kernel = kernel;
+        o.distribution = as_text(r[2]);
+        const double span = as_real(r[4]) - as_real(r[3]);
+        o.days += span > 0 ? span / seconds_per_day : 0;
+        const std::string end = as_text(r[5]);
+        o.unclean_ends += is_unclean_end(end) ? 1U : 0U;
+        o.crashes += end == "crash" ? 1U : 0U;
+    }
+    std::vector<fleet::Observation> out;
+    out.reserve(by_guest_kernel.size());
+    for (auto& [key, o] : by_guest_kernel) {
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+Result<Ledger::Durability> Ledger::durability() {
+    auto mode = m_db.query("PRAGMA journal_mode");
+    if (!mode) {
+        return std::move(mode).error();
+    }
+    auto sync = m_db.query("PRAGMA synchronous");
+    if (!sync) {
+        return std::move(sync).error();
+    }
+    Durability d;
+    d.journal_mode = mode->empty() ? "" : as_text(mode->front().front());
+    d.synchronous = sync->empty() ? -1 : as_int(sync->front().front());
+    return d;
+}
+
+Result<std::int64_t> Ledger::prune(double now) {
+    const double cutoff = now - m_limits.retention_days * seconds_per_day;
+    Transaction tx(m_db);
+    GUARDIAN_TRY(tx.begin());
+    GUARDIAN_TRY(m_db.run("DELETE FROM events WHERE at < ?1", {cutoff}));
+    std::int64_t removed = m_db.changes();
+    GUARDIAN_TRY(
+        m_db.run("DELETE FROM boots WHERE last_alive < ?1 AND end_kind IS NOT NULL", {cutoff}));
+    removed += m_db.changes();
+    GUARDIAN_TRY(m_db.run("UPDATE boots SET domain_id = NULL WHERE domain_id IN "
+                          "(SELECT id FROM domains WHERE released < ?1)",
+                          {cutoff}));
+    GUARDIAN_TRY(m_db.run("DELETE FROM domains WHERE released < ?1", {cutoff}));
+    removed += m_db.changes();
+    GUARDIAN_TRY(tx.commit());
+    return removed;
+}
+
+} // namespace guardian::ledger

@@ -1,0 +1,138 @@
+// The provider's memory (dom0): what every guest reported and what the
+// hypervisor saw, kept across the guests' reboots and the domains' deaths.
+// A guest's xenstore tree dies with its domain (xl restarts a rebooted guest
+// as a new one), so guardian-hostd writes here what must outlive it:
+// guests by VM UUID, the domains they ran as and how each ended, the boots
+// and kernels guests reported, verdicts, incidents, restores, kernel
+// trouble and host-seen crashes.
+//
+// Durable: SQLite in WAL mode with synchronous=FULL, so a call that
+// returned success survives SIGKILL and a power cut. Bounded: guest-written
+// text is cut to a size, each guest keeps at most so many events and boots
+// (the oldest go first, and the count of what went is kept), so one noisy
+// guest cannot fill dom0's disk. Guest text is stored as given and escaped
+// by each output, never here.
+#pragma once
+
+#include "guardian/fleet/kernel_rates.hpp"
+#include "guardian/ledger/sqlite.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace guardian::ledger {
+
+struct Limits {
+    std::size_t max_events_per_guest = 5000;
+    std::size_t max_boots_per_guest = 1000;
+    std::size_t max_text_bytes = 2048;
+    double retention_days = 730;
+};
+
+// Who a guest is: the toolstack's VM UUID (dom0-written, stable across
+// reboots and restores) and its name at the time.
+struct GuestKey {
+    std::string uuid;
+    std::string name;
+};
+
+// Why a domain went away, as the hypervisor says (SHUTDOWN_* codes), or
+// `destroyed` when it was torn down without shutting down.
+enum class ShutdownReason { poweroff, reboot, suspend, crash, watchdog, soft_reset, destroyed };
+[[nodiscard]] std::string_view to_string(ShutdownReason reason) noexcept;
+// Xen's public sched.h codes 0..5; nullopt for anything else.
+[[nodiscard]] std::optional<ShutdownReason> shutdown_reason_from_xen(unsigned code) noexcept;
+
+// What the events of a guest's timeline are.
+enum class EventKind {
+    domain_start, // a domain of this guest appeared (host)
+    domain_end,   // ... and went away, with its shutdown reason (host)
+    boot,         // the guest reported a new boot (kernel, distribution)
+    verdict,      // a verification verdict after a restore
+    incident,     // guardian's incident record
+    restore,      // the guest noticed a restore or migration
+    trouble,      // kernel trouble the guest reported
+    crash,        // a host-seen crash, with the console's text where logged
+    hostile,      // the guest's subtree broke a bound or the contract
+};
+[[nodiscard]] std::string_view to_string(EventKind kind) noexcept;
+
+struct BootSeen {
+    std::string boot_id;
+    std::string kernel;         // uname -r
+    std::string kernel_version; // uname -v
+    std::string distribution;
+    double started = 0; // the boot's start as the guest reported it
+};
+
+struct TimelineEntry {
+    double at = 0;
+    std::string kind;
+    std::optional<std::int64_t> domid;
+    std::string boot_id;
+    std::string text; // guest-written where kind says so: escape before printing
+};
+
+struct GuestSummary {
+    GuestKey key;
+    double first_seen = 0;
+    double last_seen = 0;
+    std::int64_t dropped_events = 0;
+    std::optional<std::int64_t> running_domid; // nullopt when no domain runs
+};
+
+class Ledger {
+public:
+    [[nodiscard]] static Result<Ledger> open(const std::string& path, Limits limits = {});
+    // For readers (guardian-host history): never creates or migrates.
+    [[nodiscard]] static Result<Ledger> open_read_only(const std::string& path);
+
+    [[nodiscard]] Status domain_introduced(const GuestKey& guest, std::int64_t domid, double at);
+    // Closes the domain's record; ends the boot that ran in it (a suspend
+    // ends no boot: the guest resumes in its next domain).
+    [[nodiscard]] Status domain_released(std::int64_t domid, double at, ShutdownReason reason,
+                                         std::string_view console_excerpt = {});
+    // A boot the guest reported, seen alive at `at` in domain `domid`.
+    [[nodiscard]] Status boot_seen(const GuestKey& guest, std::int64_t domid, const BootSeen& boot,
+                                   double at);
+    // The guest's own word on how a boot ended (its boot history).
+    [[nodiscard]] Status boot_ended(const GuestKey& guest, std::string_view boot_id,
+                                    std::string_view end_kind);
+    [[nodiscard]] Status record(const GuestKey& guest, std::optional<std::int64_t> domid,
+                                EventKind kind, double at, std::string_view boot_id,
+                                std::string_view text);
+
+    // By name (the newest guest of that name) or UUID; oldest first.
+    [[nodiscard]] Result<std::vector<TimelineEntry>> timeline(std::string_view name_or_uuid);
+    [[nodiscard]] Result<std::vector<GuestSummary>> guests();
+    // One observation per (guest, kernel): guest-days, unclean ends, crashes.
+    [[nodiscard]] Result<std::vector<fleet::Observation>> kernel_observations();
+    // The settings the durability promise rests on, as SQLite reports them
+    // for this connection: "wal" and 2 (FULL).
+    struct Durability {
+        std::string journal_mode;
+        std::int64_t synchronous = -1;
+    };
+    [[nodiscard]] Result<Durability> durability();
+    // Drops events and ended boots older than the retention; how many rows.
+    [[nodiscard]] Result<std::int64_t> prune(double now);
+
+private:
+    Ledger(Database db, Limits limits) : m_db(std::move(db)), m_limits(limits) {}
+    [[nodiscard]] Result<std::int64_t> guest_id(const GuestKey& guest, double at);
+    [[nodiscard]] Status insert_event(std::int64_t guest, std::optional<std::int64_t> domid,
+                                      EventKind kind, double at, std::string_view boot_id,
+                                      std::string_view text);
+    [[nodiscard]] std::string bounded(std::string_view text) const;
+
+    Database m_db;
+    Limits m_limits;
+};
+
+// End kinds that count as unclean (guest's and host's words alike).
+[[nodiscard]] bool is_unclean_end(std::string_view end_kind) noexcept;
+
+} // namespace guardian::ledger
