@@ -1,5 +1,7 @@
 #include "guardian/core/prometheus.hpp"
 
+#include "guardian/core/guest_text.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -25,33 +27,6 @@ bool valid_name(std::string_view name, bool colon_ok) {
         if (!is_name_char(c, colon_ok))
             return false;
     return true;
-}
-
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
-// forms, no surrogates, at most U+10FFFF), or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0U) == 0x80U; };
-    const unsigned c = b(0);
-    if (c < 0x80U)
-        return 1;
-    if (c >= 0xC2U && c <= 0xDFU)
-        return cont(1) ? 2 : 0;
-    if (c >= 0xE0U && c <= 0xEFU) {
-        if (!cont(1) || !cont(2))
-            return 0;
-        if ((c == 0xE0U && b(1) < 0xA0U) || (c == 0xEDU && b(1) > 0x9FU))
-            return 0;
-        return 3;
-    }
-    if (c >= 0xF0U && c <= 0xF4U) {
-        if (!cont(1) || !cont(2) || !cont(3))
-            return 0;
-        if ((c == 0xF0U && b(1) < 0x90U) || (c == 0xF4U && b(1) > 0x8FU))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 std::string render_labels(const Labels& labels) {
