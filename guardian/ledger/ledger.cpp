@@ -170,15 +170,45 @@ Status Ledger::insert_event(std::int64_t guest, std::optional<std::int64_t> domi
     return ok_status();
 }
 
+Status Ledger::begin_batch() {
+    if (m_batch) {
+        return Error{"ledger: a batch is already open", 0};
+    }
+    auto tx = std::make_unique<Transaction>(m_db);
+    GUARDIAN_TRY(tx->begin());
+    m_batch = std::move(tx);
+    return ok_status();
+}
+
+Status Ledger::commit_batch() {
+    if (!m_batch) {
+        return Error{"ledger: no batch is open", 0};
+    }
+    auto tx = std::move(m_batch);
+    return tx->commit(); // on failure the Transaction rolls back as it goes
+}
+
+void Ledger::abandon_batch() {
+    m_batch.reset(); // rolls back
+}
+
 Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, double at) {
-    Transaction tx(m_db);
+    Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto id = guest_id(guest, at);
     if (!id) {
         return std::move(id).error();
     }
-    // A domid still open belongs to a domain whose release was missed (the
-    // service was down): it is gone now, reason unknown.
+    auto open =
+        m_db.query("SELECT guest_id FROM domains WHERE domid = ?1 AND released IS NULL", {domid});
+    if (!open) {
+        return std::move(open).error();
+    }
+    if (!open->empty() && as_int(open->front().front()) == *id) {
+        return tx.commit(); // already recorded (the service restarted)
+    }
+    // A domid still open for another guest belongs to a domain whose
+    // release was missed: it is gone now, reason unknown.
     GUARDIAN_TRY(m_db.run("UPDATE domains SET released = ?2, shutdown_reason = 'unknown' "
                           "WHERE domid = ?1 AND released IS NULL",
                           {domid, at}));
@@ -190,7 +220,7 @@ Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, doub
 
 Status Ledger::domain_released(std::int64_t domid, double at, ShutdownReason reason,
                                std::string_view console_excerpt) {
-    Transaction tx(m_db);
+    Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto rows = m_db.query("SELECT id, guest_id FROM domains WHERE domid = ?1 AND released IS NULL",
                            {domid});
@@ -223,7 +253,7 @@ Status Ledger::domain_released(std::int64_t domid, double at, ShutdownReason rea
 
 Status Ledger::boot_seen(const GuestKey& guest, std::int64_t domid, const BootSeen& boot,
                          double at) {
-    Transaction tx(m_db);
+    Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto id = guest_id(guest, at);
     if (!id) {
@@ -271,7 +301,7 @@ Status Ledger::boot_ended(const GuestKey& guest, std::string_view boot_id,
 
 Status Ledger::record(const GuestKey& guest, std::optional<std::int64_t> domid, EventKind kind,
                       double at, std::string_view boot_id, std::string_view text) {
-    Transaction tx(m_db);
+    Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto id = guest_id(guest, at);
     if (!id) {
@@ -327,6 +357,20 @@ Result<std::vector<GuestSummary>> Ledger::guests() {
     return out;
 }
 
+Result<std::vector<Ledger::RunningDomain>> Ledger::running_domains() {
+    auto rows = m_db.query("SELECT d.domid, g.uuid, g.name FROM domains d "
+                           "JOIN guests g ON g.id = d.guest_id WHERE d.released IS NULL "
+                           "ORDER BY d.domid");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<RunningDomain> out;
+    for (const auto& r : *rows) {
+        out.push_back({as_int(r[0]), {as_text(r[1]), as_text(r[2])}});
+    }
+    return out;
+}
+
 Result<std::vector<fleet::Observation>> Ledger::kernel_observations() {
     auto rows = m_db.query("SELECT g.uuid, b.kernel, b.distribution, b.started, b.last_alive, "
                            "b.end_kind FROM boots b JOIN guests g ON g.id = b.guest_id "
@@ -373,7 +417,7 @@ Result<Ledger::Durability> Ledger::durability() {
 
 Result<std::int64_t> Ledger::prune(double now) {
     const double cutoff = now - m_limits.retention_days * seconds_per_day;
-    Transaction tx(m_db);
+    Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     GUARDIAN_TRY(m_db.run("DELETE FROM events WHERE at < ?1", {cutoff}));
     std::int64_t removed = m_db.changes();

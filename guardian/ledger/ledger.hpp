@@ -18,6 +18,7 @@
 #include "guardian/ledger/sqlite.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +91,13 @@ public:
     // For readers (guardian-host history): never creates or migrates.
     [[nodiscard]] static Result<Ledger> open_read_only(const std::string& path);
 
+    // Several records in one transaction (one sync): what a caller records
+    // between begin_batch() and commit_batch() is acknowledged by the
+    // commit, all of it or none. Without a batch each call commits alone.
+    [[nodiscard]] Status begin_batch();
+    [[nodiscard]] Status commit_batch();
+    void abandon_batch();
+
     [[nodiscard]] Status domain_introduced(const GuestKey& guest, std::int64_t domid, double at);
     // Closes the domain's record; ends the boot that ran in it (a suspend
     // ends no boot: the guest resumes in its next domain).
@@ -108,6 +116,13 @@ public:
     // By name (the newest guest of that name) or UUID; oldest first.
     [[nodiscard]] Result<std::vector<TimelineEntry>> timeline(std::string_view name_or_uuid);
     [[nodiscard]] Result<std::vector<GuestSummary>> guests();
+    struct RunningDomain {
+        std::int64_t domid = 0;
+        GuestKey guest;
+    };
+    // Domains recorded as running (no release yet): where a restarted
+    // service picks up.
+    [[nodiscard]] Result<std::vector<RunningDomain>> running_domains();
     // One observation per (guest, kernel): guest-days, unclean ends, crashes.
     [[nodiscard]] Result<std::vector<fleet::Observation>> kernel_observations();
     // The settings the durability promise rests on, as SQLite reports them
@@ -128,8 +143,21 @@ private:
                                       std::string_view text);
     [[nodiscard]] std::string bounded(std::string_view text) const;
 
+    // One call's transaction, or nothing inside a batch.
+    class Scope {
+    public:
+        explicit Scope(Ledger& l) : m_tx(l.m_db), m_own(!l.m_batch) {}
+        [[nodiscard]] Status begin() { return m_own ? m_tx.begin() : ok_status(); }
+        [[nodiscard]] Status commit() { return m_own ? m_tx.commit() : ok_status(); }
+
+    private:
+        Transaction m_tx;
+        bool m_own;
+    };
+
     Database m_db;
     Limits m_limits;
+    std::unique_ptr<Transaction> m_batch;
 };
 
 // End kinds that count as unclean (guest's and host's words alike).

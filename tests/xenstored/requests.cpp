@@ -84,6 +84,30 @@ void Server::handle(Connection& c, const Header& h, std::string_view payload) {
             reply(c, h, home_of(static_cast<unsigned>(id)) + std::string(1, '\0'));
         break;
     }
+    case MsgType::introduce:
+    case MsgType::release: {
+        // The toolstack's calls (dom0 only): xenstored introduces the new
+        // domain (its home exists from then on) and fires @introduceDomain;
+        // on release it fires @releaseDomain. The toolstack removes the
+        // tree itself (xl does `rm /local/domain/N`).
+        std::vector<std::string_view> args;
+        char* end = nullptr;
+        const std::string id(strings_of(payload, args) && !args.empty() ? args[0] : "");
+        const unsigned long domid = std::strtoul(id.c_str(), &end, 10);
+        const bool introduce = static_cast<MsgType>(h.type) == MsgType::introduce;
+        if (c.domid != 0)
+            err = EACCES;
+        else if (id.empty() || *end != '\0' || domid == 0 || domid >= 0x7ff0 ||
+                 args.size() != (introduce ? 3U : 1U))
+            err = EINVAL;
+        else {
+            if (introduce)
+                m_store.introduce(static_cast<unsigned>(domid));
+            reply(c, h, ok_reply);
+            fire_special(introduce ? "@introduceDomain" : "@releaseDomain");
+        }
+        break;
+    }
     case MsgType::transaction_start:
         // Transactions are accepted and applied immediately: enough for a
         // single-client test, and libxenstore users may wrap writes in them.
@@ -230,7 +254,7 @@ int Server::do_watch(Connection& c, const Header& h, std::string_view payload) {
     const std::string path(args[0]);
     std::string abs;
     if (!path.empty() && path.front() == '@')
-        abs = path; // special watches (@introduceDomain...) never fire here
+        abs = path; // special watches fire on XS_INTRODUCE / XS_RELEASE (fire_special)
     else
         abs = Store::canonical(path, home_of(c.domid));
     if (abs.empty())

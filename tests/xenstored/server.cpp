@@ -294,6 +294,13 @@ void Server::fire(const std::string& abs, bool recursive) {
     }
 }
 
+void Server::fire_special(std::string_view name) {
+    for (auto& [fd, c] : m_connections)
+        for (const Watch& w : c.watches)
+            if (w.abs == name)
+                event(c, name, w.token);
+}
+
 void Server::resume(std::optional<unsigned> new_domid) {
     if (new_domid && *new_domid != m_guest_domid) {
         // The old domain is destroyed with its tree; the restored one gets a

@@ -24,6 +24,8 @@ enum class MsgType : std::uint32_t {
     unwatch = 5,
     transaction_start = 6,
     transaction_end = 7,
+    introduce = 8,
+    release = 9,
     get_domain_path = 10,
     write = 11,
     mkdir = 12,
@@ -91,6 +93,8 @@ private:
     static void send(Connection& c, std::uint32_t type, std::uint32_t req_id, std::uint32_t tx_id,
                      std::string_view payload);
     void fire(const std::string& abs, bool recursive);
+    // @introduceDomain / @releaseDomain to every connection watching it.
+    void fire_special(std::string_view name);
     void event(Connection& c, std::string_view path, std::string_view token);
     [[nodiscard]] std::string event_path(const Connection& c, const Watch& w,
                                          const std::string& abs) const;
