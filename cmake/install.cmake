@@ -47,6 +47,7 @@ install(DIRECTORY DESTINATION ${GUARDIAN_CONFDIR}/hooks.d DIRECTORY_PERMISSIONS 
 
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/guardiand.service
               ${PROJECT_SOURCE_DIR}/systemd/guardian-boot.service
+              ${PROJECT_SOURCE_DIR}/systemd/guardian-hostd.service
         DESTINATION ${GUARDIAN_SYSTEMD_UNITDIR} PERMISSIONS ${_ro})
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/systemd/system-sleep/guardian
         DESTINATION ${GUARDIAN_SYSTEMD_SLEEPDIR} PERMISSIONS ${_rx})

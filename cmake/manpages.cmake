@@ -4,7 +4,7 @@
 # and configuration key.
 
 # Every page guardian has, as <name>.<section>.
-set(GUARDIAN_MAN_PAGES guardiand.8 guardianctl.1 guardian-host.1 guardian.conf.5)
+set(GUARDIAN_MAN_PAGES guardiand.8 guardianctl.1 guardian-host.1 guardian-hostd.8 guardian.conf.5)
 
 if(GUARDIAN_MANPAGES)
     find_program(GUARDIAN_SCDOC scdoc)

@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> k_pages{"guardiand.8", "guardianctl.1", "guardian-host.1",
-                                       "guardian.conf.5"};
+                                       "guardian-hostd.8", "guardian.conf.5"};
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p);
@@ -82,7 +82,8 @@ struct ProgramPage {
 TEST(ManPages, NameEveryOptionOfTheirProgram) {
     for (const ProgramPage& p :
          {ProgramPage{GUARDIAND, "guardiand.8"}, ProgramPage{GUARDIANCTL, "guardianctl.1"},
-          ProgramPage{GUARDIAN_HOST, "guardian-host.1"}}) {
+          ProgramPage{GUARDIAN_HOST, "guardian-host.1"},
+          ProgramPage{GUARDIAN_HOSTD, "guardian-hostd.8"}}) {
         const std::string roff = roff_of(p.page);
         ASSERT_FALSE(roff.empty()) << p.page;
         const auto commands = options_per_command(p.exe);
