@@ -5,16 +5,6 @@
 namespace guardian {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) {
-    return s.substr(0, p.size()) == p;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    return s;
-}
-
 std::size_t index_of(TroubleKind k) {
     return static_cast<std::size_t>(k);
 }
@@ -35,7 +25,7 @@ bool is_wait_frame(std::string_view f) {
 // "WARNING: CPU: 0 PID: 1 at net/core/dev.c:123 fn+0x1/0x2" -> "net/core/dev.c:123".
 std::string location_in(std::string_view head) {
     std::size_t at = std::string_view::npos;
-    if (starts_with(head, "kernel BUG at "))
+    if (head.starts_with("kernel BUG at "))
         at = 14;
     else if (const auto a = head.find(" at "); a != std::string_view::npos)
         at = a + 4;
@@ -58,8 +48,8 @@ std::string head_detail(TroubleKind kind, std::string_view head, const TroubleHe
     }
     case TroubleKind::panic: {
         const auto colon = head.find("syncing");
-        return normalise_text(colon == std::string_view::npos ? head
-                                                              : trim(head.substr(colon + 8)));
+        return normalise_text(
+            colon == std::string_view::npos ? head : trim_blanks(head.substr(colon + 8)));
     }
     case TroubleKind::page_alloc_failure: {
         const auto at = head.find("order:");
@@ -73,7 +63,7 @@ std::string head_detail(TroubleKind kind, std::string_view head, const TroubleHe
     case TroubleKind::block_io:
         return h.fs ? std::string(to_string(*h.fs)) : std::string("disabled for further use");
     case TroubleKind::oom_kill:
-        return starts_with(head, "Memory cgroup") || head.find("memcg") != std::string_view::npos
+        return head.starts_with("Memory cgroup") || head.find("memcg") != std::string_view::npos
                    ? "memcg"
                    : "";
     default:
@@ -102,7 +92,7 @@ std::vector<TroubleEvent> TroubleAssembler::feed(const KmsgRecord& r) {
         const TroubleKind open_kind = m_open->event.kind;
         const bool oops_line =
             head->kind == TroubleKind::oops &&
-            (starts_with(r.message, "Oops:") || starts_with(r.message, "Internal error: Oops"));
+            (r.message.starts_with("Oops:") || r.message.starts_with("Internal error: Oops"));
         const bool oom_line =
             head->kind == TroubleKind::oom_kill && open_kind == TroubleKind::oom_kill;
         if ((oops_line && !m_open->saw_oops_line &&
@@ -155,7 +145,7 @@ void TroubleAssembler::start(const KmsgRecord& r, const TroubleHead& head,
         const auto at = r.message.find(e.location);
         if (!e.location.empty() && at != std::string::npos) {
             std::string_view rest =
-                trim(std::string_view(r.message).substr(at + e.location.size()));
+                trim_blanks(std::string_view(r.message).substr(at + e.location.size()));
             e.function = symbol_function(rest.substr(0, rest.find(' ')));
         }
     }
@@ -172,11 +162,11 @@ bool TroubleAssembler::absorb(const KmsgRecord& r) {
     ++e.lines;
     o.bytes += r.message.size();
     e.last_sequence = r.sequence;
-    const std::string_view line = trim(r.message);
+    const std::string_view line = trim_blanks(r.message);
 
-    if (starts_with(line, "---[ end "))
+    if (line.starts_with("---[ end "))
         return true;
-    if (line == "Call Trace:" || line == "Call trace:" || starts_with(line, "Backtrace:")) {
+    if (line == "Call Trace:" || line == "Call trace:" || line.starts_with("Backtrace:")) {
         if (o.in_trace || !o.task_frames.empty() || !o.irq_frames.empty())
             o.trace_done = true; // a second task's trace (stall reports dump several)
         o.in_trace = !o.trace_done;
@@ -220,7 +210,7 @@ bool TroubleAssembler::absorb(const KmsgRecord& r) {
     }
     // "      Not tainted 5.10.0-8-amd64 #1 Debian 5.10.46-4" (hung task reports).
     if (e.task.release.empty() &&
-        (starts_with(line, "Not tainted ") || starts_with(line, "Tainted: "))) {
+        (line.starts_with("Not tainted ") || line.starts_with("Tainted: "))) {
         if (auto parsed = parse_task_line("CPU: 0 PID: 0 Comm: - " + std::string(line))) {
             e.task.taint = std::move(parsed->taint);
             e.task.release = std::move(parsed->release);

@@ -143,10 +143,6 @@ std::optional<KmsgMatch> classify_kmsg(std::string_view m) {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) {
-    return s.substr(0, p.size()) == p;
-}
-
 // The kernel's report heads, in the order they are tried. `anywhere`: the
 // text may follow a prefix ("watchdog: ", "NMI watchdog: ", "rcu: ", a comm).
 struct HeadPattern {
@@ -219,7 +215,7 @@ std::optional<TroubleHead> classify_trouble_head(std::string_view m) {
     // "INFO: task x:1 blocked for more than 120 seconds." is the only
     // "INFO: task" line that starts a report.
     for (const auto& p : head_patterns) {
-        const bool hit = p.anywhere ? contains(m, p.text) : starts_with(m, p.text);
+        const bool hit = p.anywhere ? contains(m, p.text) : m.starts_with(p.text);
         if (!hit)
             continue;
         if (p.kind == TroubleKind::hung_task && !contains(m, "blocked for more than"))

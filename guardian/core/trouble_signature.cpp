@@ -5,13 +5,9 @@
 #include <cctype>
 
 namespace guardian {
-namespace {
+namespace {} // namespace
 
-bool starts_with(std::string_view s, std::string_view p) {
-    return s.substr(0, p.size()) == p;
-}
-
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
         s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -19,18 +15,20 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+namespace {
+
 bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 // Removes leading "[<ffffffff81079439>]" address groups.
 std::string_view skip_addresses(std::string_view s) {
-    s = trim(s);
-    while (starts_with(s, "[<")) {
+    s = trim_blanks(s);
+    while (s.starts_with("[<")) {
         const auto end = s.find(">]");
         if (end == std::string_view::npos)
             break;
-        s = trim(s.substr(end + 2));
+        s = trim_blanks(s.substr(end + 2));
     }
     return s;
 }
@@ -79,21 +77,21 @@ std::string symbol_function(std::string_view symbol) {
 std::optional<TraceFrame> parse_trace_frame(std::string_view line) {
     std::string_view s = skip_addresses(line);
     TraceFrame f;
-    if (starts_with(s, "? ")) {
+    if (s.starts_with("? ")) {
         f.reliable = false;
-        s = trim(s.substr(2));
+        s = trim_blanks(s.substr(2));
     }
     // arm: "callee from caller+0x20/0xac": the caller is this frame's function.
     if (const auto from = s.find(" from "); from != std::string_view::npos)
-        s = trim(s.substr(from + 6));
+        s = trim_blanks(s.substr(from + 6));
     const auto end = s.find(' ');
     const std::string_view symbol = s.substr(0, end);
     f.function = symbol_function(symbol);
     if (f.function.empty())
         return std::nullopt;
     if (end != std::string_view::npos) {
-        const auto rest = trim(s.substr(end));
-        if (starts_with(rest, "[") && rest.size() > 2 && rest.back() == ']' &&
+        const auto rest = trim_blanks(s.substr(end));
+        if (rest.starts_with("[") && rest.size() > 2 && rest.back() == ']' &&
             std::all_of(rest.begin() + 1, rest.end() - 1, symbol_char))
             f.module = std::string(rest.substr(1, rest.size() - 2));
     }
@@ -101,10 +99,10 @@ std::optional<TraceFrame> parse_trace_frame(std::string_view line) {
 }
 
 std::optional<std::string> parse_fault_ip(std::string_view line) {
-    std::string_view s = trim(line);
+    std::string_view s = trim_blanks(line);
     std::string_view rest;
     for (const std::string_view tag : {"RIP: ", "IP: ", "EIP: ", "pc : ", "PC is at "}) {
-        if (starts_with(s, tag)) {
+        if (s.starts_with(tag)) {
             rest = s.substr(tag.size());
             break;
         }
@@ -125,7 +123,7 @@ std::optional<std::string> parse_fault_ip(std::string_view line) {
 }
 
 std::optional<TaskLine> parse_task_line(std::string_view line) {
-    std::string_view s = trim(line);
+    std::string_view s = trim_blanks(line);
     TaskLine t;
     auto number_after = [&](std::string_view key, long& out) {
         const auto at = s.find(key);
@@ -143,14 +141,14 @@ std::optional<TaskLine> parse_task_line(std::string_view line) {
     };
     std::size_t comm_at = std::string_view::npos;
     std::size_t comm_key = 0;
-    if (starts_with(s, "CPU: ") && s.find(" PID: ") != std::string_view::npos) {
+    if (s.starts_with("CPU: ") && s.find(" PID: ") != std::string_view::npos) {
         long cpu = -1;
         (void)number_after("CPU: ", cpu);
         t.cpu = static_cast<int>(cpu);
         (void)number_after(" PID: ", t.pid);
         comm_at = s.find(" Comm: ");
         comm_key = 7;
-    } else if (starts_with(s, "Pid: ") && s.find(", comm: ") != std::string_view::npos) {
+    } else if (s.starts_with("Pid: ") && s.find(", comm: ") != std::string_view::npos) {
         (void)number_after("Pid: ", t.pid);
         comm_at = s.find(", comm: ");
         comm_key = 8;
@@ -167,8 +165,8 @@ std::optional<TaskLine> parse_task_line(std::string_view line) {
     std::string_view rest;
     if (tainted != std::string_view::npos &&
         (not_tainted == std::string_view::npos || tainted < not_tainted)) {
-        t.comm = std::string(trim(after.substr(0, tainted)));
-        rest = trim(after.substr(tainted + 10));
+        t.comm = std::string(trim_blanks(after.substr(0, tainted)));
+        rest = trim_blanks(after.substr(tainted + 10));
         // Flags are single upper-case letters separated by spaces, then the release.
         std::string flags;
         while (!rest.empty()) {
@@ -177,32 +175,32 @@ std::optional<TaskLine> parse_task_line(std::string_view line) {
             if (word.size() != 1 || !std::isupper(static_cast<unsigned char>(word[0])))
                 break;
             flags += (flags.empty() ? "" : " ") + std::string(word);
-            rest = sp == std::string_view::npos ? std::string_view{} : trim(rest.substr(sp));
+            rest = sp == std::string_view::npos ? std::string_view{} : trim_blanks(rest.substr(sp));
         }
         t.taint = flags;
     } else if (not_tainted != std::string_view::npos) {
-        t.comm = std::string(trim(after.substr(0, not_tainted)));
-        rest = trim(after.substr(not_tainted + 13));
+        t.comm = std::string(trim_blanks(after.substr(0, not_tainted)));
+        rest = trim_blanks(after.substr(not_tainted + 13));
     } else {
-        t.comm = std::string(trim(after.substr(0, 16)));
+        t.comm = std::string(trim_blanks(after.substr(0, 16)));
         return t;
     }
     const auto sp = rest.find(' ');
     t.release = std::string(rest.substr(0, sp));
     if (sp != std::string_view::npos)
-        t.version = std::string(trim(rest.substr(sp)).substr(0, 96));
+        t.version = std::string(trim_blanks(rest.substr(sp)).substr(0, 96));
     return t;
 }
 
 std::optional<std::vector<std::string>> parse_modules_line(std::string_view line) {
-    std::string_view s = trim(line);
+    std::string_view s = trim_blanks(line);
     static constexpr std::string_view key = "Modules linked in:";
-    if (!starts_with(s, key))
+    if (!s.starts_with(key))
         return std::nullopt;
     s = s.substr(key.size());
     std::vector<std::string> out;
     while (!s.empty() && out.size() < 128) {
-        s = trim(s);
+        s = trim_blanks(s);
         const auto sp = s.find(' ');
         std::string_view word = s.substr(0, sp);
         if (const auto paren = word.find('('); paren != std::string_view::npos)

@@ -16,6 +16,9 @@
 
 namespace guardian {
 
+// Without leading and trailing blanks (spaces, tabs, a CR).
+[[nodiscard]] std::string_view trim_blanks(std::string_view s);
+
 // 64-bit FNV-1a: the signature's hash and the boot-history line checksum.
 // Not cryptographic: it tells text apart, it does not resist a forger.
 [[nodiscard]] std::uint64_t fnv1a64(std::string_view text) noexcept;
