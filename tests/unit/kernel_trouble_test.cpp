@@ -392,5 +392,53 @@ TEST(KernelTrouble, OomReportIsOneEvent) {
     EXPECT_EQ(out[0].frames.front(), "__alloc_pages_slowpath");
 }
 
+TEST(KernelTrouble, JunkNeverBreaksIt) {
+    // Deterministic junk: long lines, control bytes, half frames, heads
+    // without bodies, bodies without heads.
+    TroubleAssembler a;
+    std::uint32_t x = 2463534242u;
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        return x;
+    };
+    const std::vector<std::string> pieces = {"BUG: ",
+                                             "Oops: ",
+                                             "RIP: 0010:",
+                                             "+0x",
+                                             "/0x",
+                                             "[<ffffffff8100>]",
+                                             "? ",
+                                             " Call Trace:",
+                                             "<IRQ>",
+                                             "</TASK>",
+                                             "---[ end trace",
+                                             "kernel BUG at ",
+                                             "CPU: 1 PID: 2 Comm: x Tainted: G",
+                                             "\x01",
+                                             " "};
+    std::size_t events = 0;
+    for (int i = 0; i < 20000; ++i) {
+        KmsgRecord r;
+        r.timestamp_us = static_cast<unsigned long long>(i) * 100;
+        const auto n = next() % 12;
+        for (std::uint32_t k = 0; k < n; ++k)
+            r.message += pieces[next() % pieces.size()] + std::string(next() % 3, 'a');
+        if (next() % 50 == 0)
+            r.message += std::string(70000, 'x');
+        events += a.feed(r).size();
+    }
+    events += a.flush().size();
+    std::uint64_t seen = 0;
+    for (const auto s : a.counts().seen)
+        seen += s;
+    std::uint64_t suppressed = 0;
+    for (const auto s : a.counts().suppressed)
+        suppressed += s;
+    EXPECT_EQ(seen, events + suppressed); // every event reported or counted as held back
+    EXPECT_FALSE(a.report_open());
+}
+
 } // namespace
 } // namespace guardian
