@@ -269,6 +269,51 @@ BootEntry with_attribution(BootEntry e, const Attribution& a) {
     return e;
 }
 
+std::vector<ReleaseSummary> summarize_by_release(const std::vector<BootEntry>& boots) {
+    std::vector<ReleaseSummary> out;
+    // Newest boot first, so releases come in order of their newest boot.
+    for (auto b = boots.rbegin(); b != boots.rend(); ++b) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const ReleaseSummary& r) {
+            return r.release == b->kernel_release;
+        });
+        if (it == out.end()) {
+            out.push_back(
+                {b->kernel_release, 0, 0, std::vector<std::size_t>(end_names.size()), 0, {}, {}});
+            it = out.end() - 1;
+        }
+        ++it->boots;
+        ++it->by_end[static_cast<std::size_t>(b->end)];
+        if (unclean(b->end))
+            ++it->unclean;
+        it->uptime_us += std::max<std::int64_t>(0, b->uptime_us);
+        if (!b->trouble_signature.empty()) {
+            auto s = std::find_if(it->signatures.begin(), it->signatures.end(),
+                                  [&](const auto& p) { return p.first == b->trouble_signature; });
+            if (s == it->signatures.end())
+                it->signatures.emplace_back(b->trouble_signature, 1);
+            else
+                ++s->second;
+        }
+        if (!b->known_bug.empty() && std::find(it->known_bugs.begin(), it->known_bugs.end(),
+                                               b->known_bug) == it->known_bugs.end())
+            it->known_bugs.push_back(b->known_bug);
+    }
+    for (auto& r : out) {
+        std::stable_sort(r.signatures.begin(), r.signatures.end(),
+                         [](const auto& x, const auto& y) { return x.second > y.second; });
+        if (r.signatures.size() > 8)
+            r.signatures.resize(8);
+    }
+    return out;
+}
+
+std::optional<double> unclean_per_1000_hours(const ReleaseSummary& s) noexcept {
+    if (s.uptime_us <= 0)
+        return std::nullopt;
+    const double hours = static_cast<double>(s.uptime_us) / 3.6e9;
+    return static_cast<double>(s.unclean) * 1000.0 / hours;
+}
+
 bool heartbeat_due(std::int64_t now_us, std::int64_t last_written_us, std::int64_t interval_us,
                    bool frozen, bool critical_verdict) noexcept {
     if (frozen || critical_verdict || interval_us <= 0)

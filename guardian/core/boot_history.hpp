@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace guardian {
@@ -110,6 +111,24 @@ struct Attribution {
 [[nodiscard]] Attribution attribute_end(const BootEntry& previous, const EndEvidence& evidence);
 // The entry with the attribution written into it.
 [[nodiscard]] BootEntry with_attribution(BootEntry e, const Attribution& a);
+
+// The history per kernel release (the question of incident 2: does this
+// release end boots uncleanly more often than that one?). Releases in order
+// of their newest boot, newest first; uptime sums the last known uptime of
+// each boot (its exposure).
+struct ReleaseSummary {
+    std::string release;
+    std::size_t boots = 0;
+    std::size_t unclean = 0;
+    std::vector<std::size_t> by_end; // indexed by BootEnd
+    std::int64_t uptime_us = 0;
+    // Attributed trouble signatures, most frequent first (at most 8).
+    std::vector<std::pair<std::string, std::size_t>> signatures;
+    std::vector<std::string> known_bugs; // attributed, distinct
+};
+[[nodiscard]] std::vector<ReleaseSummary> summarize_by_release(const std::vector<BootEntry>& boots);
+// Unclean ends per 1000 hours of uptime; nullopt without any uptime.
+[[nodiscard]] std::optional<double> unclean_per_1000_hours(const ReleaseSummary& s) noexcept;
 
 // The heartbeat that bounds "last alive": one small write every `interval`,
 // never while a filesystem is frozen or after a critical verdict (the disk

@@ -60,7 +60,29 @@ std::vector<prometheus::MetricFamily> trouble_metric_families(const TroubleCount
     for (std::size_t e = 0; e < per_end.size(); ++e)
         ends.samples.push_back(
             {{{"end", std::string(to_string(static_cast<BootEnd>(e)))}}, per_end[e]});
-    return {events, suppressed, by_signature, forged, known, ends};
+    // Per kernel release: the newest 8 releases (a guest rarely has more).
+    MetricFamily per_release{"guardian_boot_history_release_boots",
+                             "Boots in guardian's boot history by kernel release and end "
+                             "(the 8 releases booted most recently).",
+                             "gauge",
+                             {}};
+    MetricFamily uptime{"guardian_boot_history_release_uptime_seconds",
+                        "Sum of the last known uptime of each recorded boot, by kernel release "
+                        "(the exposure that unclean ends are counted against).",
+                        "gauge",
+                        {}};
+    auto releases = summarize_by_release(boots);
+    if (releases.size() > 8)
+        releases.resize(8);
+    for (const auto& r : releases) {
+        for (std::size_t e = 0; e < r.by_end.size(); ++e)
+            per_release.samples.push_back(
+                {{{"release", r.release}, {"end", std::string(to_string(static_cast<BootEnd>(e)))}},
+                 static_cast<double>(r.by_end[e])});
+        uptime.samples.push_back(
+            {{{"release", r.release}}, static_cast<double>(r.uptime_us) / 1e6});
+    }
+    return {events, suppressed, by_signature, forged, known, ends, per_release, uptime};
 }
 
 } // namespace guardian

@@ -204,6 +204,42 @@ TEST(BootHistory, AttributionOfUncleanEnds) {
     EXPECT_FALSE(unclean(BootEnd::emergency_reboot));
 }
 
+// Incident 2's question, from one guest's history: which release ends its
+// boots uncleanly, how often per hour of uptime, and after what.
+TEST(BootHistory, PerKernelRelease) {
+    std::vector<BootEntry> boots;
+    auto add = [&](const char* release, BootEnd end, std::int64_t hours, const char* sig = "",
+                   const char* bug = "") {
+        BootEntry e = boot("b" + std::to_string(boots.size()), 0);
+        e.kernel_release = release;
+        e.end = end;
+        e.uptime_us = hours * 3'600'000'000LL;
+        e.trouble_signature = sig;
+        e.known_bug = bug;
+        boots.push_back(e);
+    };
+    add("5.15.0-1-amd64", BootEnd::orderly, 500);
+    add("5.15.0-1-amd64", BootEnd::orderly, 500);
+    add("6.1.0-26-amd64", BootEnd::watchdog, 200, "aaaa", "mm-large-folio-pagecache-livelock");
+    add("6.1.0-26-amd64", BootEnd::orderly, 100);
+    add("6.1.0-26-amd64", BootEnd::watchdog, 150, "aaaa", "mm-large-folio-pagecache-livelock");
+    add("6.1.0-26-amd64", BootEnd::no_trace, 50);
+    add("6.1.0-26-amd64", BootEnd::running, 0);
+    const auto s = summarize_by_release(boots);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].release, "6.1.0-26-amd64"); // the newest boot's release first
+    EXPECT_EQ(s[0].boots, 5u);
+    EXPECT_EQ(s[0].unclean, 3u);
+    EXPECT_EQ(s[0].by_end[static_cast<std::size_t>(BootEnd::watchdog)], 2u);
+    ASSERT_EQ(s[0].signatures.size(), 1u);
+    EXPECT_EQ(s[0].signatures[0], (std::pair<std::string, std::size_t>{"aaaa", 2}));
+    EXPECT_EQ(s[0].known_bugs, std::vector<std::string>{"mm-large-folio-pagecache-livelock"});
+    EXPECT_DOUBLE_EQ(*unclean_per_1000_hours(s[0]), 3 * 1000.0 / 500);
+    EXPECT_EQ(s[1].unclean, 0u);
+    EXPECT_DOUBLE_EQ(*unclean_per_1000_hours(s[1]), 0.0);
+    EXPECT_FALSE(unclean_per_1000_hours(ReleaseSummary{}));
+}
+
 TEST(BootHistory, HeartbeatRule) {
     constexpr std::int64_t min = 60'000'000;
     EXPECT_TRUE(heartbeat_due(10 * min, 0, 10 * min, false, false));

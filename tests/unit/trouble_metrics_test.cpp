@@ -26,6 +26,10 @@ TEST(TroubleMetrics, BoundedAndRendered) {
     std::vector<BootEntry> boots(3);
     boots[0].end = BootEnd::orderly;
     boots[1].end = BootEnd::watchdog;
+    for (auto& b : boots) {
+        b.kernel_release = "6.1.0-26-amd64";
+        b.uptime_us = 3'600'000'000LL;
+    }
     const std::vector<BugVerdict> bugs = {
         {"mm-large-folio-pagecache-livelock", BugExposure::affected, "6.1.113", {}, ""}};
     const std::string text = prometheus::render(trouble_metric_families(a.counts(), bugs, boots));
@@ -44,6 +48,15 @@ TEST(TroubleMetrics, BoundedAndRendered) {
         << text;
     EXPECT_NE(text.find("guardian_boot_history_boots{end=\"watchdog\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("guardian_boot_history_boots{end=\"running\"} 1\n"), std::string::npos);
+    EXPECT_NE(
+        text.find(
+            "guardian_boot_history_release_boots{release=\"6.1.0-26-amd64\",end=\"watchdog\"} 1\n"),
+        std::string::npos)
+        << text;
+    EXPECT_NE(
+        text.find(
+            "guardian_boot_history_release_uptime_seconds{release=\"6.1.0-26-amd64\"} 10800\n"),
+        std::string::npos);
     std::size_t signature_series = 0;
     for (std::size_t at = 0; (at = text.find("\nguardian_kernel_trouble_signature_events_total{",
                                              at)) != std::string::npos;
