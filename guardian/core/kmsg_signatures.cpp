@@ -78,6 +78,29 @@ std::optional<KmsgRecord> parse_kmsg_record(std::string_view raw) {
     return r;
 }
 
+namespace {
+
+// CONFIG_PRINTK_CALLER adds "[  T123]" (task) or "[    C1]" (CPU) after the
+// timestamp; /dev/kmsg carries it as a prefix field instead.
+std::string_view skip_caller_id(std::string_view msg) {
+    if (msg.empty() || msg[0] != '[')
+        return msg;
+    const auto end = msg.find(']');
+    if (end == std::string_view::npos || end > 12)
+        return msg;
+    std::string_view id = msg.substr(1, end - 1);
+    while (!id.empty() && id.front() == ' ')
+        id.remove_prefix(1);
+    if (id.size() < 2 || (id[0] != 'T' && id[0] != 'C'))
+        return msg;
+    for (const char c : id.substr(1))
+        if (c < '0' || c > '9')
+            return msg;
+    return msg.substr(end + 1);
+}
+
+} // namespace
+
 std::optional<KmsgRecord> parse_syslog_line(std::string_view line) {
     if (line.size() < 3 || line[0] != '<')
         return std::nullopt;
@@ -109,6 +132,7 @@ std::optional<KmsgRecord> parse_syslog_line(std::string_view line) {
                     us *= 10;
                 r.timestamp_us = s * 1000000ULL + us;
                 msg = msg.substr(end + 1);
+                msg = skip_caller_id(msg);
                 if (!msg.empty() && msg[0] == ' ')
                     msg.remove_prefix(1);
             }

@@ -41,6 +41,11 @@ TEST(SyslogLine, ParsesLevelFacilityAndTimestamp) {
     EXPECT_EQ(parse_syslog_line("<12>[    1.5] Oops: fake")->timestamp_us, 1500000u);
     EXPECT_EQ(parse_syslog_line("<1>no timestamp")->message, "no timestamp");
     EXPECT_FALSE(parse_syslog_line("no prefix"));
+    // CONFIG_PRINTK_CALLER's caller id (syzbot's logs) is not part of the text.
+    EXPECT_EQ(parse_syslog_line("<4>[ 1107.337713][    C1] Call Trace:")->message, "Call Trace:");
+    EXPECT_EQ(parse_syslog_line("<4>[ 1107.337713][ T1234] BUG: x")->message, "BUG: x");
+    EXPECT_EQ(parse_syslog_line("<4>[ 1.0] [drm] not a caller id")->message,
+              "[drm] not a caller id");
 }
 
 TEST(KmsgRecordFacility, KeptApartFromLevel) {
