@@ -263,7 +263,7 @@ void TroubleAssembler::close(std::vector<TroubleEvent>& out) {
     parts.frames.assign(e.frames.begin(),
                         e.frames.begin() + static_cast<std::ptrdiff_t>(std::min(
                                                e.frames.size(), m_options.signature_frames)));
-    parts.location = e.location.substr(0, e.location.rfind(':'));
+    parts.location = source_file(e.location);
     parts.detail = o.detail;
     e.signature_text = signature_text(parts);
     e.signature = signature_id(parts);

@@ -303,6 +303,22 @@ bool is_reporting_frame(std::string_view f) noexcept {
     return std::binary_search(names.begin(), names.end(), f);
 }
 
+std::string source_file(std::string_view location) {
+    location = location.substr(0, location.rfind(':'));
+    static constexpr std::string_view tops[] = {
+        "arch/", "block/",  "crypto/", "drivers/", "fs/",  "include/",  "init/",  "io_uring/",
+        "ipc/",  "kernel/", "lib/",    "mm/",      "net/", "security/", "sound/", "virt/"};
+    std::size_t best = std::string_view::npos;
+    for (const auto top : tops) {
+        if (location.starts_with(top))
+            return std::string(location);
+        const auto at = location.find("/" + std::string(top));
+        if (at != std::string_view::npos && (best == std::string_view::npos || at < best))
+            best = at;
+    }
+    return std::string(best == std::string_view::npos ? location : location.substr(best + 1));
+}
+
 std::string normalise_text(std::string_view text) {
     std::string out;
     std::size_t i = 0;

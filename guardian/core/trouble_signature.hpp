@@ -75,6 +75,11 @@ struct TaskLine {
 // dump_stack and panic. A signature skips them.
 [[nodiscard]] bool is_reporting_frame(std::string_view function) noexcept;
 
+// A source path as the kernel tree names it: a build directory before the
+// tree ("/build/linux-SAvLSw/linux-3.16.7-ckt7/drivers/gpu/x.c") and the
+// ":line" are dropped, so two builds of one source agree.
+[[nodiscard]] std::string source_file(std::string_view location);
+
 // Replaces digit runs and hex numbers by "N" so "stuck for 26s" and
 // "stuck for 23s" agree; bounded to 160 characters.
 [[nodiscard]] std::string normalise_text(std::string_view text);

@@ -146,6 +146,15 @@ TEST(KernelTrouble, WarningsOn316) {
     EXPECT_EQ(events[0].function, "intel_modeset_check_state");
     EXPECT_EQ(events[0].location,
               "/build/linux-SAvLSw/linux-3.16.7-ckt7/drivers/gpu/drm/i915/intel_display.c:4954");
+    // The build directory is not part of the signature: another build of
+    // the same source has the same one.
+    EXPECT_NE(events[0].signature_text.find("|drivers/gpu/drm/i915/intel_display.c|"),
+              std::string::npos)
+        << events[0].signature_text;
+    EXPECT_EQ(
+        source_file("/build/linux-Xy12/linux-3.16.84/drivers/gpu/drm/i915/intel_display.c:4960"),
+        "drivers/gpu/drm/i915/intel_display.c");
+    EXPECT_EQ(source_file("drivers/block/xen-blkfront.c:774"), "drivers/block/xen-blkfront.c");
     EXPECT_EQ(events[1].function, "tb_cfg_read");
     EXPECT_EQ(events[1].task.taint, "P W O");
     EXPECT_NE(events[0].signature, events[1].signature);
