@@ -223,33 +223,39 @@ BugVerdict judge_bug(const RiskTable& table, const KnownBug& bug, const KernelRe
         }
     }
     v.fixed_in = fix_for(bug, hit, version);
-    if (!hit) {
+    const bool tracks = std::find(table.tracks_upstream.begin(), table.tracks_upstream.end(),
+                                  k.distro) != table.tracks_upstream.end();
+    const std::string distro(to_string(k.distro));
+    // A record about this distribution's builds outranks the base version,
+    // inside the ranges or not: vendors backport features (and their bugs)
+    // as well as fixes.
+    const auto d = risk_json::decide_backport(bug.backports, k, facts.package_version);
+    if (d && d->status == BackportStatus::fixed) {
+        v.exposure = BugExposure::not_affected;
+        v.reason = bug.id + ": " + distro + " kernel " + d->have + " carries the fix (" +
+                   d->entry->evidence + ")";
+        return v;
+    }
+    if (d && d->status == BackportStatus::unknown) {
+        v.exposure = BugExposure::unknown;
+        v.reason = bug.id + ": whether " + distro + " kernel " + k.release +
+                   " has the bug is not known (" + d->entry->evidence + ")";
+        return v;
+    }
+    if (d && d->entry->fixed_in)
+        v.fixed_in = *d->entry->fixed_in;
+    if (!d && !hit) {
         v.exposure = BugExposure::not_affected;
         v.reason = bug.id + ": Linux " + to_string(version) + " is outside the affected ranges";
         return v;
     }
-    const bool tracks = std::find(table.tracks_upstream.begin(), table.tracks_upstream.end(),
-                                  k.distro) != table.tracks_upstream.end();
-    const std::string distro(to_string(k.distro));
-    if (const auto d = risk_json::decide_backport(bug.backports, k, facts.package_version)) {
-        if (d->status == BackportStatus::fixed) {
-            v.exposure = BugExposure::not_affected;
-            v.reason = bug.id + ": " + distro + " kernel " + d->have + " carries the fix (" +
-                       d->entry->evidence + ")";
-            return v;
-        }
-        if (d->status == BackportStatus::unknown) {
-            v.exposure = BugExposure::unknown;
-            v.reason = bug.id + ": whether " + distro + " kernel " + k.release +
-                       " carries the fix is not known (" + d->entry->evidence + ")";
-            return v;
-        }
-    } else if (!tracks) {
+    if (!d && !tracks) {
         v.exposure = BugExposure::unknown;
         v.reason = bug.id + ": " + distro + " kernel " + k.release + " is based on Linux " +
                    to_string(k.base) + ", in the affected range; no backport record";
         return v;
-    } else if (depends) {
+    }
+    if (!d && depends) {
         v.exposure = BugExposure::unknown;
         v.reason = bug.id + ": the stable patch level of " + k.release +
                    " is not known (uname -v does not name it); fixed in " + v.fixed_in;

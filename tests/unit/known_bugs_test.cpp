@@ -131,6 +131,29 @@ TEST(KnownBugs, NetfrontRangesPerStableLine) {
     EXPECT_EQ(verdict(t, xsa465, facts("6.1.100", "", {})).exposure, BugExposure::latent);
 }
 
+// A vendor record outranks the base version: RHEL-style kernels carry
+// backported features (and their bugs) from after their base.
+TEST(KnownBugs, VendorRecordOutranksBaseVersion) {
+    const auto t = parse_risk_table(R"({"schema": 1, "tracks_upstream": ["upstream", "debian"],
+        "issues": [], "known_bugs": [{"id": "b", "title": "t", "component": "mm", "effect": "livelock",
+        "description": "d", "affected": [{"from": "5.18", "to": "6.1.113"}], "fixed": "6.10",
+        "backports": [
+          {"distro": "rhel", "match": ".el9", "status": "fixed", "fixed_in": "5.14.0-503.el9",
+           "evidence": "changelog"},
+          {"distro": "ubuntu", "match": "", "status": "unknown", "evidence": "no record"}],
+        "evidence": ["e"]}]})");
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    // 5.14 is before the upstream range, but the el9 record names the builds.
+    auto v = verdict(*t, "b", facts("5.14.0-427.el9.x86_64", "", {}));
+    EXPECT_EQ(v.exposure, BugExposure::affected) << v.reason; // no conditions: affected
+    EXPECT_EQ(v.fixed_in, "5.14.0-503.el9");
+    KernelFacts newer = facts("5.14.0-503.11.1.el9_5.x86_64", "", {});
+    EXPECT_EQ(verdict(*t, "b", newer).exposure, BugExposure::not_affected);
+    EXPECT_EQ(verdict(*t, "b", facts("6.8.0-45-generic", "", {})).exposure, BugExposure::unknown);
+    EXPECT_EQ(verdict(*t, "b", facts("5.15.0-105-generic", "", {})).exposure, BugExposure::unknown);
+    EXPECT_EQ(verdict(*t, "b", facts("5.15.160", "", {})).exposure, BugExposure::not_affected);
+}
+
 TEST(KnownBugs, BlkfrontBugHasNoFix) {
     const auto t = shipped();
     const auto v = verdict(
