@@ -269,6 +269,26 @@ BootEntry with_attribution(BootEntry e, const Attribution& a) {
     return e;
 }
 
+std::string describe_end(const BootEntry& e) {
+    if (!unclean(e.end))
+        return std::string(to_string(e.end));
+    std::string s = "unclean (" + std::string(to_string(e.end)) + ")";
+    if (e.trouble_kind.empty())
+        return s;
+    s += " after " + e.trouble_kind;
+    if (!e.trouble_function.empty())
+        s += " in " + e.trouble_function;
+    if (!e.trouble_signature.empty() || !e.known_bug.empty()) {
+        s += " (";
+        if (!e.trouble_signature.empty())
+            s += "signature " + e.trouble_signature;
+        if (!e.known_bug.empty())
+            s += std::string(e.trouble_signature.empty() ? "" : "; ") + "known bug " + e.known_bug;
+        s += ")";
+    }
+    return s;
+}
+
 std::vector<ReleaseSummary> summarize_by_release(const std::vector<BootEntry>& boots) {
     std::vector<ReleaseSummary> out;
     // Newest boot first, so releases come in order of their newest boot.

@@ -112,6 +112,11 @@ struct Attribution {
 // The entry with the attribution written into it.
 [[nodiscard]] BootEntry with_attribution(BootEntry e, const Attribution& a);
 
+// How a boot ended, in one line: "orderly", "unclean (watchdog) after
+// rcu_stall in xas_descend (signature ...; known bug ...)", "unclean (no
+// trace)".
+[[nodiscard]] std::string describe_end(const BootEntry& e);
+
 // The history per kernel release (the question of incident 2: does this
 // release end boots uncleanly more often than that one?). Releases in order
 // of their newest boot, newest first; uptime sums the last known uptime of

@@ -73,6 +73,24 @@ std::string head_detail(TroubleKind kind, std::string_view head, const TroubleHe
 
 } // namespace
 
+std::string summary_line(const TroubleEvent& e) {
+    std::string s(to_string(e.kind));
+    if (!e.location.empty())
+        s += " at " + e.location;
+    if (!e.function.empty())
+        s += " in " + e.function;
+    for (std::size_t i = 0; i < e.frames.size() && i < 2; ++i)
+        s += " < " + e.frames[i];
+    if (!e.device.empty())
+        s += " on " + e.device;
+    if (e.function.empty() && e.frames.empty() && e.location.empty())
+        s += ": " + e.head.substr(0, 120);
+    s += " (signature " + e.signature + ")";
+    if (e.suppressed_before > 0)
+        s += "; " + std::to_string(e.suppressed_before) + " more held back before it";
+    return s;
+}
+
 TroubleAssembler::TroubleAssembler(TroubleAssemblerOptions options) : m_options(options) {}
 
 std::vector<TroubleEvent> TroubleAssembler::feed(const KmsgRecord& r) {

@@ -50,6 +50,13 @@ struct TroubleEvent {
     std::uint64_t suppressed_before = 0;
 };
 
+// One line for logs and status: "rcu_stall in xas_descend < xas_load <
+// filemap_get_read_batch (signature 0123456789abcdef)"; with a location for
+// BUG/WARNING ("kernel_bug at drivers/block/xen-blkfront.c:762 in
+// blkif_queue_rq ..."), the device for filesystem/block lines, and how many
+// were held back before it.
+[[nodiscard]] std::string summary_line(const TroubleEvent& e);
+
 struct TroubleAssemblerOptions {
     std::size_t max_lines = 400; // a report longer than this is closed, truncated
     std::size_t max_bytes = 48 * 1024;

@@ -240,6 +240,21 @@ TEST(BootHistory, PerKernelRelease) {
     EXPECT_FALSE(unclean_per_1000_hours(ReleaseSummary{}));
 }
 
+TEST(BootHistory, DescribeEnd) {
+    BootEntry e = boot("x", 0);
+    e.end = BootEnd::orderly;
+    EXPECT_EQ(describe_end(e), "orderly");
+    e.end = BootEnd::no_trace;
+    EXPECT_EQ(describe_end(e), "unclean (no-trace)");
+    e.end = BootEnd::watchdog;
+    e.trouble_kind = "rcu_stall";
+    e.trouble_function = "xas_descend";
+    e.trouble_signature = "0123456789abcdef";
+    e.known_bug = "mm-large-folio-pagecache-livelock";
+    EXPECT_EQ(describe_end(e), "unclean (watchdog) after rcu_stall in xas_descend (signature "
+                               "0123456789abcdef; known bug mm-large-folio-pagecache-livelock)");
+}
+
 TEST(BootHistory, HeartbeatRule) {
     constexpr std::int64_t min = 60'000'000;
     EXPECT_TRUE(heartbeat_due(10 * min, 0, 10 * min, false, false));

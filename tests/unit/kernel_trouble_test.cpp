@@ -239,6 +239,30 @@ TEST(KernelTrouble, BlkfrontBugOneSignatureOnTwoKernels) {
     EXPECT_EQ(on61[0].modules.size(), 3u);
 }
 
+TEST(KernelTrouble, SummaryLines) {
+    TroubleAssembler a;
+    const auto bug =
+        assemble(blkfront_bug(762, "6.1.0-13-amd64 #1 Debian 6.1.55-1", "0x8c9/0x9a0"), a);
+    ASSERT_EQ(bug.size(), 1u);
+    EXPECT_EQ(summary_line(bug[0]),
+              "kernel_bug at drivers/block/xen-blkfront.c:762 in blkif_queue_rq < "
+              "blk_mq_dispatch_rq_list < __blk_mq_sched_dispatch_requests (signature " +
+                  bug[0].signature + ")");
+    const auto stalls = assemble("linux-6.1.31-xfs-livelock-bz217572.log");
+    EXPECT_EQ(summary_line(stalls[2]),
+              "rcu_stall in xas_descend < xas_load < filemap_get_read_batch "
+              "(signature " +
+                  stalls[2].signature + ")");
+    TroubleEvent fs;
+    fs.kind = TroubleKind::filesystem;
+    fs.device = "xvda1";
+    fs.head = "EXT4-fs error (device xvda1): x";
+    fs.signature = "0000000000000001";
+    fs.suppressed_before = 4;
+    EXPECT_EQ(summary_line(fs), "filesystem on xvda1: EXT4-fs error (device xvda1): x (signature "
+                                "0000000000000001); 4 more held back before it");
+}
+
 TEST(KernelTrouble, UserFacilityCannotForgeTrouble) {
     TroubleAssembler a;
     std::vector<TroubleEvent> events;
