@@ -1,76 +1,14 @@
 #include "guardian/core/risk_table.hpp"
 
+#include "guardian/core/risk_json.hpp"
 #include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace guardian {
 namespace {
 
-using nlohmann::json;
-
-Error field_error(const std::string& where, std::string_view field, std::string_view what) {
-    return Error{where + "." + std::string(field) + ": " + std::string(what), 0};
-}
-
-Result<std::string> get_string(const json& j, const std::string& where, std::string_view field,
-                               bool required = true) {
-    const auto it = j.find(field);
-    if (it == j.end()) {
-        if (required)
-            return field_error(where, field, "missing");
-        return std::string();
-    }
-    if (!it->is_string())
-        return field_error(where, field, "not a string");
-    return it->get<std::string>();
-}
-
-Result<UpstreamVersion> get_version(const json& j, const std::string& where,
-                                    std::string_view field) {
-    GUARDIAN_TRY_ASSIGN(const std::string text, get_string(j, where, field));
-    const auto v = parse_upstream_version(text);
-    if (!v)
-        return field_error(where, field, "not a version like \"4.2\": \"" + text + "\"");
-    return *v;
-}
-
-Result<KernelDistro> get_distro(const json& j, const std::string& where, std::string_view field) {
-    GUARDIAN_TRY_ASSIGN(const std::string name, get_string(j, where, field));
-    const auto d = kernel_distro_from_string(name);
-    if (!d)
-        return field_error(where, field, "unknown distribution \"" + name + "\"");
-    return *d;
-}
-
-Result<BackportStatus> parse_status(const json& j, const std::string& where) {
-    GUARDIAN_TRY_ASSIGN(const std::string status, get_string(j, where, "status"));
-    if (status == "affected")
-        return BackportStatus::affected;
-    if (status == "fixed")
-        return BackportStatus::fixed;
-    if (status == "unknown")
-        return BackportStatus::unknown;
-    return field_error(where, "status", "not affected, fixed or unknown: \"" + status + "\"");
-}
-
-Result<Backport> parse_backport(const json& j, const std::string& where) {
-    if (!j.is_object())
-        return Error{where + ": not an object", 0};
-    Backport b;
-    GUARDIAN_TRY_ASSIGN(b.distro, get_distro(j, where, "distro"));
-    GUARDIAN_TRY_ASSIGN(b.match, get_string(j, where, "match", false));
-    GUARDIAN_TRY_ASSIGN(b.status, parse_status(j, where));
-    GUARDIAN_TRY_ASSIGN(const std::string fixed_in, get_string(j, where, "fixed_in", false));
-    if (!fixed_in.empty())
-        b.fixed_in = fixed_in;
-    if (b.status == BackportStatus::fixed && !b.fixed_in && b.match.empty())
-        return field_error(where, "fixed_in",
-                           "a \"fixed\" entry needs fixed_in or a match that names the builds");
-    GUARDIAN_TRY_ASSIGN(b.evidence, get_string(j, where, "evidence"));
-    if (b.evidence.empty())
-        return field_error(where, "evidence", "empty: say why");
-    return b;
-}
+using namespace risk_json;
 
 Result<ModuleEvidence> parse_module_evidence(const json& j, const std::string& where) {
     if (!j.is_object())
@@ -201,29 +139,22 @@ IssueOutcome judge_issue(const RiskTable& table, const KernelIssue& issue, const
         return {Safety::safe, ""};
     if (!(k.base < issue.fixed))
         return {Safety::safe, ""};
-    for (const auto& b : issue.backports) {
-        if (b.distro != k.distro)
-            continue;
-        if (!b.match.empty() && k.release.find(b.match) == std::string::npos)
-            continue;
-        switch (b.status) {
+    if (const auto d = decide_backport(issue.backports, k, package_version)) {
+        const std::string distro(to_string(k.distro));
+        switch (d->status) {
         case BackportStatus::affected:
-            return {Safety::unsafe, issue.id + ": " + std::string(to_string(k.distro)) +
-                                        " kernel " + k.release + " lacks the fix (" + b.evidence +
-                                        ")"};
+            if (d->older_than_fix)
+                return {Safety::unsafe, issue.id + ": " + distro + " kernel " + d->have +
+                                            " is older than the backport in " +
+                                            *d->entry->fixed_in};
+            return {Safety::unsafe, issue.id + ": " + distro + " kernel " + k.release +
+                                        " lacks the fix (" + d->entry->evidence + ")"};
         case BackportStatus::unknown:
-            return {Safety::unknown, issue.id + ": whether " + std::string(to_string(k.distro)) +
-                                         " kernel " + k.release +
-                                         " carries the fix is not known (" + b.evidence + ")"};
-        case BackportStatus::fixed: {
-            // Without fixed_in, the match itself names the fixed builds.
-            const std::string& have = package_version ? *package_version : k.release;
-            if (!b.fixed_in || compare_package_versions(have, *b.fixed_in) >= 0)
-                return {Safety::safe, ""};
-            return {Safety::unsafe, issue.id + ": " + std::string(to_string(k.distro)) +
-                                        " kernel " + have + " is older than the backport in " +
-                                        *b.fixed_in};
-        }
+            return {Safety::unknown, issue.id + ": whether " + distro + " kernel " + k.release +
+                                         " carries the fix is not known (" + d->entry->evidence +
+                                         ")"};
+        case BackportStatus::fixed:
+            return {Safety::safe, ""};
         }
     }
     const bool tracks = std::find(table.tracks_upstream.begin(), table.tracks_upstream.end(),
@@ -237,6 +168,37 @@ IssueOutcome judge_issue(const RiskTable& table, const KernelIssue& issue, const
 }
 
 } // namespace
+
+namespace risk_json {
+
+std::optional<BackportDecision> decide_backport(const std::vector<Backport>& backports,
+                                                const KernelRelease& k,
+                                                const std::optional<std::string>& package_version) {
+    for (const auto& b : backports) {
+        if (b.distro != k.distro)
+            continue;
+        if (!b.match.empty() && k.release.find(b.match) == std::string::npos)
+            continue;
+        BackportDecision d{b.status, &b, false, package_version ? *package_version : k.release};
+        // Without fixed_in, the match itself names the fixed builds.
+        if (b.status == BackportStatus::fixed && b.fixed_in &&
+            compare_package_versions(d.have, *b.fixed_in) < 0) {
+            d.status = BackportStatus::affected;
+            d.older_than_fix = true;
+        }
+        return d;
+    }
+    return std::nullopt;
+}
+
+} // namespace risk_json
+
+const KnownBug* RiskTable::find_bug(std::string_view id) const {
+    for (const auto& b : known_bugs)
+        if (b.id == id)
+            return &b;
+    return nullptr;
+}
 
 const KernelIssue* RiskTable::find(std::string_view id) const {
     for (const auto& i : issues)
@@ -309,6 +271,17 @@ Result<RiskTable> parse_risk_table(std::string_view json_text) {
         if (table.find(issue.id))
             return Error{"issues[" + std::to_string(i) + "] (" + issue.id + ").id: duplicate", 0};
         table.issues.push_back(std::move(issue));
+    }
+    if (const auto bugs = j.find("known_bugs"); bugs != j.end()) {
+        if (!bugs->is_array())
+            return Error{"kernel risk table: known_bugs: not an array", 0};
+        for (std::size_t i = 0; i < bugs->size(); ++i) {
+            GUARDIAN_TRY_ASSIGN(KnownBug bug, parse_known_bug((*bugs)[i], i));
+            if (table.find_bug(bug.id) || table.find(bug.id))
+                return Error{"known_bugs[" + std::to_string(i) + "] (" + bug.id + ").id: duplicate",
+                             0};
+            table.known_bugs.push_back(std::move(bug));
+        }
     }
     return table;
 }

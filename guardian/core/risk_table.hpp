@@ -61,6 +61,45 @@ struct KernelIssue {
     std::vector<ModuleEvidence> modules; // checked first: a matching build decides
 };
 
+// The second kind of entry: a known crash, hang or corruption bug of the
+// kernel itself (not a suspend hazard). Judged before any trouble ("this
+// kernel is affected, fixed in X": core/known_bugs.hpp) and matched against
+// kernel trouble events after it ("this event matches <id>").
+
+// Upstream versions [from, to): "6.6" to "6.6.54" is 6.6.0 up to 6.6.53. No
+// `to`: no fix on that line.
+struct VersionRange {
+    UpstreamVersion from;
+    std::optional<UpstreamVersion> to;
+};
+
+// What a kernel trouble event of this bug looks like. Every given part must
+// hold; `frames` is a list of groups, each satisfied by any one of its names
+// appearing as the faulting function or among the event's frames.
+struct TroublePattern {
+    std::vector<std::string> kinds;     // to_string(TroubleKind); empty = any kind
+    std::vector<std::string> functions; // the faulting function is one of these; empty = any
+    std::vector<std::vector<std::string>> frames;
+    std::string location; // substring of the BUG/WARNING location
+    std::string text;     // substring of the report's first line
+};
+
+struct KnownBug {
+    std::string id; // "mm-large-folio-pagecache-livelock"
+    std::string title;
+    std::string component;
+    std::string effect; // livelock, crash, hang, disk-disabled, corruption
+    std::string description;
+    std::vector<std::string> cves;
+    std::vector<VersionRange> affected;   // upstream and stable lines
+    std::optional<UpstreamVersion> fixed; // first mainline release with the fix
+    std::vector<std::string> fix_commits; // "a4864671ca0b lib/xarray: ..."
+    std::vector<std::string> conditions;  // "fs:xfs", "xen:blkfront", "xen:netfront", "xen:pv"
+    std::vector<Backport> backports;      // distributions that do not track upstream
+    std::vector<TroublePattern> patterns;
+    std::vector<std::string> evidence; // sources; docs/kernel-risk.md explains them
+};
+
 struct RiskTable {
     int schema = 1;
     // Distributions whose kernels take fixes only through upstream stable
@@ -69,8 +108,10 @@ struct RiskTable {
     // entry says otherwise.
     std::vector<KernelDistro> tracks_upstream;
     std::vector<KernelIssue> issues;
+    std::vector<KnownBug> known_bugs;
 
     [[nodiscard]] const KernelIssue* find(std::string_view id) const;
+    [[nodiscard]] const KnownBug* find_bug(std::string_view id) const;
 };
 
 // Parses the JSON text; errors name the entry and the field
