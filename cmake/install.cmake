@@ -74,3 +74,9 @@ set(GUARDIAN_BASH_COMPLETIONDIR ${_bash_completiondir}
 install(FILES ${PROJECT_SOURCE_DIR}/completions/guardianctl
               ${PROJECT_SOURCE_DIR}/completions/guardian-host
         DESTINATION ${GUARDIAN_BASH_COMPLETIONDIR} PERMISSIONS ${_ro})
+
+# guardian-host (dom0): the Prometheus rules over its fleet exposition and a
+# Grafana dashboard, for the provider's own Prometheus and Grafana.
+install(FILES ${PROJECT_SOURCE_DIR}/data/prometheus/guardian-fleet.rules.yml
+              ${PROJECT_SOURCE_DIR}/data/grafana/guardian-fleet.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/guardian-host)
