@@ -11,6 +11,9 @@
 #include <fmt/format.h>
 
 namespace guardian::daemon {
+namespace {
+constexpr const char* k_tok_request = "request"; // the watch on data/guardian/request
+} // namespace
 
 Daemon::Daemon(DaemonPorts ports, DaemonSettings settings)
     : m_ports(std::move(ports)), m_settings(std::move(settings)) {}
@@ -45,18 +48,25 @@ Status Daemon::start() {
         m_kmsg_writer.emplace(std::move(w).value());
 
     if (m_ports.xs) {
+        m_publisher.emplace(*m_ports.xs);
         m_watch = std::make_unique<RestoreWatch>(
             *m_ports.xs, *m_ports.clocks, log, m_ports.root,
             RestoreWatchSettings{m_settings.version, m_settings.kernel.release, m_settings.verdict,
-                                 m_settings.detector});
+                                 m_settings.detector},
+            *m_publisher);
         m_watch->on_restore = [this](const RestoreEvent& ev) { on_restore(ev); };
         m_watch->on_other_event = [this](const xen::WatchEvent& ev) { on_other_event(ev); };
         GUARDIAN_TRY(m_watch->start());
+        // The first report already says "watching": the watches are set.
+        m_state = contract::DaemonState::watching;
+        GUARDIAN_TRY(m_publisher->publish(report()));
+        GUARDIAN_TRY(m_watch->watch_publication());
         // The provider's coordinated-freeze requests arrive here (dom0 writes
         // into the guest's own data/guardian/).
-        GUARDIAN_TRY(m_ports.xs->watch("data/guardian/request", "request"));
+        GUARDIAN_TRY(
+            m_ports.xs->watch(contract::node_path(contract::node::request), k_tok_request));
     }
-    set_state("watching");
+    set_state(contract::DaemonState::watching);
     arm_baseline_refresh();
     log.log(Priority::notice,
             fmt::format("guardiand {} started: guarding {} filesystem(s), kernel {} suspend {}",
@@ -115,7 +125,7 @@ Status Daemon::take_baseline() {
 }
 
 bool Daemon::calm() const noexcept {
-    return m_state == "watching" && !m_freeze && !m_window && !m_incident;
+    return m_state == contract::DaemonState::watching && !m_freeze && !m_window && !m_incident;
 }
 
 void Daemon::arm_baseline_refresh() {
@@ -136,25 +146,40 @@ void Daemon::refresh_baseline(const char* why) {
     arm_baseline_refresh();
 }
 
-void Daemon::set_state(std::string state) {
-    m_state = std::move(state);
-    if (m_watch)
-        m_watch->set_state(m_state);
+void Daemon::set_state(contract::DaemonState state) {
+    m_state = state;
     publish();
     persist();
 }
 
+ReportInput Daemon::report() const {
+    ReportInput in;
+    in.version = m_settings.version;
+    in.state = m_state;
+    in.kernel = m_settings.kernel.release;
+    in.verdict = m_settings.verdict;
+    if (m_watch) {
+        in.vbds = m_watch->baseline().vbds;
+        if (const auto& last = m_watch->last_restore())
+            in.last_restore =
+                RestoreRecord{last->realtime, last->decision.signal_list(), last->changes};
+    }
+    in.last_verification = m_last_verification;
+    in.updated = m_ports.clocks->now().realtime;
+    return in;
+}
+
 void Daemon::publish() {
-    if (!m_watch)
+    if (!m_publisher)
         return;
-    if (auto st = m_watch->publish(); !st)
+    if (auto st = m_publisher->publish(report()); !st)
         m_ports.log->warning("publishing data/guardian: " + st.error().message);
     publish_methods();
 }
 
 void Daemon::persist() {
     StateSnapshot s;
-    s.state = m_state;
+    s.state = std::string(contract::to_string(m_state));
     s.kernel = m_settings.kernel.release;
     s.suspend_safety = std::string(to_string(m_settings.verdict.safety));
     s.suspend_reason = m_settings.verdict.reason;
@@ -185,9 +210,9 @@ void Daemon::on_clock_set() {
 }
 
 void Daemon::on_other_event(const xen::WatchEvent& ev) {
-    if (ev.token != "request" || !m_ports.xs)
+    if (ev.token != k_tok_request || !m_ports.xs)
         return;
-    auto value = m_ports.xs->read("data/guardian/request");
+    auto value = m_ports.xs->read(contract::node_path(contract::node::request));
     if (!value || value->empty())
         return; // removed, or the registration firing with nothing there
     handle_request(*value);
@@ -209,9 +234,9 @@ void Daemon::on_sleep_hook(bool post) {
 
 void Daemon::shutdown() {
     if (m_freeze)
-        end_freeze("stopped");
+        end_freeze(contract::thaw_outcome::stopped);
     close_kmsg_window();
-    set_state("stopped");
+    set_state(contract::DaemonState::stopped);
 }
 
 } // namespace guardian::daemon

@@ -9,8 +9,10 @@
 
 #include "guardian/core/config.hpp"
 #include "guardian/core/fingerprint.hpp"
+#include "guardian/core/guest_contract.hpp"
 #include "guardian/core/incident.hpp"
 #include "guardian/core/mountinfo.hpp"
+#include "guardian/core/state_file.hpp"
 #include "guardian/core/verdict.hpp"
 #include "guardian/daemon/restore_watch.hpp"
 #include "guardian/daemon/timers.hpp"
@@ -79,12 +81,7 @@ struct GuardedFs {
     FsMethods methods;
 };
 
-struct VerificationOutcome {
-    std::chrono::nanoseconds realtime{0};
-    VerdictResult result;
-    std::vector<FsEvidence> evidence;
-    bool coordinated = false;
-};
+using guardian::VerificationOutcome; // core/state_file.hpp
 
 class Daemon {
 public:
@@ -113,7 +110,7 @@ public:
     [[nodiscard]] const std::optional<IncidentRecord>& incident() const noexcept {
         return m_incident;
     }
-    [[nodiscard]] const std::string& state() const noexcept { return m_state; }
+    [[nodiscard]] contract::DaemonState state() const noexcept { return m_state; }
     [[nodiscard]] bool frozen() const noexcept { return m_freeze.has_value(); }
     [[nodiscard]] RestoreWatch* restore_watch() noexcept { return m_watch.get(); }
 
@@ -133,7 +130,8 @@ private:
     [[nodiscard]] bool calm() const noexcept;
     [[nodiscard]] static Result<ext4::ScanResult> scan(const GuardedFs& fs, CheckMode mode,
                                                        bool fingerprint);
-    void set_state(std::string state);
+    void set_state(contract::DaemonState state);
+    [[nodiscard]] ReportInput report() const;
     void publish();
     void persist();
     void on_other_event(const xen::WatchEvent& ev);
@@ -149,8 +147,10 @@ private:
     // coordinated.cpp
     void handle_request(const std::string& request);
     void begin_freeze(std::chrono::seconds timeout, const std::string& nonce);
-    void end_freeze(const std::string& outcome);
-    void write_freeze_node(const std::string& value);
+    // outcome: a verdict or a contract::thaw_outcome word; deadline: the
+    // freeze deadline passed (answered "auto-thawed").
+    void end_freeze(std::string_view outcome, bool deadline = false);
+    void write_freeze_node(const contract::FreezeAnswer& answer);
 
     // emergency.cpp
     void act_on_critical(const VerdictResult& result);
@@ -165,6 +165,7 @@ private:
     DaemonPorts m_ports;
     DaemonSettings m_settings;
     std::vector<GuardedFs> m_fs;
+    std::optional<xen::ReportPublisher> m_publisher; // the one writer of data/guardian/
     std::unique_ptr<RestoreWatch> m_watch;
     std::optional<sys::KmsgReader> m_kmsg;
     std::optional<protect::KmsgWriter> m_kmsg_writer;
@@ -173,10 +174,10 @@ private:
     std::optional<VerificationTiming> m_timing;
     std::optional<FreezeSession> m_freeze;
     std::vector<VerificationOutcome> m_verifications;
+    std::optional<VerificationRecord> m_last_verification; // as published
     std::optional<IncidentRecord> m_incident;
-    std::string m_state = "starting";
-    std::string m_methods;           // last logged
-    std::string m_methods_published; // last written to data/guardian/methods
+    contract::DaemonState m_state = contract::DaemonState::starting;
+    std::string m_methods; // last logged
 };
 
 } // namespace guardian::daemon

@@ -17,23 +17,18 @@
 namespace guardian::daemon {
 namespace {
 
+// Called again, before the reboot, when steps timed out: the provider
+// learns that the device stopped answering, and where (the contract's
+// incident encoding says so).
 class XenStoreNotifier final : public protect::ProviderNotifier {
 public:
-    explicit XenStoreNotifier(xen::XenStore& xs) : m_xs(xs) {}
+    explicit XenStoreNotifier(xen::ReportPublisher& publisher) : m_publisher(publisher) {}
     [[nodiscard]] Status report_incident(const IncidentRecord& record) override {
-        GUARDIAN_TRY(m_xs.write("data/guardian/state", "incident"));
-        // Called again, before the reboot, when steps timed out: the
-        // provider learns that the device stopped answering, and where.
-        const std::string hung = timed_out_steps(record);
-        if (hung.empty())
-            return m_xs.write("data/guardian/incident", record.reason.substr(0, 1000));
-        std::string text = "timed out (device not answering): " + hung.substr(0, 400) + "; ";
-        text += record.reason.substr(0, 1000 - text.size());
-        return m_xs.write("data/guardian/incident", text);
+        return m_publisher.publish_incident(record);
     }
 
 private:
-    xen::XenStore& m_xs;
+    xen::ReportPublisher& m_publisher;
 };
 
 protect::RebootPolicy reboot_policy(RebootMode m) {
@@ -57,8 +52,8 @@ void Daemon::act_on_critical(const VerdictResult& result) {
         log.log(Priority::crit, "policy observe: reporting only, no action: " + reason,
                 {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
         if (m_freeze)
-            end_freeze("critical");
-        set_state("watching");
+            end_freeze(to_string(Verdict::critical));
+        set_state(contract::DaemonState::watching);
         hooks::HookOptions ho;
         ho.timeout = m_settings.config.hook_timeout;
         (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::incident, ho, log);
@@ -106,8 +101,8 @@ void Daemon::act_on_critical(const VerdictResult& result) {
                  {"GUARDIAN_METHODS", m_methods}});
     }
     std::optional<XenStoreNotifier> notifier;
-    if (m_ports.xs)
-        notifier.emplace(*m_ports.xs);
+    if (m_publisher)
+        notifier.emplace(*m_publisher);
     protect::EmergencyPorts ports;
     ports.notifier = notifier ? &*notifier : nullptr;
     ports.kmsg = m_kmsg_writer ? &*m_kmsg_writer : nullptr;
@@ -115,9 +110,8 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     ports.rebooter = m_ports.rebooter;
     ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
-    m_state = "incident";
-    if (m_watch)
-        m_watch->set_state(m_state);
+    // Not set_state(): nothing is persisted before the protective steps.
+    m_state = contract::DaemonState::incident;
     // The verdict, its reason and timing reach dom0 before anything else
     // happens: xenstore only, nothing on the suspect disks.
     publish();
@@ -126,7 +120,7 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     // so thawing cannot let anything through; leaving the filesystems frozen
     // would only hang every process that touches them.
     if (m_freeze)
-        end_freeze("critical");
+        end_freeze(to_string(Verdict::critical));
     // Report what was used, which may differ from the plan (an ioctl the
     // kernel refused after all, a mark that failed).
     for (const auto& step : record.steps)

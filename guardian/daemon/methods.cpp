@@ -101,12 +101,11 @@ void Daemon::report_methods() {
 }
 
 void Daemon::publish_methods() {
-    if (!m_ports.xs || m_methods.empty() || m_methods == m_methods_published)
+    if (!m_publisher)
         return;
-    if (auto st = m_ports.xs->write("data/guardian/methods", m_methods); !st)
-        m_ports.log->warning("publishing data/guardian/methods: " + st.error().message);
-    else
-        m_methods_published = m_methods;
+    if (auto st = m_publisher->publish_methods(m_methods); !st)
+        m_ports.log->warning("publishing " + contract::node_path(contract::node::methods) + ": " +
+                             st.error().message);
 }
 
 } // namespace guardian::daemon

@@ -49,10 +49,11 @@ void Daemon::on_restore(const RestoreEvent& ev) {
             " filesystem(s)",
         {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     const bool coordinated = m_freeze.has_value();
-    // The restore dropped data/: data/guardian/methods goes out again with
-    // the next publication.
-    m_methods_published.clear();
-    set_state("verifying");
+    // A restore does not carry data/ over: the next publication writes
+    // every node again (the methods too).
+    if (m_publisher)
+        m_publisher->invalidate();
+    set_state(contract::DaemonState::verifying);
     m_detected_at = m_ports.clocks->now();
     m_timing = VerificationTiming{};
     m_timing->detected_realtime = m_detected_at.realtime;
@@ -111,10 +112,8 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
         m_timing->verdict = m_ports.clocks->now().monotonic - m_detected_at.monotonic;
         timing = m_timing->describe();
     }
-    if (m_watch)
-        m_watch->set_last_verification(
-            VerificationRecord{out.realtime, std::string(to_string(out.result.verdict)),
-                               out.result.summary(), timing});
+    m_last_verification = VerificationRecord{
+        out.realtime, std::string(to_string(out.result.verdict)), out.result.summary(), timing};
     const Priority prio = out.result.verdict == Verdict::critical  ? Priority::crit
                           : out.result.verdict == Verdict::warning ? Priority::warning
                                                                    : Priority::notice;
@@ -131,9 +130,9 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
         return;
     }
     if (coordinated)
-        end_freeze(std::string(to_string(out.result.verdict)));
+        end_freeze(to_string(out.result.verdict));
     else
-        set_state("watching");
+        set_state(contract::DaemonState::watching);
     // History lives on a guarded filesystem: written only once nothing is
     // frozen and the verdict did not condemn the disk.
     if (auto st = append_history(m_ports.root.path(m_settings.state_dir + "/history.jsonl"), out);
