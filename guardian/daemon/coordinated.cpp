@@ -73,7 +73,6 @@ void Daemon::handle_request(const std::string& text) {
     }
     if (request.kind == Kind::freeze) {
         const long seconds = request.seconds;
-        const std::string& nonce = request.nonce;
         // The guest's own limit (freeze_timeout) wins over a longer request:
         // the customer decides how long their filesystems may stand still.
         auto timeout = std::chrono::seconds(seconds);
@@ -85,10 +84,14 @@ void Daemon::handle_request(const std::string& text) {
                                 " s)");
             timeout = cap;
         }
-        begin_freeze(timeout, nonce);
+        EventData d;
+        d.nonce = request.nonce;
+        d.timeout = timeout;
+        dispatch(machine::Event{machine::EventKind::freeze_request, Verdict::healthy, false}, d);
     } else if (request.kind == Kind::thaw) {
-        if (m_freeze)
-            end_freeze(contract::thaw_outcome::cancelled);
+        EventData d;
+        d.thaw_outcome = contract::thaw_outcome::cancelled;
+        dispatch(machine::Event{machine::EventKind::thaw_request, Verdict::healthy, false}, d);
     } else if (m_publisher) {
         (void)m_publisher->publish_freeze_answer(contract::refuse_request(text, request.kind));
     }
@@ -98,14 +101,6 @@ void Daemon::handle_request(const std::string& text) {
 
 void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce) {
     Logger& log = *m_ports.log;
-    if (m_freeze) {
-        write_freeze_node(failed(nonce, "already frozen for " + m_freeze->nonce));
-        return;
-    }
-    if (m_fs.empty()) {
-        write_freeze_node(failed(nonce, "no guarded filesystem"));
-        return;
-    }
     hooks::HookOptions ho;
     ho.timeout = m_settings.config.hook_timeout;
     (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::pre_freeze, ho, log);
@@ -148,17 +143,22 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
         fs.frozen = std::move(scan->fingerprint);
     }
     m_freeze = std::move(session);
-    m_ports.timers->set(TimerSlot::freeze_deadline, timeout, [this] {
-        m_ports.log->log(Priority::warning, "freeze deadline passed without a restore: thawing",
-                         {{"MESSAGE_ID", std::string(message_id::auto_thaw)}});
-        end_freeze("", /*deadline=*/true);
-    });
-    set_state(contract::DaemonState::frozen);
+    EventData d;
+    d.nonce = nonce;
+    d.timeout = timeout;
+    dispatch(machine::Event{machine::EventKind::freeze_taken, Verdict::healthy, false}, d);
     write_freeze_node(FreezeAnswer{FreezeAnswerKind::frozen, nonce, {}});
     log.log(Priority::notice,
             "frozen " + std::to_string(m_fs.size()) + " filesystem(s) for the provider (" +
                 std::to_string(timeout.count()) + " s deadline)",
             {{"MESSAGE_ID", std::string(message_id::freeze_started)}});
+}
+
+void Daemon::refuse_freeze(const std::string& nonce) {
+    if (m_freeze)
+        write_freeze_node(failed(nonce, "already frozen for " + m_freeze->nonce));
+    else
+        write_freeze_node(failed(nonce, "no guarded filesystem"));
 }
 
 void Daemon::end_freeze(std::string_view outcome, bool deadline) {
@@ -183,8 +183,9 @@ void Daemon::end_freeze(std::string_view outcome, bool deadline) {
                          std::string(deadline ? contract::to_string(answer.kind) : outcome) + ")",
                      {{"MESSAGE_ID", std::string(message_id::thawed)}});
     write_freeze_node(answer);
-    if (m_state != contract::DaemonState::stopped && m_state != contract::DaemonState::incident)
-        set_state(contract::DaemonState::watching);
+    // The state after the thaw is the machine's, already set.
+    publish();
+    persist();
     hooks::HookOptions ho;
     ho.timeout = m_settings.config.hook_timeout;
     (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::post_thaw, ho,

@@ -57,17 +57,16 @@ Status Daemon::start() {
         m_watch->on_restore = [this](const RestoreEvent& ev) { on_restore(ev); };
         m_watch->on_other_event = [this](const xen::WatchEvent& ev) { on_other_event(ev); };
         GUARDIAN_TRY(m_watch->start());
-        // The first report already says "watching": the watches are set.
-        m_state = contract::DaemonState::watching;
-        GUARDIAN_TRY(m_publisher->publish(report()));
+    }
+    // The first report says "watching": the block-protocol watches are set.
+    dispatch(machine::EventKind::started);
+    if (m_watch) {
         GUARDIAN_TRY(m_watch->watch_publication());
         // The provider's coordinated-freeze requests arrive here (dom0 writes
         // into the guest's own data/guardian/).
         GUARDIAN_TRY(
             m_ports.xs->watch(contract::node_path(contract::node::request), k_tok_request));
     }
-    set_state(contract::DaemonState::watching);
-    arm_baseline_refresh();
     log.log(Priority::notice,
             fmt::format("guardiand {} started: guarding {} filesystem(s), kernel {} suspend {}",
                         m_settings.version, m_fs.size(), m_settings.kernel.release,
@@ -124,32 +123,21 @@ Status Daemon::take_baseline() {
     return ok_status();
 }
 
-bool Daemon::calm() const noexcept {
-    return m_state == contract::DaemonState::watching && !m_freeze && !m_window && !m_incident;
-}
-
 void Daemon::arm_baseline_refresh() {
-    m_ports.timers->set(TimerSlot::baseline_refresh, m_settings.config.baseline_refresh,
-                        [this] { refresh_baseline("periodic"); });
+    m_ports.timers->set(TimerSlot::baseline_refresh, m_settings.config.baseline_refresh, [this] {
+        EventData d;
+        d.why = "periodic";
+        dispatch(machine::Event{machine::EventKind::baseline_due, Verdict::healthy, false}, d);
+    });
 }
 
 void Daemon::refresh_baseline(const char* why) {
-    if (calm()) {
-        // A failed refresh keeps the previous baseline: still a true record
-        // of an earlier moment, and better than none.
-        if (auto st = take_baseline(); !st)
-            m_ports.log->warning(std::string("baseline refresh (") + why +
-                                 "): " + st.error().message);
-        else
-            persist();
-    }
-    arm_baseline_refresh();
-}
-
-void Daemon::set_state(contract::DaemonState state) {
-    m_state = state;
-    publish();
-    persist();
+    // A failed refresh keeps the previous baseline: still a true record of
+    // an earlier moment, and better than none.
+    if (auto st = take_baseline(); !st)
+        m_ports.log->warning(std::string("baseline refresh (") + why + "): " + st.error().message);
+    else
+        persist();
 }
 
 ReportInput Daemon::report() const {
@@ -222,7 +210,9 @@ void Daemon::on_sleep_hook(bool post) {
     if (!post) {
         // The last moment before the sleep: compare the resume with it.
         m_ports.log->info("systemd-sleep: going to sleep; refreshing the baseline");
-        refresh_baseline("before sleep");
+        EventData d;
+        d.why = "before sleep";
+        dispatch(machine::Event{machine::EventKind::sleep_pre, Verdict::healthy, false}, d);
         return;
     }
     RestoreEvent ev;
@@ -233,10 +223,9 @@ void Daemon::on_sleep_hook(bool post) {
 }
 
 void Daemon::shutdown() {
-    if (m_freeze)
-        end_freeze(contract::thaw_outcome::stopped);
-    close_kmsg_window();
-    set_state(contract::DaemonState::stopped);
+    EventData d;
+    d.thaw_outcome = contract::thaw_outcome::stopped;
+    dispatch(machine::Event{machine::EventKind::stop_signal, Verdict::healthy, false}, d);
 }
 
 } // namespace guardian::daemon

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "guardian/core/config.hpp"
+#include "guardian/core/daemon_machine.hpp"
 #include "guardian/core/fingerprint.hpp"
 #include "guardian/core/guest_contract.hpp"
 #include "guardian/core/incident.hpp"
@@ -121,39 +122,64 @@ private:
         std::vector<std::string> mount_points;
     };
 
+    // What an event carries to the actions it sets off (dispatch.cpp).
+    struct EventData {
+        const RestoreEvent* restore = nullptr; // restore_detected
+        VerdictInput* input = nullptr;         // verified: what the verdict was built from
+        const VerdictResult* result = nullptr; // verified
+        std::string_view thaw_outcome;         // thaw: a verdict or a thaw_outcome word
+        bool deadline = false;                 // thaw: the freeze deadline passed
+        std::string nonce;                     // freeze_request, freeze_taken
+        std::chrono::seconds timeout{0};       // freeze_request, freeze_taken
+        const char* why = "";                  // refresh_baseline
+    };
+
+    // dispatch.cpp: every state change goes through the pure machine
+    // (core/daemon_machine.hpp); this runs the actions it returns.
+    [[nodiscard]] machine::Facts facts() const noexcept;
+    void dispatch(const machine::Event& event, EventData& data);
+    void dispatch(machine::EventKind kind) {
+        EventData none;
+        dispatch(machine::Event{kind, Verdict::healthy, false}, none);
+    }
+    void run(machine::Action action, EventData& data);
+
     // daemon.cpp
     [[nodiscard]] Status take_baseline();
-    // While calm (watching, nothing frozen, no kmsg window open): a fresh
-    // baseline, so a restore is compared with the recent past. Re-arms.
+    // A fresh baseline, so a restore is compared with the recent past (the
+    // machine asks only while calm); persisted when it worked.
     void refresh_baseline(const char* why);
     void arm_baseline_refresh();
-    [[nodiscard]] bool calm() const noexcept;
     [[nodiscard]] static Result<ext4::ScanResult> scan(const GuardedFs& fs, CheckMode mode,
                                                        bool fingerprint);
-    void set_state(contract::DaemonState state);
     [[nodiscard]] ReportInput report() const;
     void publish();
     void persist();
     void on_other_event(const xen::WatchEvent& ev);
     [[nodiscard]] std::vector<std::string> mount_points() const;
 
-    // verification.cpp
+    // verification.cpp: the one sequence after a restore (block protocol,
+    // then geometry and checksums; the kmsg window after the verdict).
     void on_restore(const RestoreEvent& ev);
+    void verify(const RestoreEvent& ev);
     [[nodiscard]] FsEvidence verify_fs(GuardedFs& fs, bool coordinated);
     void conclude(VerdictInput input, bool coordinated);
     void open_kmsg_window(VerdictInput input);
     void close_kmsg_window();
+    void judge_window();
 
     // coordinated.cpp
     void handle_request(const std::string& request);
     void begin_freeze(std::chrono::seconds timeout, const std::string& nonce);
+    void refuse_freeze(const std::string& nonce);
     // outcome: a verdict or a contract::thaw_outcome word; deadline: the
     // freeze deadline passed (answered "auto-thawed").
     void end_freeze(std::string_view outcome, bool deadline = false);
     void write_freeze_node(const contract::FreezeAnswer& answer);
 
     // emergency.cpp
-    void act_on_critical(const VerdictResult& result);
+    void report_only(const VerdictResult& result); // policy observe
+    void protect(const VerdictResult& result);     // the emergency
 
     // methods.cpp
     void plan_methods(GuardedFs& fs);

@@ -45,20 +45,21 @@ protect::RebootPolicy reboot_policy(RebootMode m) {
 
 } // namespace
 
-void Daemon::act_on_critical(const VerdictResult& result) {
+void Daemon::report_only(const VerdictResult& result) {
+    m_ports.log->log(Priority::crit,
+                     "policy observe: reporting only, no action: " + result.summary(),
+                     {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
+}
+
+// The machine has already set the state to "incident" and published it: the
+// verdict, its reason and timing reach dom0 before anything else happens
+// (xenstore only, nothing on the suspect disks). After this it thaws a
+// coordinated freeze (writes fail with EIO by then, so nothing gets through;
+// frozen, every process that touches the filesystems would hang) and
+// publishes and persists the record.
+void Daemon::protect(const VerdictResult& result) {
     Logger& log = *m_ports.log;
     const std::string reason = result.summary();
-    if (m_settings.config.policy == Policy::observe) {
-        log.log(Priority::crit, "policy observe: reporting only, no action: " + reason,
-                {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
-        if (m_freeze)
-            end_freeze(to_string(Verdict::critical));
-        set_state(contract::DaemonState::watching);
-        hooks::HookOptions ho;
-        ho.timeout = m_settings.config.hook_timeout;
-        (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::incident, ho, log);
-        return;
-    }
 
     protect::EmergencyPlan plan;
     plan.shutdown = m_settings.config.stop_writes;
@@ -110,19 +111,9 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     ports.rebooter = m_ports.rebooter;
     ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
-    // Not set_state(): nothing is persisted before the protective steps.
-    m_state = contract::DaemonState::incident;
-    // The verdict, its reason and timing reach dom0 before anything else
-    // happens: xenstore only, nothing on the suspect disks.
-    publish();
     protect::protect_now(plan, ports, record);
-    // Only reached when the reboot is off or failed. Writes now fail with EIO,
-    // so thawing cannot let anything through; leaving the filesystems frozen
-    // would only hang every process that touches them.
-    if (m_freeze)
-        end_freeze(to_string(Verdict::critical));
-    // Report what was used, which may differ from the plan (an ioctl the
-    // kernel refused after all, a mark that failed).
+    // Only reached when the reboot is off or failed. Report what was used, which may differ from
+    // the plan (an ioctl the kernel refused after all, a mark that failed).
     for (const auto& step : record.steps)
         for (auto& fs : m_fs)
             if (fs.mount.mount_point == step.target && !step.method.empty()) {
@@ -135,8 +126,6 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     m_incident = record;
     log.log(Priority::crit, "protective actions taken:\n" + describe(record),
             {{"MESSAGE_ID", std::string(message_id::protective_action)}});
-    publish();
-    persist();
 }
 
 } // namespace guardian::daemon

@@ -48,12 +48,15 @@ void Daemon::on_restore(const RestoreEvent& ev) {
         "restore detected: " + signals + "; verifying " + std::to_string(m_fs.size()) +
             " filesystem(s)",
         {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
+    // A restore does not carry data/ over: the machine has every node (the
+    // methods too) written again before the verification starts.
+    EventData d;
+    d.restore = &ev;
+    dispatch(machine::Event{machine::EventKind::restore_detected, Verdict::healthy, false}, d);
+}
+
+void Daemon::verify(const RestoreEvent& ev) {
     const bool coordinated = m_freeze.has_value();
-    // A restore does not carry data/ over: the next publication writes
-    // every node again (the methods too).
-    if (m_publisher)
-        m_publisher->invalidate();
-    set_state(contract::DaemonState::verifying);
     m_detected_at = m_ports.clocks->now();
     m_timing = VerificationTiming{};
     m_timing->detected_realtime = m_detected_at.realtime;
@@ -125,23 +128,11 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
     for (std::size_t i = 1; i < out.result.reasons.size(); ++i)
         log.info("  also: " + out.result.reasons[i]);
 
-    if (out.result.verdict == Verdict::critical) {
-        act_on_critical(out.result);
-        return;
-    }
-    if (coordinated)
-        end_freeze(to_string(out.result.verdict));
-    else
-        set_state(contract::DaemonState::watching);
-    // History lives on a guarded filesystem: written only once nothing is
-    // frozen and the verdict did not condemn the disk.
-    if (auto st = append_history(m_ports.root.path(m_settings.state_dir + "/history.jsonl"), out);
-        !st)
-        log.warning("history: " + st.error().message);
-    hooks::HookOptions ho;
-    ho.timeout = m_settings.config.hook_timeout;
-    (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::restore, ho, log);
-    open_kmsg_window(std::move(input));
+    EventData d;
+    d.input = &input;
+    d.result = &out.result;
+    d.thaw_outcome = to_string(out.result.verdict);
+    dispatch(machine::Event{machine::EventKind::verified, out.result.verdict, coordinated}, d);
 }
 
 void Daemon::open_kmsg_window(VerdictInput input) {
@@ -150,7 +141,7 @@ void Daemon::open_kmsg_window(VerdictInput input) {
     (void)m_kmsg->drain(); // what was logged before the verdict was already judged
     m_window = std::move(input);
     m_ports.timers->set(TimerSlot::kmsg_window_end, m_settings.config.kmsg_window,
-                        [this] { close_kmsg_window(); });
+                        [this] { dispatch(machine::EventKind::window_end); });
 }
 
 void Daemon::close_kmsg_window() {
@@ -190,8 +181,11 @@ void Daemon::on_kmsg_readable() {
             m_window->kmsg.push_back(*m);
             hit = true;
         }
-    if (!hit)
-        return;
+    if (hit)
+        dispatch(machine::EventKind::kmsg_signature);
+}
+
+void Daemon::judge_window() {
     VerdictInput in = std::move(*m_window);
     m_window.reset();
     m_ports.timers->cancel(TimerSlot::kmsg_window_end);
