@@ -53,7 +53,7 @@ Status Daemon::start() {
             *m_ports.xs, *m_ports.clocks, log, m_ports.root,
             RestoreWatchSettings{m_settings.version, m_settings.kernel.release, m_settings.verdict,
                                  m_settings.detector},
-            *m_publisher);
+            *m_publisher, *m_ports.timers);
         m_watch->on_restore = [this](const RestoreEvent& ev) { on_restore(ev); };
         m_watch->on_other_event = [this](const xen::WatchEvent& ev) { on_other_event(ev); };
         GUARDIAN_TRY(m_watch->start());
@@ -187,9 +187,6 @@ void Daemon::persist() {
 void Daemon::on_xenstore_readable() {
     if (m_watch)
         m_watch->on_xenstore_readable();
-    if (m_watch && m_watch->settling())
-        m_ports.timers->set(TimerSlot::settle, std::chrono::seconds(10),
-                            [this] { m_watch->on_settle_timeout(); });
 }
 
 void Daemon::on_clock_set() {

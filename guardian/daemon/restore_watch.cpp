@@ -17,12 +17,18 @@ constexpr const char* k_tok_data = "data";
 
 constexpr const char* k_xenbus_connected = "4";
 
+// How long a restore waits for its vbds to reconnect before it is judged
+// with what was seen (a blkfront that died in its reconnect never does).
+constexpr auto k_settle_timeout = std::chrono::seconds(10);
+
 } // namespace
 
 RestoreWatch::RestoreWatch(xen::XenStore& xs, Clocks& clocks, Logger& log, SystemRoot root,
-                           RestoreWatchSettings settings, xen::ReportPublisher& publisher)
+                           RestoreWatchSettings settings, xen::ReportPublisher& publisher,
+                           Timers& timers)
     : m_xs(xs), m_clocks(clocks), m_log(log), m_root(std::move(root)),
-      m_settings(std::move(settings)), m_detector(m_settings.detector), m_publisher(publisher) {}
+      m_settings(std::move(settings)), m_detector(m_settings.detector), m_publisher(publisher),
+      m_timers(timers) {}
 
 Status RestoreWatch::start() {
     GUARDIAN_TRY_ASSIGN(m_baseline, xen::capture_blkfront(m_xs, m_root));
@@ -77,6 +83,8 @@ void RestoreWatch::on_xenstore_readable() {
     }
     if (!events->empty())
         handle_events(*events);
+    if (settling())
+        m_timers.set(TimerSlot::settle, k_settle_timeout, [this] { on_settle_timeout(); });
 }
 
 void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
@@ -91,7 +99,7 @@ void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
             recapture = true;
         } else if (ev.token == k_tok_shutdown) {
             // The kernel's own handler has already cleared the value: this is
-            // only a hint that a suspend may follow (DESIGN.md).
+            // only a hint that a suspend may follow (docs/design.md).
             m_detector.observe_suspend_hint(now);
         }
     }

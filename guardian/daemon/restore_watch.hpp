@@ -12,6 +12,7 @@
 #include "guardian/core/report.hpp"
 #include "guardian/core/restore_detector.hpp"
 #include "guardian/core/risk_table.hpp"
+#include "guardian/daemon/timers.hpp"
 #include "guardian/sys/clocks.hpp"
 #include "guardian/util/log.hpp"
 #include "guardian/util/paths.hpp"
@@ -44,7 +45,7 @@ struct RestoreWatchSettings {
 class RestoreWatch {
 public:
     RestoreWatch(xen::XenStore& xs, Clocks& clocks, Logger& log, SystemRoot root,
-                 RestoreWatchSettings settings, xen::ReportPublisher& publisher);
+                 RestoreWatchSettings settings, xen::ReportPublisher& publisher, Timers& timers);
 
     // Baseline capture and the watches on the block protocol. The caller
     // then publishes its first report and calls watch_publication().
@@ -56,8 +57,8 @@ public:
 
     void on_xenstore_readable();
     void on_clock_set();
-    // A restore is being settled (vbds still reconnecting): the caller calls
-    // on_settle_timeout() after this long if nothing else happened.
+    // A restore is being settled (vbds still reconnecting): the settle timer
+    // (TimerSlot::settle, armed here) finishes it if the vbds never connect.
     [[nodiscard]] bool settling() const noexcept { return m_pending.has_value(); }
     void on_settle_timeout();
 
@@ -88,6 +89,7 @@ private:
     RestoreWatchSettings m_settings;
     RestoreDetector m_detector;
     xen::ReportPublisher& m_publisher;
+    Timers& m_timers;
     BlkfrontCapture m_baseline;
     std::set<std::string> m_backend_watches;  // backend paths watched now (may include old ones)
     std::optional<RestoreDecision> m_pending; // restore decided, waiting for vbds to reconnect

@@ -1,5 +1,5 @@
-// Verification after a restore, fastest first (DESIGN.md "Verify after
-// resume"): the block-protocol judgement arrives with the restore event;
+// Verification after a restore, fastest first (docs/design.md "The daemon's
+// event flow"): the block-protocol judgement arrives with the restore event;
 // then per guarded filesystem the static geometry and the live checksums
 // (or, frozen, the byte-exact comparison); then a window of kernel-log
 // watching, during which a signature still turns the verdict critical.

@@ -1,5 +1,5 @@
 // The emergency sequence on a critical verdict (policy `protect`), in the
-// order DESIGN.md fixes: tell the provider (xenstore, one kmsg line), stop
+// order docs/design.md gives: tell the provider (xenstore, one kmsg line), stop
 // every write (shutdown, root last), make the next boot run a full fsck, then
 // reboot without syncing. Every step's outcome lands in the IncidentRecord.
 //
