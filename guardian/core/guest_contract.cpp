@@ -346,7 +346,9 @@ DecodedReport decode_report(const std::map<std::string, std::string>& nodes) {
     const std::vector<std::string_view> expected{node::version, node::schema, node::state,
                                                  node::kernel, node::suspend_safety};
     const std::string vbd_prefix = std::string(node::vbd_dir) + "/";
-    for (const auto& [name, value] : nodes) {
+    for (const auto& entry : nodes) {
+        const std::string& name = entry.first;
+        const std::string& value = entry.second;
         const auto it = std::find_if(known.begin(), known.end(),
                                      [&](const auto& k) { return k.first == name; });
         if (it != known.end())
