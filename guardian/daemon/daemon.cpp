@@ -34,7 +34,7 @@ Status Daemon::start() {
         select_guarded(sys::mounted_ext_filesystems(mounts), m_settings.config.guard,
                        m_settings.config.skip, m_ports.xs != nullptr);
     for (const auto& m : chosen)
-        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, std::nullopt, std::nullopt, {}});
+        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, {}, false, {}});
     if (m_fs.empty())
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
@@ -98,20 +98,7 @@ Status Daemon::take_baseline() {
                          scan.error().code};
         fs.baseline = std::move(scan->fingerprint);
         fs.errors_count = read_errors_count(fs);
-        if (m_settings.config.force_fsck) {
-            protect::PlanOptions po;
-            po.force_kernel_error_path = m_settings.force_kernel_error_path;
-            auto plan =
-                protect::plan_fsck_mark(fs.mount.source, fs.mount.mount_point, m_ports.root, po);
-            if (plan && !plan->note.empty())
-                log.notice("fsck mark for " + fs.mount.source + ": " + plan->note);
-            if (plan)
-                fs.fsck_plan.emplace(std::move(plan).value());
-            else
-                log.warning("fsck mark for " + fs.mount.source +
-                            " cannot be prepared: " + plan.error().message);
-        }
-        plan_methods(fs);
+        prepare_protection(fs);
         log.log(Priority::info,
                 fmt::format("baseline of {} on {} ({} {})", fs.mount.source, fs.mount.mount_point,
                             fs.baseline.identity.type, fs.baseline.identity.uuid),

@@ -74,11 +74,13 @@ struct FsMethods {
 // One guarded filesystem and what the daemon keeps about it.
 struct GuardedFs {
     MountEntry mount;
-    Fingerprint baseline;                            // geometry (live) at baseline time
-    unsigned long errors_count = 0;                  // /sys/fs/ext4/<dev>/errors_count then
-    std::optional<protect::FsckMarkPlan> fsck_plan;  // prepared in advance for an emergency
-    std::optional<Fingerprint> frozen;               // coordinated mode: stable fingerprint
-    std::optional<protect::WriteStopPlan> stop_plan; // how writes are stopped in an emergency
+    Fingerprint baseline;              // geometry (live) at baseline time
+    unsigned long errors_count = 0;    // /sys/fs/ext4/<dev>/errors_count then
+    std::optional<Fingerprint> frozen; // coordinated mode: stable fingerprint
+    // How writes stop and the next fsck is forced in an emergency, prepared
+    // and probed at baseline time (methods.cpp); the emergency executes it.
+    protect::FsProtectionPlan protection;
+    bool fsck_prepared = false; // protection.fsck_mark was planned (not a bare one)
     FsMethods methods;
 };
 
@@ -182,7 +184,7 @@ private:
     void protect(const VerdictResult& result);     // the emergency
 
     // methods.cpp
-    void plan_methods(GuardedFs& fs);
+    void prepare_protection(GuardedFs& fs); // the plan and the methods it reports
     [[nodiscard]] std::string describe_methods() const;
     void report_methods(); // logs the methods when they changed
     void publish_methods();

@@ -70,22 +70,17 @@ void Daemon::protect(const VerdictResult& result) {
         if (std::find(result.affected_devices.begin(), result.affected_devices.end(),
                       fs.mount.source) == result.affected_devices.end())
             continue;
-        if (fs.stop_plan) {
-            plan.write_stops.push_back(*fs.stop_plan);
-            if (plan.shutdown && fs.stop_plan->method == protect::WriteStopMethod::none)
-                unstoppable += (unstoppable.empty() ? "" : ", ") + fs.mount.mount_point;
-        }
-        if (fs.fsck_plan) {
-            plan.filesystems.push_back(std::move(*fs.fsck_plan));
-            fs.fsck_plan.reset();
-        } else {
-            // No prepared mark (disabled, or it could not be prepared): the
-            // shutdown still happens; the mark step records why it failed.
-            protect::FsckMarkPlan p;
-            p.device = fs.mount.source;
-            p.mount_point = fs.mount.mount_point;
-            plan.filesystems.push_back(std::move(p));
-        }
+        const auto& stop = fs.protection.write_stop;
+        if (plan.shutdown && stop && stop->method == protect::WriteStopMethod::none)
+            unstoppable += (unstoppable.empty() ? "" : ", ") + fs.mount.mount_point;
+        // The prepared plan, as it is; its fsck mark (which may hold the
+        // device open) is used up, the write stop stays planned.
+        plan.filesystems.push_back(std::move(fs.protection));
+        fs.protection = protect::FsProtectionPlan{};
+        fs.protection.write_stop = plan.filesystems.back().write_stop;
+        fs.protection.fsck_mark.device = fs.mount.source;
+        fs.protection.fsck_mark.mount_point = fs.mount.mount_point;
+        fs.fsck_prepared = false;
     }
     IncidentRecord record;
     record.reason = reason;
