@@ -9,6 +9,7 @@
 #include "guardian/sys/mounts.hpp"
 #include "guardian/util/fd.hpp"
 #include "guardian/util/time_format.hpp"
+#include "guardian/xen/publisher.hpp"
 #include "guardian/xen/xenstore.hpp"
 
 #include <fmt/format.h>
@@ -193,8 +194,10 @@ int run_boot_report(const BootReportOptions& o, Logger& log) {
     if (o.xs != nullptr) {
         // One bounded line: it must fit a xenstore message with its path.
         const std::string value = summary_line(report, 1024);
-        if (auto st = o.xs->write(k_boot_report_node, value); !st)
-            log.warning("xenstore " + std::string(k_boot_report_node) + ": " + st.error().message);
+        xen::ReportPublisher publisher(*o.xs);
+        if (auto st = publisher.publish_boot_report(value); !st)
+            log.warning("xenstore " + contract::node_path(contract::node::boot_report) + ": " +
+                        st.error().message);
     }
     if (report.incident) {
         hooks::HookOptions ho;

@@ -27,9 +27,6 @@ struct BootReportOptions {
     xen::XenStore* xs = nullptr; // null: not a Xen guest, nothing published
 };
 
-// The xenstore node the one-line report goes to (relative to the domain home).
-inline constexpr const char* k_boot_report_node = "data/guardian/boot-report";
-
 // This boot's id as journald writes it (32 hex digits, no dashes).
 [[nodiscard]] Result<std::string> read_boot_id(const SystemRoot& root);
 // When this boot started (btime of /proc/stat), seconds since the epoch.

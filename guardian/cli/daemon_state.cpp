@@ -1,5 +1,7 @@
 #include "guardian/cli/daemon_state.hpp"
 
+#include "guardian/core/state_file.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,100 +10,74 @@
 namespace guardian::cli {
 namespace {
 
-// A string member, or `fallback` when absent or not a string.
-std::string str(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
-    if (!j.is_object())
-        return fallback;
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string() || it->get<std::string>().empty())
-        return fallback;
-    return it->get<std::string>();
+// The file's text, or `fallback` when the decoder found it empty or absent.
+std::string or_else(const std::string& v, const std::string& fallback) {
+    return v.empty() ? fallback : v;
 }
 
-const nlohmann::json& member(const nlohmann::json& j, const char* key) {
-    static const nlohmann::json null_json;
-    if (!j.is_object())
-        return null_json;
-    auto it = j.find(key);
-    return it == j.end() ? null_json : *it;
+std::string row(const DecodedVerification& v) {
+    return fmt::format("{}  {:<8}  {:<11}  {}", or_else(v.time, "?"), or_else(v.verdict, "?"),
+                       v.coordinated ? "coordinated" : "restore",
+                       v.reasons.empty() ? std::string("-") : v.reasons.front());
 }
 
-std::string describe_finding(const nlohmann::json& f) {
-    std::string s = str(f, "structure", "?");
-    for (const char* k : {"group", "inode", "block"})
-        if (const auto& v = member(f, k); v.is_number())
-            s += fmt::format(" {} {}", k, v.dump());
-    if (auto d = str(f, "detail"); !d.empty())
-        s += ": " + d;
-    return s;
-}
-
-void render_verification(const nlohmann::json& v, std::string& out) {
-    out += "  last verification: " + history_row(v) + "\n";
-    for (const auto& r : member(v, "reasons"))
-        if (r.is_string())
-            out += "    reason: " + r.get<std::string>() + "\n";
-    for (const auto& fs : member(v, "filesystems")) {
-        const auto& findings = member(fs, "findings");
-        const auto& geometry = member(fs, "geometry_changes");
-        const auto& frozen = member(fs, "frozen_changes");
+void render_verification(const DecodedVerification& v, std::string& out) {
+    out += "  last verification: " + row(v) + "\n";
+    for (const auto& r : v.reasons)
+        out += "    reason: " + r + "\n";
+    for (const auto& fs : v.filesystems) {
         std::string line =
-            fmt::format("    {} ({}): ", str(fs, "device", "?"), str(fs, "mount_point", "?"));
-        if (auto e = str(fs, "error"); !e.empty())
-            line += "not checked: " + e;
+            fmt::format("    {} ({}): ", or_else(fs.device, "?"), or_else(fs.mount_point, "?"));
+        if (!fs.error.empty())
+            line += "not checked: " + fs.error;
         else
-            line += fmt::format("{} finding(s)", findings.is_array() ? findings.size() : 0);
-        if (geometry.is_array() && !geometry.empty())
-            line += fmt::format(", {} geometry change(s)", geometry.size());
-        if (member(fs, "frozen_compared") == true)
+            line += fmt::format("{} finding(s)", fs.findings ? fs.findings->size() : 0);
+        if (fs.geometry_changes && !fs.geometry_changes->empty())
+            line += fmt::format(", {} geometry change(s)", fs.geometry_changes->size());
+        if (fs.frozen_compared)
             line += fmt::format(", frozen comparison: {} change(s)",
-                                frozen.is_array() ? frozen.size() : 0);
-        if (const auto& g = member(fs, "errors_count_growth"); g.is_number() && g != 0)
-            line += ", ext4 errors_count grew by " + g.dump();
+                                fs.frozen_changes ? fs.frozen_changes->size() : 0);
+        if (fs.errors_count_growth && *fs.errors_count_growth != "0")
+            line += ", ext4 errors_count grew by " + *fs.errors_count_growth;
         out += line + "\n";
-        for (const auto* list : {&findings, &geometry, &frozen})
-            for (const auto& f : *list)
-                out +=
-                    "      " + (f.is_string() ? f.get<std::string>() : describe_finding(f)) + "\n";
+        for (const auto* list : {&fs.findings, &fs.geometry_changes, &fs.frozen_changes})
+            if (*list)
+                for (const auto& f : **list)
+                    out += "      " + f + "\n";
     }
 }
 
 } // namespace
 
 std::string history_row(const nlohmann::json& v) {
-    const auto& reasons = member(v, "reasons");
-    std::string reason = "-";
-    if (reasons.is_array() && !reasons.empty() && reasons[0].is_string())
-        reason = reasons[0].get<std::string>();
-    return fmt::format("{}  {:<8}  {:<11}  {}", str(v, "time", "?"), str(v, "verdict", "?"),
-                       member(v, "coordinated") == true ? "coordinated" : "restore", reason);
+    return row(decode_verification(v));
 }
 
-std::string render_state(const nlohmann::json& state) {
-    std::string out = fmt::format("guardiand: {}\n", str(state, "state", "?"));
-    if (auto k = str(state, "kernel"); !k.empty())
-        out += fmt::format("  kernel {}: suspend {} ({})\n", k, str(state, "suspend_safety", "?"),
-                           str(state, "suspend_reason", "-"));
-    const auto& fs = member(state, "filesystems");
-    if (!fs.is_array() || fs.empty())
+std::string render_state(const nlohmann::json& json) {
+    const DecodedState state = decode_state(json);
+    std::string out = fmt::format("guardiand: {}\n", or_else(state.state, "?"));
+    if (!state.kernel.empty())
+        out += fmt::format("  kernel {}: suspend {} ({})\n", state.kernel,
+                           or_else(state.suspend_safety, "?"), or_else(state.suspend_reason, "-"));
+    if (state.filesystems.empty())
         out += "  guarding: nothing\n";
-    for (const auto& f : fs)
-        out += fmt::format("  guarding {} on {} (uuid {})\n", str(f, "device", "?"),
-                           str(f, "mount_point", "?"), str(f, "uuid", "?"));
-    out += "  last restore: " + str(state, "last_restore", "none") + "\n";
-    if (const auto& v = member(state, "last_verification"); v.is_object())
-        render_verification(v, out);
+    for (const auto& f : state.filesystems)
+        out += fmt::format("  guarding {} on {} (uuid {})\n", or_else(f.device, "?"),
+                           or_else(f.mount_point, "?"), or_else(f.uuid, "?"));
+    out += "  last restore: " + or_else(state.last_restore, "none") + "\n";
+    if (state.last_verification)
+        render_verification(*state.last_verification, out);
     else
         out += "  last verification: none\n";
-    if (const auto& inc = member(state, "incident"); inc.is_object()) {
-        out += "  INCIDENT: " + str(inc, "reason", "?") + "\n";
-        for (const auto& s : member(inc, "steps")) {
-            std::string line = fmt::format("    {} {}: {}", str(s, "step", "?"),
-                                           str(s, "target", "(system)"), str(s, "outcome", "?"));
-            if (auto m = str(s, "method"); !m.empty())
-                line += " (" + m + ")";
-            if (auto d = str(s, "detail"); !d.empty())
-                line += ": " + d;
+    if (state.incident) {
+        out += "  INCIDENT: " + or_else(state.incident->reason, "?") + "\n";
+        for (const auto& s : state.incident->steps) {
+            std::string line = fmt::format("    {} {}: {}", or_else(s.step, "?"),
+                                           or_else(s.target, "(system)"), or_else(s.outcome, "?"));
+            if (!s.method.empty())
+                line += " (" + s.method + ")";
+            if (!s.detail.empty())
+                line += ": " + s.detail;
             out += line + "\n";
         }
     }
@@ -124,7 +100,8 @@ std::vector<HistoryLine> parse_history(const std::string& text, std::size_t limi
             h.error = "not valid JSON";
         else if (!h.entry.is_object())
             h.error = "not a JSON object";
-        else if (!member(h.entry, "verdict").is_string())
+        else if (const auto m = decode_verification(h.entry).missing;
+                 std::find(m.begin(), m.end(), "verdict") != m.end())
             h.error = "no verdict";
         if (!h.error.empty())
             h.entry = nullptr;

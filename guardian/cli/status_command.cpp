@@ -101,15 +101,21 @@ int run_status(const StatusArgs& args) {
             xj["vbds"] = vbds;
         }
         DomainReport own;
-        if (auto nodes = xen::read_subtree(**xs, "data/guardian"); nodes)
+        if (auto nodes = xen::read_subtree(**xs, std::string(contract::node::base)); nodes)
             own.nodes = std::move(nodes).value();
         xj["published"] = own.nodes;
-        if (own.has_guardian())
-            text += fmt::format("guardiand: state {}; last restore: {}; last verification: {}\n",
-                                own.get("state", "?"), own.get("last-restore", "none"),
-                                own.get("last-verification", "none"));
+        const contract::DecodedReport r = own.decoded();
+        const auto or_else = [](const std::string& value, const char* fallback) {
+            return value.empty() ? std::string(fallback) : value;
+        };
+        if (r.present)
+            text +=
+                fmt::format("guardiand: state {}; last restore: {}; last verification: {}\n",
+                            or_else(own.nodes[std::string(contract::node::state)], "?"),
+                            or_else(r.last_restore, "none"), or_else(r.last_verification, "none"));
         else
-            text += "guardiand: nothing published in data/guardian/ (not running?)\n";
+            text += "guardiand: nothing published in " + std::string(contract::node::base) +
+                    "/ (not running?)\n";
         j["xen"] = xj;
     }
 

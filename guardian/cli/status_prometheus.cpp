@@ -27,8 +27,8 @@ GuestStatus from_xenstore(xen::XenStore& xs) {
     DomainReport own;
     own.domid = read_or_empty(xs, "domid");
     own.name = read_or_empty(xs, "name");
-    for (const std::string_view node : k_metric_nodes)
-        if (auto v = xs.read("data/guardian/" + std::string(node)); v)
+    for (const std::string_view node : contract::summary_nodes())
+        if (auto v = xs.read(contract::node_path(node)); v)
             own.nodes[std::string(node)] = *v;
     GuestStatus g = guest_status_from_report(own);
     g.uuid = uuid_from_vm_node(read_or_empty(xs, "vm"));

@@ -6,16 +6,19 @@
 
 namespace guardian {
 
-std::string DomainReport::get(const std::string& node, const std::string& fallback) const {
-    const auto it = nodes.find(node);
-    return it == nodes.end() || it->second.empty() ? fallback : it->second;
+namespace {
+std::string or_else(const std::string& v, const std::string& fallback) {
+    return v.empty() ? fallback : v;
 }
+} // namespace
 
 PreflightResult preflight(const DomainReport& d) {
-    if (!d.has_guardian())
-        return {false, "domain " + d.domid + " does not run guardian (no data/guardian/version)"};
-    const std::string safety = d.get("suspend-safety", "unknown");
-    const std::string reason = d.get("suspend-safety-reason", "no reason given");
+    const contract::DecodedReport r = d.decoded();
+    if (!r.present)
+        return {false, "domain " + d.domid + " does not run guardian (no " +
+                           contract::node_path(contract::node::version) + ")"};
+    const std::string safety = or_else(r.suspend_safety, "unknown");
+    const std::string reason = or_else(r.suspend_safety_reason, "no reason given");
     if (safety == "safe")
         return {true, "domain " + d.domid + " reports suspend-safety safe: " + reason};
     return {false, "domain " + d.domid + " reports suspend-safety " + safety + ": " + reason};
@@ -26,13 +29,16 @@ std::string render_status_table(const std::vector<DomainReport>& domains) {
     rows.push_back(
         {"DOMID", "NAME", "STATE", "KERNEL", "SUSPEND", "LAST RESTORE", "LAST VERIFICATION"});
     for (const auto& d : domains) {
-        if (!d.has_guardian()) {
+        const contract::DecodedReport r = d.decoded();
+        if (!r.present) {
             rows.push_back({d.domid, d.name, "-", "-", "-", "-", "(no guardian)"});
             continue;
         }
-        rows.push_back({d.domid, d.name, d.get("state", "?"), d.get("kernel", "?"),
-                        d.get("suspend-safety", "?"), d.get("last-restore", "-"),
-                        d.get("last-verification", "-")});
+        // The state as the guest wrote it: a newer guardian's word shows.
+        const auto raw = d.nodes.find(std::string(contract::node::state));
+        rows.push_back({d.domid, d.name, or_else(raw == d.nodes.end() ? "" : raw->second, "?"),
+                        or_else(r.kernel, "?"), or_else(r.suspend_safety, "?"),
+                        or_else(r.last_restore, "-"), or_else(r.last_verification, "-")});
     }
     std::vector<std::size_t> width(rows.front().size(), 0);
     for (const auto& r : rows)

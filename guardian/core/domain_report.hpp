@@ -3,6 +3,8 @@
 // tooling takes from it (preflight before a save or migration).
 #pragma once
 
+#include "guardian/core/guest_contract.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -16,8 +18,8 @@ struct DomainReport {
     std::string name;                         // /local/domain/<id>/name, may be empty
     std::map<std::string, std::string> nodes; // data/guardian/ as read
 
-    [[nodiscard]] bool has_guardian() const { return nodes.contains("version"); }
-    [[nodiscard]] std::string get(const std::string& node, const std::string& fallback = "") const;
+    [[nodiscard]] bool has_guardian() const { return decoded().present; }
+    [[nodiscard]] contract::DecodedReport decoded() const { return contract::decode_report(nodes); }
 };
 
 struct PreflightResult {
@@ -27,7 +29,7 @@ struct PreflightResult {
 
 // Only a guest that runs guardian and reports suspend-safety "safe" passes:
 // unknown is not safe (the provider could not tell which kernels its
-// customers run: DESIGN.md incident 1).
+// customers run: docs/design.md, the first incident).
 [[nodiscard]] PreflightResult preflight(const DomainReport& d);
 
 [[nodiscard]] std::string render_status_table(const std::vector<DomainReport>& domains);

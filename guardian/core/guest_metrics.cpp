@@ -1,5 +1,7 @@
 #include "guardian/core/guest_metrics.hpp"
 
+#include "guardian/core/state_file.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,54 +12,6 @@ namespace {
 
 using prometheus::Labels;
 using prometheus::MetricFamily;
-
-// A JSON member when it exists and has the wanted kind; guardiand's file is
-// ours, but a half-written or foreign one must not throw.
-const nlohmann::json* member(const nlohmann::json& j, const char* key) {
-    if (!j.is_object())
-        return nullptr;
-    const auto it = j.find(key);
-    return it == j.end() ? nullptr : &*it;
-}
-
-std::optional<std::string> string_member(const nlohmann::json& j, const char* key) {
-    const auto* m = member(j, key);
-    if (m == nullptr || !m->is_string())
-        return std::nullopt;
-    return m->get<std::string>();
-}
-
-std::optional<double> array_size(const nlohmann::json& j, const char* key) {
-    const auto* m = member(j, key);
-    if (m == nullptr || !m->is_array())
-        return std::nullopt;
-    return static_cast<double>(m->size());
-}
-
-std::string first_word(std::string_view s) {
-    return std::string(s.substr(0, s.find(' ')));
-}
-
-std::string last_word(std::string_view s) {
-    const auto pos = s.rfind(' ');
-    return std::string(pos == std::string_view::npos ? s : s.substr(pos + 1));
-}
-
-// "... verdict +<ms> ms" of last-verification-timing, in seconds.
-std::optional<double> verdict_delay(std::string_view timing) {
-    constexpr std::string_view key = "verdict +";
-    const auto pos = timing.find(key);
-    if (pos == std::string_view::npos)
-        return std::nullopt;
-    std::size_t i = pos + key.size();
-    std::uint64_t ms = 0;
-    std::size_t digits = 0;
-    for (; i < timing.size() && timing[i] >= '0' && timing[i] <= '9' && digits < 12; ++i, ++digits)
-        ms = ms * 10 + static_cast<std::uint64_t>(timing[i] - '0');
-    if (digits == 0 || timing.substr(i, 3) != " ms")
-        return std::nullopt;
-    return static_cast<double>(ms) / 1000.0;
-}
 
 Labels guest_labels(const GuestStatus& g) {
     return {{"domid", g.domid}, {"name", g.name}, {"uuid", g.uuid}};
@@ -108,8 +62,13 @@ void add_filesystem_samples(const GuestStatus& g, std::vector<MetricFamily>& out
 } // namespace
 
 const std::vector<std::string_view>& guardian_states() {
-    static const std::vector<std::string_view> s{"starting", "watching", "verifying", "frozen",
-                                                 "incident", "stopped",  "unknown"};
+    static const std::vector<std::string_view> s = [] {
+        std::vector<std::string_view> all;
+        for (const auto state : contract::daemon_states())
+            all.push_back(contract::to_string(state));
+        all.emplace_back("unknown");
+        return all;
+    }();
     return s;
 }
 
@@ -122,33 +81,6 @@ const std::vector<std::string_view>& verdicts() {
     static const std::vector<std::string_view> s{"healthy", "warning", "critical", "none",
                                                  "unknown"};
     return s;
-}
-
-std::optional<std::int64_t> parse_iso8601_utc(std::string_view t) {
-    // Exactly YYYY-MM-DDTHH:MM:SSZ.
-    if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
-        t[16] != ':' || t[19] != 'Z')
-        return std::nullopt;
-    const auto num = [&](std::size_t pos, std::size_t len) -> std::optional<int> {
-        int v = 0;
-        for (std::size_t i = pos; i < pos + len; ++i) {
-            if (t[i] < '0' || t[i] > '9')
-                return std::nullopt;
-            v = v * 10 + (t[i] - '0');
-        }
-        return v;
-    };
-    const auto y = num(0, 4), mo = num(5, 2), d = num(8, 2);
-    const auto h = num(11, 2), mi = num(14, 2), s = num(17, 2);
-    if (!y || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 60)
-        return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year{*y},
-                                          std::chrono::month{static_cast<unsigned>(*mo)},
-                                          std::chrono::day{static_cast<unsigned>(*d)}};
-    if (!ymd.ok())
-        return std::nullopt;
-    const auto days = std::chrono::sys_days{ymd}.time_since_epoch().count();
-    return static_cast<std::int64_t>(days) * 86400 + *h * 3600 + *mi * 60 + *s;
 }
 
 std::string normalize_state(std::string_view value, const std::vector<std::string_view>& allowed) {
@@ -165,85 +97,74 @@ GuestStatus guest_status_from_report(const DomainReport& d) {
     GuestStatus g;
     g.domid = d.domid;
     g.name = d.name;
-    g.present = d.has_guardian();
+    const contract::DecodedReport r = contract::decode_report(d.nodes);
+    g.present = r.present;
     if (!g.present)
         return g;
-    g.version = d.get("version");
-    g.kernel = d.get("kernel");
-    g.state = normalize_state(d.get("state"), guardian_states());
-    g.suspend_safety = normalize_state(d.get("suspend-safety"), suspend_safeties());
-    // last-verification: "<ISO-8601> <healthy|warning|critical>" or empty.
-    // Anything else is not guardian's format: its verdict is unknown.
-    if (const std::string v = d.get("last-verification"); !v.empty()) {
-        g.last_verdict_time = parse_iso8601_utc(first_word(v));
-        g.last_verdict = g.last_verdict_time && v.find(' ') == v.rfind(' ')
-                             ? normalize_state(last_word(v), verdicts())
-                             : "unknown";
-        if (g.last_verdict == "none")
-            g.last_verdict = "unknown";
-    }
-    g.last_verification_seconds = verdict_delay(d.get("last-verification-timing"));
-    // last-restore: "<ISO-8601> <signals>" or empty.
-    if (const std::string r = d.get("last-restore"); !r.empty())
-        g.last_restore_time = parse_iso8601_utc(first_word(r));
-    g.incident = !d.get("incident").empty() || g.state == "incident";
+    g.version = r.version;
+    g.kernel = r.kernel;
+    g.state = normalize_state(r.state, guardian_states());
+    g.suspend_safety = normalize_state(r.suspend_safety, suspend_safeties());
+    g.last_verdict = contract::decode_last_verdict(r.last_verification);
+    if (!r.last_verification.empty())
+        g.last_verdict_time = contract::decode_timed_value(r.last_verification).time;
+    g.last_verification_seconds = contract::decode_verdict_delay(r.last_verification_timing);
+    if (!r.last_restore.empty())
+        g.last_restore_time = contract::decode_timed_value(r.last_restore).time;
+    g.incident =
+        !r.incident.empty() || g.state == contract::to_string(contract::DaemonState::incident);
     return g;
 }
 
-GuestStatus guest_status_from_state(const nlohmann::json& state, GuestStatus g) {
-    if (!state.is_object())
+GuestStatus guest_status_from_state(const nlohmann::json& json, GuestStatus g) {
+    if (!json.is_object())
         return g;
+    const DecodedState state = decode_state(json);
     g.present = true;
-    if (auto s = string_member(state, "state"))
-        g.state = normalize_state(*s, guardian_states());
-    if (auto s = string_member(state, "suspend_safety"))
-        g.suspend_safety = normalize_state(*s, suspend_safeties());
-    if (auto s = string_member(state, "kernel"); s && !s->empty())
-        g.kernel = *s;
-    if (auto s = string_member(state, "last_restore"); s && !s->empty())
-        g.last_restore_time = parse_iso8601_utc(first_word(*s));
-    if (const auto* inc = member(state, "incident"); inc != nullptr && inc->is_object())
-        g.incident = true;
-    g.incident = g.incident || g.state == "incident";
+    if (std::find(state.missing.begin(), state.missing.end(), "state") == state.missing.end())
+        g.state = normalize_state(state.state, guardian_states());
+    if (std::find(state.missing.begin(), state.missing.end(), "suspend_safety") ==
+        state.missing.end())
+        g.suspend_safety = normalize_state(state.suspend_safety, suspend_safeties());
+    if (!state.kernel.empty())
+        g.kernel = state.kernel;
+    if (!state.last_restore.empty())
+        g.last_restore_time = contract::decode_timed_value(state.last_restore).time;
+    g.incident = g.incident || state.incident.has_value() ||
+                 g.state == contract::to_string(contract::DaemonState::incident);
 
     g.filesystems.clear();
-    if (const auto* fss = member(state, "filesystems"); fss != nullptr && fss->is_array())
-        for (const auto& f : *fss)
-            g.filesystems.push_back({string_member(f, "device").value_or(""),
-                                     string_member(f, "mount_point").value_or(""),
-                                     true,
-                                     {},
-                                     {},
-                                     {},
-                                     {}});
-    const auto* v = member(state, "last_verification");
-    if (v == nullptr || !v->is_object())
+    for (const auto& f : state.filesystems)
+        g.filesystems.push_back({f.device, f.mount_point, true, {}, {}, {}, {}});
+    if (!state.last_verification)
         return g;
-    if (auto s = string_member(*v, "verdict")) {
-        g.last_verdict = normalize_state(*s, verdicts());
+    const DecodedVerification& v = *state.last_verification;
+    const auto has = [&](const char* key) {
+        return std::find(v.missing.begin(), v.missing.end(), key) == v.missing.end();
+    };
+    if (has("verdict")) {
+        g.last_verdict = normalize_state(v.verdict, verdicts());
         if (g.last_verdict == "none")
             g.last_verdict = "unknown";
     }
-    if (auto s = string_member(*v, "time"))
-        g.last_verdict_time = parse_iso8601_utc(*s);
-    const auto* fss = member(*v, "filesystems");
-    if (fss == nullptr || !fss->is_array())
-        return g;
-    for (const auto& f : *fss) {
-        const std::string device = string_member(f, "device").value_or("");
-        const std::string mount_point = string_member(f, "mount_point").value_or("");
+    if (has("time"))
+        g.last_verdict_time = parse_iso8601_utc(v.time);
+    const auto size = [](const std::optional<std::vector<std::string>>& l) {
+        return l ? std::optional<double>(static_cast<double>(l->size())) : std::nullopt;
+    };
+    for (const auto& f : v.filesystems) {
         auto it = std::find_if(g.filesystems.begin(), g.filesystems.end(), [&](const auto& x) {
-            return x.device == device && x.mount_point == mount_point;
+            return x.device == f.device && x.mount_point == f.mount_point;
         });
         if (it == g.filesystems.end())
             it = g.filesystems.insert(g.filesystems.end(),
-                                      {device, mount_point, false, {}, {}, {}, {}});
-        if (const auto* c = member(f, "checked"); c != nullptr && c->is_boolean())
-            it->checked = c->get<bool>();
-        it->findings = array_size(f, "findings");
-        it->geometry_changes = array_size(f, "geometry_changes");
-        if (const auto* fc = member(f, "frozen_compared"); fc != nullptr && *fc == true)
-            it->frozen_changes = array_size(f, "frozen_changes");
+                                      {f.device, f.mount_point, false, {}, {}, {}, {}});
+        if (f.checked)
+            it->checked = *f.checked;
+        it->findings = size(f.findings);
+        it->geometry_changes = size(f.geometry_changes);
+        if (f.frozen_compared)
+            it->frozen_changes = size(f.frozen_changes);
     }
     return g;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "guardian/core/domain_report.hpp"
+#include "guardian/core/guest_contract.hpp"
 #include "guardian/core/prometheus.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -56,22 +57,11 @@ struct GuestStatus {
 };
 
 // "2026-11-21T17:12:00Z" (iso8601_utc's form, nothing else) as Unix seconds.
-[[nodiscard]] std::optional<std::int64_t> parse_iso8601_utc(std::string_view text);
+using contract::parse_iso8601_utc;
 
 // `value` when it is one of `allowed`, else "unknown".
 [[nodiscard]] std::string normalize_state(std::string_view value,
                                           const std::vector<std::string_view>& allowed);
-
-// The data/guardian/ nodes (docs/xenstore-schema.md) the metrics are made
-// of: what both readers fetch for guest_status_from_report.
-inline constexpr std::array<std::string_view, 8> k_metric_nodes{"version",
-                                                                "state",
-                                                                "kernel",
-                                                                "suspend-safety",
-                                                                "last-restore",
-                                                                "last-verification",
-                                                                "last-verification-timing",
-                                                                "incident"};
 
 // The uuid in a toolstack "vm" node ("/vm/<uuid>"): it survives a restore or
 // migration, the domid does not. "" for anything else.

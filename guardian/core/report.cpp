@@ -1,5 +1,7 @@
 #include "guardian/core/report.hpp"
 
+#include "guardian/core/guest_contract.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -63,14 +65,14 @@ std::size_t max_report_nodes(std::size_t vbds) {
 
 ReportNodes build_report(const ReportInput& in) {
     ReportNodes n;
-    n["version"] = bounded_value(in.version, 64);
-    n["state"] = bounded_value(in.state, 64);
-    n["kernel"] = bounded_value(in.kernel, 64);
-    n["suspend-safety"] = std::string(to_string(in.verdict.safety));
-    n["suspend-safety-reason"] = bounded_value(in.verdict.reason);
+    n[std::string(contract::node::version)] = bounded_value(in.version, 64);
+    n[std::string(contract::node::state)] = std::string(contract::to_string(in.state));
+    n[std::string(contract::node::kernel)] = bounded_value(in.kernel, 64);
+    n[std::string(contract::node::suspend_safety)] = std::string(to_string(in.verdict.safety));
+    n[std::string(contract::node::suspend_safety_reason)] = bounded_value(in.verdict.reason);
     if (in.last_restore) {
-        n["last-restore"] =
-            bounded_value(iso8601_utc(in.last_restore->realtime) + " " + in.last_restore->signals);
+        n[std::string(contract::node::last_restore)] = bounded_value(
+            contract::encode_last_restore(in.last_restore->realtime, in.last_restore->signals));
         std::string changes;
         for (const auto& c : in.last_restore->changes) {
             if (!changes.empty())
@@ -79,20 +81,23 @@ ReportNodes build_report(const ReportInput& in) {
             if (changes.size() > k_max_report_value)
                 break;
         }
-        n["last-restore-changes"] = bounded_value(changes);
+        n[std::string(contract::node::last_restore_changes)] = bounded_value(changes);
     } else {
-        n["last-restore"] = "";
-        n["last-restore-changes"] = "";
+        n[std::string(contract::node::last_restore)] = "";
+        n[std::string(contract::node::last_restore_changes)] = "";
     }
     if (in.last_verification) {
-        n["last-verification"] = bounded_value(iso8601_utc(in.last_verification->realtime) + " " +
-                                               in.last_verification->result);
-        n["last-verdict-reason"] = bounded_value(in.last_verification->reason);
-        n["last-verification-timing"] = bounded_value(in.last_verification->timing, 256);
+        n[std::string(contract::node::last_verification)] =
+            bounded_value(contract::encode_last_verification(in.last_verification->realtime,
+                                                             in.last_verification->result));
+        n[std::string(contract::node::last_verdict_reason)] =
+            bounded_value(in.last_verification->reason);
+        n[std::string(contract::node::last_verification_timing)] =
+            bounded_value(in.last_verification->timing, 256);
     } else {
-        n["last-verification"] = "";
-        n["last-verdict-reason"] = "";
-        n["last-verification-timing"] = "";
+        n[std::string(contract::node::last_verification)] = "";
+        n[std::string(contract::node::last_verdict_reason)] = "";
+        n[std::string(contract::node::last_verification_timing)] = "";
     }
     std::size_t vbds = 0;
     std::size_t skipped = 0;
@@ -102,10 +107,11 @@ ReportNodes build_report(const ReportInput& in) {
             continue;
         }
         ++vbds;
-        const std::string p = "vbd/" + v.id + "/";
-        n[p + "backend"] = bounded_value(v.backend_path, 256);
-        n[p + "features"] = bounded_value(feature_summary(v));
-        n[p + "state"] = bounded_value(v.frontend_state.value_or("-"), 16);
+        const std::string p = std::string(contract::node::vbd_dir) + "/" + v.id + "/";
+        n[p + std::string(contract::node::vbd_backend)] = bounded_value(v.backend_path, 256);
+        n[p + std::string(contract::node::vbd_features)] = bounded_value(feature_summary(v));
+        n[p + std::string(contract::node::vbd_state)] =
+            bounded_value(v.frontend_state.value_or("-"), 16);
         std::string dev = v.device.empty() ? "-" : v.device;
         dev += " sectors=" + (v.size_sectors ? std::to_string(*v.size_sectors) : "-");
         if (!v.partitions.empty()) {
@@ -113,12 +119,12 @@ ReportNodes build_report(const ReportInput& in) {
             for (std::size_t i = 0; i < v.partitions.size(); ++i)
                 dev += (i ? "," : "") + v.partitions[i];
         }
-        n[p + "device"] = bounded_value(dev, 256);
+        n[p + std::string(contract::node::vbd_device)] = bounded_value(dev, 256);
     }
-    n["vbd-count"] =
+    n[std::string(contract::node::vbd_count)] =
         std::to_string(vbds) + (skipped ? " (" + std::to_string(skipped) + " not reported)" : "");
-    n["schema"] = "1";
-    n["updated"] = iso8601_utc(in.updated);
+    n[std::string(contract::node::schema)] = std::string(contract::k_report_schema);
+    n[std::string(contract::node::updated)] = iso8601_utc(in.updated);
     return n;
 }
 

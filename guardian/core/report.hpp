@@ -7,6 +7,7 @@
 #pragma once
 
 #include "guardian/core/blkfront.hpp"
+#include "guardian/core/guest_contract.hpp"
 #include "guardian/core/risk_table.hpp"
 #include "guardian/util/time_format.hpp"
 
@@ -50,7 +51,7 @@ struct VerificationTiming {
 
 struct ReportInput {
     std::string version;
-    std::string state; // "starting", "watching", "verifying", "frozen", "incident", "stopped"
+    contract::DaemonState state = contract::DaemonState::starting;
     std::string kernel;
     KernelVerdict verdict;
     std::vector<VbdCapture> vbds;

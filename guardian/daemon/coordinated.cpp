@@ -9,8 +9,8 @@
 // advance while the domain is saved; the guard process thaws even if this
 // daemon dies.
 //
-// data/guardian/freeze values: "frozen <nonce>", "failed <nonce> <reason>",
-// "thawed <nonce> <verdict>", "auto-thawed <nonce>", "critical <nonce>".
+// The words of the handshake are the contract's
+// (guardian/core/guest_contract.hpp); this file only decides.
 #include "guardian/daemon/daemon.hpp"
 
 #include "guardian/core/message_ids.hpp"
@@ -18,8 +18,6 @@
 #include "guardian/hooks/hook_runner.hpp"
 #include "guardian/protect/fs_control.hpp"
 
-#include <charconv>
-#include <sstream>
 #include <unistd.h>
 
 namespace guardian::daemon {
@@ -28,7 +26,6 @@ namespace {
 // The guard thaws a little after the daemon's own deadline: normally the
 // daemon thaws (and reports) first; the guard is for when it cannot.
 constexpr auto k_guard_grace = std::chrono::seconds(5);
-constexpr auto k_max_freeze = std::chrono::seconds(3600);
 
 // journald keeps writing its files while our filesystems are frozen - our
 // own "frozen" line is enough - and a writer blocked on a frozen filesystem
@@ -49,27 +46,33 @@ void journal_storage(const std::string& journalctl, const char* option, Logger& 
 
 } // namespace
 
-void Daemon::write_freeze_node(const std::string& value) {
-    if (!m_ports.xs)
+namespace {
+using contract::FreezeAnswer;
+using contract::FreezeAnswerKind;
+
+FreezeAnswer failed(const std::string& nonce, std::string reason) {
+    return FreezeAnswer{FreezeAnswerKind::failed, nonce, std::move(reason)};
+}
+} // namespace
+
+void Daemon::write_freeze_node(const FreezeAnswer& answer) {
+    if (!m_publisher)
         return;
-    if (auto st = m_ports.xs->write("data/guardian/freeze", value); !st)
-        m_ports.log->warning("data/guardian/freeze: " + st.error().message);
+    if (auto st = m_publisher->publish_freeze_answer(answer); !st)
+        m_ports.log->warning(contract::node_path(contract::node::freeze) + ": " +
+                             st.error().message);
 }
 
-void Daemon::handle_request(const std::string& request) {
-    std::istringstream in(request);
-    std::string verb, arg, nonce;
-    in >> verb >> arg >> nonce;
-    if (verb == "freeze") {
-        long seconds = 0;
-        const auto r = std::from_chars(arg.data(), arg.data() + arg.size(), seconds);
-        if (r.ec != std::errc{} || seconds <= 0 || seconds > k_max_freeze.count() ||
-            nonce.empty()) {
-            write_freeze_node("failed " + (nonce.empty() ? std::string("-") : nonce) +
-                              " bad request '" + request.substr(0, 64) +
-                              "' (expected: freeze <1-3600 seconds> <nonce>)");
-            return;
-        }
+void Daemon::handle_request(const std::string& text) {
+    const contract::FreezeRequest request = contract::decode_freeze_request(text);
+    using Kind = contract::FreezeRequest::Kind;
+    if (request.kind == Kind::malformed) {
+        if (m_publisher)
+            (void)m_publisher->publish_freeze_answer(contract::refuse_request(text, request.kind));
+        return; // left in place, as before: a corrected request overwrites it
+    }
+    if (request.kind == Kind::freeze) {
+        const long seconds = request.seconds;
         // The guest's own limit (freeze_timeout) wins over a longer request:
         // the customer decides how long their filesystems may stand still.
         auto timeout = std::chrono::seconds(seconds);
@@ -81,27 +84,23 @@ void Daemon::handle_request(const std::string& request) {
                                 " s)");
             timeout = cap;
         }
-        begin_freeze(timeout, nonce);
-    } else if (verb == "thaw") {
-        if (m_freeze)
-            end_freeze("cancelled");
-    } else {
-        write_freeze_node("failed - unknown request '" + request.substr(0, 64) + "'");
+        EventData d;
+        d.nonce = request.nonce;
+        d.timeout = timeout;
+        dispatch(machine::Event{machine::EventKind::freeze_request, Verdict::healthy, false}, d);
+    } else if (request.kind == Kind::thaw) {
+        EventData d;
+        d.thaw_outcome = contract::thaw_outcome::cancelled;
+        dispatch(machine::Event{machine::EventKind::thaw_request, Verdict::healthy, false}, d);
+    } else if (m_publisher) {
+        (void)m_publisher->publish_freeze_answer(contract::refuse_request(text, request.kind));
     }
     // Consumed: a later restore must not find (and replay) an old request.
-    (void)m_ports.xs->remove("data/guardian/request");
+    (void)m_ports.xs->remove(contract::node_path(contract::node::request));
 }
 
 void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce) {
     Logger& log = *m_ports.log;
-    if (m_freeze) {
-        write_freeze_node("failed " + nonce + " already frozen for " + m_freeze->nonce);
-        return;
-    }
-    if (m_fs.empty()) {
-        write_freeze_node("failed " + nonce + " no guarded filesystem");
-        return;
-    }
     hooks::HookOptions ho;
     ho.timeout = m_settings.config.hook_timeout;
     (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::pre_freeze, ho, log);
@@ -119,7 +118,7 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
     if (!guard) {
         // Without a guard a daemon crash would leave the filesystems frozen:
         // refuse rather than take that risk.
-        write_freeze_node("failed " + nonce + " freeze guard: " + guard.error().message);
+        write_freeze_node(failed(nonce, "freeze guard: " + guard.error().message));
         log.error("freeze refused: guard did not start: " + guard.error().message);
         journal_storage(m_settings.journalctl, "--flush", log);
         return;
@@ -127,7 +126,7 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
     session.guard.emplace(std::move(guard).value());
     if (auto st = protect::freeze_all(session.mount_points); !st) {
         (void)session.guard->disarm();
-        write_freeze_node("failed " + nonce + " " + st.error().message);
+        write_freeze_node(failed(nonce, st.error().message));
         log.error("freeze failed: " + st.error().message);
         journal_storage(m_settings.journalctl, "--flush", log);
         return;
@@ -137,27 +136,32 @@ void Daemon::begin_freeze(std::chrono::seconds timeout, const std::string& nonce
         if (!scan) {
             log.error("fingerprint while frozen: " + scan.error().message);
             m_freeze = std::move(session);
-            end_freeze("failed");
-            write_freeze_node("failed " + nonce + " fingerprint: " + scan.error().message);
+            end_freeze(contract::thaw_outcome::failed);
+            write_freeze_node(failed(nonce, "fingerprint: " + scan.error().message));
             return;
         }
         fs.frozen = std::move(scan->fingerprint);
     }
     m_freeze = std::move(session);
-    m_ports.timers->set(TimerSlot::freeze_deadline, timeout, [this] {
-        m_ports.log->log(Priority::warning, "freeze deadline passed without a restore: thawing",
-                         {{"MESSAGE_ID", std::string(message_id::auto_thaw)}});
-        end_freeze("auto-thawed");
-    });
-    set_state("frozen");
-    write_freeze_node("frozen " + nonce);
+    EventData d;
+    d.nonce = nonce;
+    d.timeout = timeout;
+    dispatch(machine::Event{machine::EventKind::freeze_taken, Verdict::healthy, false}, d);
+    write_freeze_node(FreezeAnswer{FreezeAnswerKind::frozen, nonce, {}});
     log.log(Priority::notice,
             "frozen " + std::to_string(m_fs.size()) + " filesystem(s) for the provider (" +
                 std::to_string(timeout.count()) + " s deadline)",
             {{"MESSAGE_ID", std::string(message_id::freeze_started)}});
 }
 
-void Daemon::end_freeze(const std::string& outcome) {
+void Daemon::refuse_freeze(const std::string& nonce) {
+    if (m_freeze)
+        write_freeze_node(failed(nonce, "already frozen for " + m_freeze->nonce));
+    else
+        write_freeze_node(failed(nonce, "no guarded filesystem"));
+}
+
+void Daemon::end_freeze(std::string_view outcome, bool deadline) {
     if (!m_freeze)
         return;
     m_ports.timers->cancel(TimerSlot::freeze_deadline);
@@ -171,14 +175,17 @@ void Daemon::end_freeze(const std::string& outcome) {
     m_freeze.reset();
     for (auto& fs : m_fs)
         fs.frozen.reset();
-    m_ports.log->log(Priority::notice, "thawed (" + outcome + ")",
+    const FreezeAnswer answer =
+        deadline ? FreezeAnswer{FreezeAnswerKind::auto_thawed, nonce, {}}
+                 : FreezeAnswer{FreezeAnswerKind::thawed, nonce, std::string(outcome)};
+    m_ports.log->log(Priority::notice,
+                     "thawed (" +
+                         std::string(deadline ? contract::to_string(answer.kind) : outcome) + ")",
                      {{"MESSAGE_ID", std::string(message_id::thawed)}});
-    if (outcome == "auto-thawed")
-        write_freeze_node("auto-thawed " + nonce);
-    else
-        write_freeze_node("thawed " + nonce + " " + outcome);
-    if (m_state != "stopped" && m_state != "incident")
-        set_state("watching");
+    write_freeze_node(answer);
+    // The state after the thaw is the machine's, already set.
+    publish();
+    persist();
     hooks::HookOptions ho;
     ho.timeout = m_settings.config.hook_timeout;
     (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::post_thaw, ho,

@@ -11,6 +11,9 @@
 #include <fmt/format.h>
 
 namespace guardian::daemon {
+namespace {
+constexpr const char* k_tok_request = "request"; // the watch on data/guardian/request
+} // namespace
 
 Daemon::Daemon(DaemonPorts ports, DaemonSettings settings)
     : m_ports(std::move(ports)), m_settings(std::move(settings)) {}
@@ -31,7 +34,7 @@ Status Daemon::start() {
         select_guarded(sys::mounted_ext_filesystems(mounts), m_settings.config.guard,
                        m_settings.config.skip, m_ports.xs != nullptr);
     for (const auto& m : chosen)
-        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, std::nullopt, std::nullopt, {}});
+        m_fs.push_back(GuardedFs{m, {}, 0, std::nullopt, {}, false, {}});
     if (m_fs.empty())
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
@@ -45,19 +48,25 @@ Status Daemon::start() {
         m_kmsg_writer.emplace(std::move(w).value());
 
     if (m_ports.xs) {
+        m_publisher.emplace(*m_ports.xs);
         m_watch = std::make_unique<RestoreWatch>(
             *m_ports.xs, *m_ports.clocks, log, m_ports.root,
             RestoreWatchSettings{m_settings.version, m_settings.kernel.release, m_settings.verdict,
-                                 m_settings.detector});
+                                 m_settings.detector},
+            *m_publisher, *m_ports.timers);
         m_watch->on_restore = [this](const RestoreEvent& ev) { on_restore(ev); };
         m_watch->on_other_event = [this](const xen::WatchEvent& ev) { on_other_event(ev); };
         GUARDIAN_TRY(m_watch->start());
+    }
+    // The first report says "watching": the block-protocol watches are set.
+    dispatch(machine::EventKind::started);
+    if (m_watch) {
+        GUARDIAN_TRY(m_watch->watch_publication());
         // The provider's coordinated-freeze requests arrive here (dom0 writes
         // into the guest's own data/guardian/).
-        GUARDIAN_TRY(m_ports.xs->watch("data/guardian/request", "request"));
+        GUARDIAN_TRY(
+            m_ports.xs->watch(contract::node_path(contract::node::request), k_tok_request));
     }
-    set_state("watching");
-    arm_baseline_refresh();
     log.log(Priority::notice,
             fmt::format("guardiand {} started: guarding {} filesystem(s), kernel {} suspend {}",
                         m_settings.version, m_fs.size(), m_settings.kernel.release,
@@ -89,20 +98,7 @@ Status Daemon::take_baseline() {
                          scan.error().code};
         fs.baseline = std::move(scan->fingerprint);
         fs.errors_count = read_errors_count(fs);
-        if (m_settings.config.force_fsck) {
-            protect::PlanOptions po;
-            po.force_kernel_error_path = m_settings.force_kernel_error_path;
-            auto plan =
-                protect::plan_fsck_mark(fs.mount.source, fs.mount.mount_point, m_ports.root, po);
-            if (plan && !plan->note.empty())
-                log.notice("fsck mark for " + fs.mount.source + ": " + plan->note);
-            if (plan)
-                fs.fsck_plan.emplace(std::move(plan).value());
-            else
-                log.warning("fsck mark for " + fs.mount.source +
-                            " cannot be prepared: " + plan.error().message);
-        }
-        plan_methods(fs);
+        prepare_protection(fs);
         log.log(Priority::info,
                 fmt::format("baseline of {} on {} ({} {})", fs.mount.source, fs.mount.mount_point,
                             fs.baseline.identity.type, fs.baseline.identity.uuid),
@@ -114,47 +110,51 @@ Status Daemon::take_baseline() {
     return ok_status();
 }
 
-bool Daemon::calm() const noexcept {
-    return m_state == "watching" && !m_freeze && !m_window && !m_incident;
-}
-
 void Daemon::arm_baseline_refresh() {
-    m_ports.timers->set(TimerSlot::baseline_refresh, m_settings.config.baseline_refresh,
-                        [this] { refresh_baseline("periodic"); });
+    m_ports.timers->set(TimerSlot::baseline_refresh, m_settings.config.baseline_refresh, [this] {
+        EventData d;
+        d.why = "periodic";
+        dispatch(machine::Event{machine::EventKind::baseline_due, Verdict::healthy, false}, d);
+    });
 }
 
 void Daemon::refresh_baseline(const char* why) {
-    if (calm()) {
-        // A failed refresh keeps the previous baseline: still a true record
-        // of an earlier moment, and better than none.
-        if (auto st = take_baseline(); !st)
-            m_ports.log->warning(std::string("baseline refresh (") + why +
-                                 "): " + st.error().message);
-        else
-            persist();
-    }
-    arm_baseline_refresh();
+    // A failed refresh keeps the previous baseline: still a true record of
+    // an earlier moment, and better than none.
+    if (auto st = take_baseline(); !st)
+        m_ports.log->warning(std::string("baseline refresh (") + why + "): " + st.error().message);
+    else
+        persist();
 }
 
-void Daemon::set_state(std::string state) {
-    m_state = std::move(state);
-    if (m_watch)
-        m_watch->set_state(m_state);
-    publish();
-    persist();
+ReportInput Daemon::report() const {
+    ReportInput in;
+    in.version = m_settings.version;
+    in.state = m_state;
+    in.kernel = m_settings.kernel.release;
+    in.verdict = m_settings.verdict;
+    if (m_watch) {
+        in.vbds = m_watch->baseline().vbds;
+        if (const auto& last = m_watch->last_restore())
+            in.last_restore =
+                RestoreRecord{last->realtime, last->decision.signal_list(), last->changes};
+    }
+    in.last_verification = m_last_verification;
+    in.updated = m_ports.clocks->now().realtime;
+    return in;
 }
 
 void Daemon::publish() {
-    if (!m_watch)
+    if (!m_publisher)
         return;
-    if (auto st = m_watch->publish(); !st)
+    if (auto st = m_publisher->publish(report()); !st)
         m_ports.log->warning("publishing data/guardian: " + st.error().message);
     publish_methods();
 }
 
 void Daemon::persist() {
     StateSnapshot s;
-    s.state = m_state;
+    s.state = std::string(contract::to_string(m_state));
     s.kernel = m_settings.kernel.release;
     s.suspend_safety = std::string(to_string(m_settings.verdict.safety));
     s.suspend_reason = m_settings.verdict.reason;
@@ -174,9 +174,6 @@ void Daemon::persist() {
 void Daemon::on_xenstore_readable() {
     if (m_watch)
         m_watch->on_xenstore_readable();
-    if (m_watch && m_watch->settling())
-        m_ports.timers->set(TimerSlot::settle, std::chrono::seconds(10),
-                            [this] { m_watch->on_settle_timeout(); });
 }
 
 void Daemon::on_clock_set() {
@@ -185,9 +182,9 @@ void Daemon::on_clock_set() {
 }
 
 void Daemon::on_other_event(const xen::WatchEvent& ev) {
-    if (ev.token != "request" || !m_ports.xs)
+    if (ev.token != k_tok_request || !m_ports.xs)
         return;
-    auto value = m_ports.xs->read("data/guardian/request");
+    auto value = m_ports.xs->read(contract::node_path(contract::node::request));
     if (!value || value->empty())
         return; // removed, or the registration firing with nothing there
     handle_request(*value);
@@ -197,7 +194,9 @@ void Daemon::on_sleep_hook(bool post) {
     if (!post) {
         // The last moment before the sleep: compare the resume with it.
         m_ports.log->info("systemd-sleep: going to sleep; refreshing the baseline");
-        refresh_baseline("before sleep");
+        EventData d;
+        d.why = "before sleep";
+        dispatch(machine::Event{machine::EventKind::sleep_pre, Verdict::healthy, false}, d);
         return;
     }
     RestoreEvent ev;
@@ -208,10 +207,9 @@ void Daemon::on_sleep_hook(bool post) {
 }
 
 void Daemon::shutdown() {
-    if (m_freeze)
-        end_freeze("stopped");
-    close_kmsg_window();
-    set_state("stopped");
+    EventData d;
+    d.thaw_outcome = contract::thaw_outcome::stopped;
+    dispatch(machine::Event{machine::EventKind::stop_signal, Verdict::healthy, false}, d);
 }
 
 } // namespace guardian::daemon

@@ -8,9 +8,12 @@
 #pragma once
 
 #include "guardian/core/config.hpp"
+#include "guardian/core/daemon_machine.hpp"
 #include "guardian/core/fingerprint.hpp"
+#include "guardian/core/guest_contract.hpp"
 #include "guardian/core/incident.hpp"
 #include "guardian/core/mountinfo.hpp"
+#include "guardian/core/state_file.hpp"
 #include "guardian/core/verdict.hpp"
 #include "guardian/daemon/restore_watch.hpp"
 #include "guardian/daemon/timers.hpp"
@@ -71,20 +74,17 @@ struct FsMethods {
 // One guarded filesystem and what the daemon keeps about it.
 struct GuardedFs {
     MountEntry mount;
-    Fingerprint baseline;                            // geometry (live) at baseline time
-    unsigned long errors_count = 0;                  // /sys/fs/ext4/<dev>/errors_count then
-    std::optional<protect::FsckMarkPlan> fsck_plan;  // prepared in advance for an emergency
-    std::optional<Fingerprint> frozen;               // coordinated mode: stable fingerprint
-    std::optional<protect::WriteStopPlan> stop_plan; // how writes are stopped in an emergency
+    Fingerprint baseline;              // geometry (live) at baseline time
+    unsigned long errors_count = 0;    // /sys/fs/ext4/<dev>/errors_count then
+    std::optional<Fingerprint> frozen; // coordinated mode: stable fingerprint
+    // How writes stop and the next fsck is forced in an emergency, prepared
+    // and probed at baseline time (methods.cpp); the emergency executes it.
+    protect::FsProtectionPlan protection;
+    bool fsck_prepared = false; // protection.fsck_mark was planned (not a bare one)
     FsMethods methods;
 };
 
-struct VerificationOutcome {
-    std::chrono::nanoseconds realtime{0};
-    VerdictResult result;
-    std::vector<FsEvidence> evidence;
-    bool coordinated = false;
-};
+using guardian::VerificationOutcome; // core/state_file.hpp
 
 class Daemon {
 public:
@@ -113,7 +113,7 @@ public:
     [[nodiscard]] const std::optional<IncidentRecord>& incident() const noexcept {
         return m_incident;
     }
-    [[nodiscard]] const std::string& state() const noexcept { return m_state; }
+    [[nodiscard]] contract::DaemonState state() const noexcept { return m_state; }
     [[nodiscard]] bool frozen() const noexcept { return m_freeze.has_value(); }
     [[nodiscard]] RestoreWatch* restore_watch() noexcept { return m_watch.get(); }
 
@@ -124,39 +124,67 @@ private:
         std::vector<std::string> mount_points;
     };
 
+    // What an event carries to the actions it sets off (dispatch.cpp).
+    struct EventData {
+        const RestoreEvent* restore = nullptr; // restore_detected
+        VerdictInput* input = nullptr;         // verified: what the verdict was built from
+        const VerdictResult* result = nullptr; // verified
+        std::string_view thaw_outcome;         // thaw: a verdict or a thaw_outcome word
+        bool deadline = false;                 // thaw: the freeze deadline passed
+        std::string nonce;                     // freeze_request, freeze_taken
+        std::chrono::seconds timeout{0};       // freeze_request, freeze_taken
+        const char* why = "";                  // refresh_baseline
+    };
+
+    // dispatch.cpp: every state change goes through the pure machine
+    // (core/daemon_machine.hpp); this runs the actions it returns.
+    [[nodiscard]] machine::Facts facts() const noexcept;
+    void dispatch(const machine::Event& event, EventData& data);
+    void dispatch(machine::EventKind kind) {
+        EventData none;
+        dispatch(machine::Event{kind, Verdict::healthy, false}, none);
+    }
+    void run(machine::Action action, EventData& data);
+
     // daemon.cpp
     [[nodiscard]] Status take_baseline();
-    // While calm (watching, nothing frozen, no kmsg window open): a fresh
-    // baseline, so a restore is compared with the recent past. Re-arms.
+    // A fresh baseline, so a restore is compared with the recent past (the
+    // machine asks only while calm); persisted when it worked.
     void refresh_baseline(const char* why);
     void arm_baseline_refresh();
-    [[nodiscard]] bool calm() const noexcept;
     [[nodiscard]] static Result<ext4::ScanResult> scan(const GuardedFs& fs, CheckMode mode,
                                                        bool fingerprint);
-    void set_state(std::string state);
+    [[nodiscard]] ReportInput report() const;
     void publish();
     void persist();
     void on_other_event(const xen::WatchEvent& ev);
     [[nodiscard]] std::vector<std::string> mount_points() const;
 
-    // verification.cpp
+    // verification.cpp: the one sequence after a restore (block protocol,
+    // then geometry and checksums; the kmsg window after the verdict).
     void on_restore(const RestoreEvent& ev);
+    void verify(const RestoreEvent& ev);
     [[nodiscard]] FsEvidence verify_fs(GuardedFs& fs, bool coordinated);
     void conclude(VerdictInput input, bool coordinated);
     void open_kmsg_window(VerdictInput input);
     void close_kmsg_window();
+    void judge_window();
 
     // coordinated.cpp
     void handle_request(const std::string& request);
     void begin_freeze(std::chrono::seconds timeout, const std::string& nonce);
-    void end_freeze(const std::string& outcome);
-    void write_freeze_node(const std::string& value);
+    void refuse_freeze(const std::string& nonce);
+    // outcome: a verdict or a contract::thaw_outcome word; deadline: the
+    // freeze deadline passed (answered "auto-thawed").
+    void end_freeze(std::string_view outcome, bool deadline = false);
+    void write_freeze_node(const contract::FreezeAnswer& answer);
 
     // emergency.cpp
-    void act_on_critical(const VerdictResult& result);
+    void report_only(const VerdictResult& result); // policy observe
+    void protect(const VerdictResult& result);     // the emergency
 
     // methods.cpp
-    void plan_methods(GuardedFs& fs);
+    void prepare_protection(GuardedFs& fs); // the plan and the methods it reports
     [[nodiscard]] std::string describe_methods() const;
     void report_methods(); // logs the methods when they changed
     void publish_methods();
@@ -165,6 +193,7 @@ private:
     DaemonPorts m_ports;
     DaemonSettings m_settings;
     std::vector<GuardedFs> m_fs;
+    std::optional<xen::ReportPublisher> m_publisher; // the one writer of data/guardian/
     std::unique_ptr<RestoreWatch> m_watch;
     std::optional<sys::KmsgReader> m_kmsg;
     std::optional<protect::KmsgWriter> m_kmsg_writer;
@@ -173,10 +202,10 @@ private:
     std::optional<VerificationTiming> m_timing;
     std::optional<FreezeSession> m_freeze;
     std::vector<VerificationOutcome> m_verifications;
+    std::optional<VerificationRecord> m_last_verification; // as published
     std::optional<IncidentRecord> m_incident;
-    std::string m_state = "starting";
-    std::string m_methods;           // last logged
-    std::string m_methods_published; // last written to data/guardian/methods
+    contract::DaemonState m_state = contract::DaemonState::starting;
+    std::string m_methods; // last logged
 };
 
 } // namespace guardian::daemon

@@ -17,23 +17,18 @@
 namespace guardian::daemon {
 namespace {
 
+// Called again, before the reboot, when steps timed out: the provider
+// learns that the device stopped answering, and where (the contract's
+// incident encoding says so).
 class XenStoreNotifier final : public protect::ProviderNotifier {
 public:
-    explicit XenStoreNotifier(xen::XenStore& xs) : m_xs(xs) {}
+    explicit XenStoreNotifier(xen::ReportPublisher& publisher) : m_publisher(publisher) {}
     [[nodiscard]] Status report_incident(const IncidentRecord& record) override {
-        GUARDIAN_TRY(m_xs.write("data/guardian/state", "incident"));
-        // Called again, before the reboot, when steps timed out: the
-        // provider learns that the device stopped answering, and where.
-        const std::string hung = timed_out_steps(record);
-        if (hung.empty())
-            return m_xs.write("data/guardian/incident", record.reason.substr(0, 1000));
-        std::string text = "timed out (device not answering): " + hung.substr(0, 400) + "; ";
-        text += record.reason.substr(0, 1000 - text.size());
-        return m_xs.write("data/guardian/incident", text);
+        return m_publisher.publish_incident(record);
     }
 
 private:
-    xen::XenStore& m_xs;
+    xen::ReportPublisher& m_publisher;
 };
 
 protect::RebootPolicy reboot_policy(RebootMode m) {
@@ -50,20 +45,21 @@ protect::RebootPolicy reboot_policy(RebootMode m) {
 
 } // namespace
 
-void Daemon::act_on_critical(const VerdictResult& result) {
+void Daemon::report_only(const VerdictResult& result) {
+    m_ports.log->log(Priority::crit,
+                     "policy observe: reporting only, no action: " + result.summary(),
+                     {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
+}
+
+// The machine has already set the state to "incident" and published it: the
+// verdict, its reason and timing reach dom0 before anything else happens
+// (xenstore only, nothing on the suspect disks). After this it thaws a
+// coordinated freeze (writes fail with EIO by then, so nothing gets through;
+// frozen, every process that touches the filesystems would hang) and
+// publishes and persists the record.
+void Daemon::protect(const VerdictResult& result) {
     Logger& log = *m_ports.log;
     const std::string reason = result.summary();
-    if (m_settings.config.policy == Policy::observe) {
-        log.log(Priority::crit, "policy observe: reporting only, no action: " + reason,
-                {{"MESSAGE_ID", std::string(message_id::verification_critical)}});
-        if (m_freeze)
-            end_freeze("critical");
-        set_state("watching");
-        hooks::HookOptions ho;
-        ho.timeout = m_settings.config.hook_timeout;
-        (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::incident, ho, log);
-        return;
-    }
 
     protect::EmergencyPlan plan;
     plan.shutdown = m_settings.config.stop_writes;
@@ -74,22 +70,17 @@ void Daemon::act_on_critical(const VerdictResult& result) {
         if (std::find(result.affected_devices.begin(), result.affected_devices.end(),
                       fs.mount.source) == result.affected_devices.end())
             continue;
-        if (fs.stop_plan) {
-            plan.write_stops.push_back(*fs.stop_plan);
-            if (plan.shutdown && fs.stop_plan->method == protect::WriteStopMethod::none)
-                unstoppable += (unstoppable.empty() ? "" : ", ") + fs.mount.mount_point;
-        }
-        if (fs.fsck_plan) {
-            plan.filesystems.push_back(std::move(*fs.fsck_plan));
-            fs.fsck_plan.reset();
-        } else {
-            // No prepared mark (disabled, or it could not be prepared): the
-            // shutdown still happens; the mark step records why it failed.
-            protect::FsckMarkPlan p;
-            p.device = fs.mount.source;
-            p.mount_point = fs.mount.mount_point;
-            plan.filesystems.push_back(std::move(p));
-        }
+        const auto& stop = fs.protection.write_stop;
+        if (plan.shutdown && stop && stop->method == protect::WriteStopMethod::none)
+            unstoppable += (unstoppable.empty() ? "" : ", ") + fs.mount.mount_point;
+        // The prepared plan, as it is; its fsck mark (which may hold the
+        // device open) is used up, the write stop stays planned.
+        plan.filesystems.push_back(std::move(fs.protection));
+        fs.protection = protect::FsProtectionPlan{};
+        fs.protection.write_stop = plan.filesystems.back().write_stop;
+        fs.protection.fsck_mark.device = fs.mount.source;
+        fs.protection.fsck_mark.mount_point = fs.mount.mount_point;
+        fs.fsck_prepared = false;
     }
     IncidentRecord record;
     record.reason = reason;
@@ -106,8 +97,8 @@ void Daemon::act_on_critical(const VerdictResult& result) {
                  {"GUARDIAN_METHODS", m_methods}});
     }
     std::optional<XenStoreNotifier> notifier;
-    if (m_ports.xs)
-        notifier.emplace(*m_ports.xs);
+    if (m_publisher)
+        notifier.emplace(*m_publisher);
     protect::EmergencyPorts ports;
     ports.notifier = notifier ? &*notifier : nullptr;
     ports.kmsg = m_kmsg_writer ? &*m_kmsg_writer : nullptr;
@@ -115,20 +106,9 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     ports.rebooter = m_ports.rebooter;
     ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
-    m_state = "incident";
-    if (m_watch)
-        m_watch->set_state(m_state);
-    // The verdict, its reason and timing reach dom0 before anything else
-    // happens: xenstore only, nothing on the suspect disks.
-    publish();
     protect::protect_now(plan, ports, record);
-    // Only reached when the reboot is off or failed. Writes now fail with EIO,
-    // so thawing cannot let anything through; leaving the filesystems frozen
-    // would only hang every process that touches them.
-    if (m_freeze)
-        end_freeze("critical");
-    // Report what was used, which may differ from the plan (an ioctl the
-    // kernel refused after all, a mark that failed).
+    // Only reached when the reboot is off or failed. Report what was used, which may differ from
+    // the plan (an ioctl the kernel refused after all, a mark that failed).
     for (const auto& step : record.steps)
         for (auto& fs : m_fs)
             if (fs.mount.mount_point == step.target && !step.method.empty()) {
@@ -141,8 +121,6 @@ void Daemon::act_on_critical(const VerdictResult& result) {
     m_incident = record;
     log.log(Priority::crit, "protective actions taken:\n" + describe(record),
             {{"MESSAGE_ID", std::string(message_id::protective_action)}});
-    publish();
-    persist();
 }
 
 } // namespace guardian::daemon

@@ -34,10 +34,33 @@ std::string per_fs(const std::vector<GuardedFs>& fss, std::string FsMethods::*fi
 
 } // namespace
 
-void Daemon::plan_methods(GuardedFs& fs) {
+void Daemon::prepare_protection(GuardedFs& fs) {
     Logger& log = *m_ports.log;
+    // The fsck mark: probed now (device writable, journal layout, method).
+    // Without one the emergency still stops writes; its mark step records
+    // why it could not mark.
+    fs.protection.fsck_mark = protect::FsckMarkPlan{};
+    fs.protection.fsck_mark.device = fs.mount.source;
+    fs.protection.fsck_mark.mount_point = fs.mount.mount_point;
+    fs.fsck_prepared = false;
+    if (m_settings.config.force_fsck) {
+        protect::PlanOptions po;
+        po.force_kernel_error_path = m_settings.force_kernel_error_path;
+        auto plan =
+            protect::plan_fsck_mark(fs.mount.source, fs.mount.mount_point, m_ports.root, po);
+        if (plan && !plan->note.empty())
+            log.notice("fsck mark for " + fs.mount.source + ": " + plan->note);
+        if (plan) {
+            fs.protection.fsck_mark = std::move(plan).value();
+            fs.fsck_prepared = true;
+        } else {
+            log.warning("fsck mark for " + fs.mount.source +
+                        " cannot be prepared: " + plan.error().message);
+        }
+    }
+
     if (!m_settings.config.stop_writes) {
-        fs.stop_plan.reset();
+        fs.protection.write_stop.reset();
         fs.methods.shutdown = "off";
     } else if (auto plan = protect::plan_write_stop(fs.mount.source, fs.mount.mount_point,
                                                     fs.mount.super_options, m_ports.root);
@@ -47,10 +70,10 @@ void Daemon::plan_methods(GuardedFs& fs) {
             log.warning("writes to " + fs.mount.mount_point +
                         " cannot be stopped in an emergency: " + plan->why +
                         "; a critical verdict reboots at once (reboot(2), no sync)");
-        fs.stop_plan.emplace(std::move(plan).value());
+        fs.protection.write_stop.emplace(std::move(plan).value());
     } else {
         // Unknown until the emergency tries: it then attempts the ioctl.
-        fs.stop_plan.reset();
+        fs.protection.write_stop.reset();
         fs.methods.shutdown = "unknown";
         log.warning("how to stop writes to " + fs.mount.mount_point +
                     " is unknown: " + plan.error().message);
@@ -58,8 +81,8 @@ void Daemon::plan_methods(GuardedFs& fs) {
 
     if (!m_settings.config.force_fsck)
         fs.methods.fsck_mark = "off";
-    else if (fs.fsck_plan)
-        fs.methods.fsck_mark = std::string(to_string(fs.fsck_plan->method));
+    else if (fs.fsck_prepared)
+        fs.methods.fsck_mark = std::string(to_string(fs.protection.fsck_mark.method));
     else
         fs.methods.fsck_mark = "unavailable";
 
@@ -101,12 +124,11 @@ void Daemon::report_methods() {
 }
 
 void Daemon::publish_methods() {
-    if (!m_ports.xs || m_methods.empty() || m_methods == m_methods_published)
+    if (!m_publisher)
         return;
-    if (auto st = m_ports.xs->write("data/guardian/methods", m_methods); !st)
-        m_ports.log->warning("publishing data/guardian/methods: " + st.error().message);
-    else
-        m_methods_published = m_methods;
+    if (auto st = m_publisher->publish_methods(m_methods); !st)
+        m_ports.log->warning("publishing " + contract::node_path(contract::node::methods) + ": " +
+                             st.error().message);
 }
 
 } // namespace guardian::daemon

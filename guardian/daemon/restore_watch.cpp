@@ -17,12 +17,18 @@ constexpr const char* k_tok_data = "data";
 
 constexpr const char* k_xenbus_connected = "4";
 
+// How long a restore waits for its vbds to reconnect before it is judged
+// with what was seen (a blkfront that died in its reconnect never does).
+constexpr auto k_settle_timeout = std::chrono::seconds(10);
+
 } // namespace
 
 RestoreWatch::RestoreWatch(xen::XenStore& xs, Clocks& clocks, Logger& log, SystemRoot root,
-                           RestoreWatchSettings settings)
+                           RestoreWatchSettings settings, xen::ReportPublisher& publisher,
+                           Timers& timers)
     : m_xs(xs), m_clocks(clocks), m_log(log), m_root(std::move(root)),
-      m_settings(std::move(settings)), m_detector(m_settings.detector), m_publisher(xs) {}
+      m_settings(std::move(settings)), m_detector(m_settings.detector), m_publisher(publisher),
+      m_timers(timers) {}
 
 Status RestoreWatch::start() {
     GUARDIAN_TRY_ASSIGN(m_baseline, xen::capture_blkfront(m_xs, m_root));
@@ -33,8 +39,10 @@ Status RestoreWatch::start() {
           std::pair{"control/shutdown", k_tok_shutdown}})
         GUARDIAN_TRY(m_xs.watch(path, token));
     GUARDIAN_TRY(rewatch_backends(/*may_unwatch=*/true));
-    m_state = "watching";
-    GUARDIAN_TRY(publish());
+    return ok_status();
+}
+
+Status RestoreWatch::watch_publication() {
     // Our own first publication and every watch's registration firing are
     // not news: drain them before the data/ watch goes on.
     GUARDIAN_TRY(m_xs.read_watch_events());
@@ -75,6 +83,8 @@ void RestoreWatch::on_xenstore_readable() {
     }
     if (!events->empty())
         handle_events(*events);
+    if (settling())
+        m_timers.set(TimerSlot::settle, k_settle_timeout, [this] { on_settle_timeout(); });
 }
 
 void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
@@ -89,7 +99,7 @@ void RestoreWatch::handle_events(const std::vector<xen::WatchEvent>& events) {
             recapture = true;
         } else if (ev.token == k_tok_shutdown) {
             // The kernel's own handler has already cleared the value: this is
-            // only a hint that a suspend may follow (DESIGN.md).
+            // only a hint that a suspend may follow (docs/design.md).
             m_detector.observe_suspend_hint(now);
         }
     }
@@ -179,10 +189,6 @@ void RestoreWatch::finish_restore(bool forced) {
     // this same restore a second time.
     m_detector.rebase(m_baseline, now);
     m_last = ev;
-    // A restore does not carry data/ over: write everything again.
-    m_publisher.invalidate();
-    if (auto st = publish(); !st)
-        m_log.warning("publishing data/guardian: " + st.error().message);
     // The verdict and whatever it sets off come before the watches move on
     // to the new backend paths. Removing a watch is the one xenstore request
     // that waits for the kernel's xenwatch thread (unregister_xenbus_watch
@@ -197,30 +203,6 @@ void RestoreWatch::finish_restore(bool forced) {
         on_restore(ev);
     if (auto st = rewatch_backends(/*may_unwatch=*/seen_connected); !st)
         m_log.warning("re-watching backends: " + st.error().message);
-}
-
-void RestoreWatch::set_state(std::string state) {
-    m_state = std::move(state);
-}
-
-void RestoreWatch::set_last_verification(VerificationRecord record) {
-    m_last_verification = std::move(record);
-}
-
-Status RestoreWatch::publish() {
-    ReportInput in;
-    in.version = m_settings.version;
-    in.state = m_state;
-    in.kernel = m_settings.kernel;
-    in.verdict = m_settings.verdict;
-    in.vbds = m_baseline.vbds;
-    if (m_last)
-        in.last_restore =
-            RestoreRecord{m_last->realtime, m_last->decision.signal_list(), m_last->changes};
-    in.last_verification = m_last_verification;
-    in.updated = m_clocks.now().realtime;
-    GUARDIAN_TRY(m_publisher.publish(build_report(in)));
-    return ok_status();
 }
 
 } // namespace guardian::daemon

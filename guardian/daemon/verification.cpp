@@ -1,5 +1,5 @@
-// Verification after a restore, fastest first (DESIGN.md "Verify after
-// resume"): the block-protocol judgement arrives with the restore event;
+// Verification after a restore, fastest first (docs/design.md "The daemon's
+// event flow"): the block-protocol judgement arrives with the restore event;
 // then per guarded filesystem the static geometry and the live checksums
 // (or, frozen, the byte-exact comparison); then a window of kernel-log
 // watching, during which a signature still turns the verdict critical.
@@ -48,11 +48,15 @@ void Daemon::on_restore(const RestoreEvent& ev) {
         "restore detected: " + signals + "; verifying " + std::to_string(m_fs.size()) +
             " filesystem(s)",
         {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
+    // A restore does not carry data/ over: the machine has every node (the
+    // methods too) written again before the verification starts.
+    EventData d;
+    d.restore = &ev;
+    dispatch(machine::Event{machine::EventKind::restore_detected, Verdict::healthy, false}, d);
+}
+
+void Daemon::verify(const RestoreEvent& ev) {
     const bool coordinated = m_freeze.has_value();
-    // The restore dropped data/: data/guardian/methods goes out again with
-    // the next publication.
-    m_methods_published.clear();
-    set_state("verifying");
     m_detected_at = m_ports.clocks->now();
     m_timing = VerificationTiming{};
     m_timing->detected_realtime = m_detected_at.realtime;
@@ -111,10 +115,8 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
         m_timing->verdict = m_ports.clocks->now().monotonic - m_detected_at.monotonic;
         timing = m_timing->describe();
     }
-    if (m_watch)
-        m_watch->set_last_verification(
-            VerificationRecord{out.realtime, std::string(to_string(out.result.verdict)),
-                               out.result.summary(), timing});
+    m_last_verification = VerificationRecord{
+        out.realtime, std::string(to_string(out.result.verdict)), out.result.summary(), timing};
     const Priority prio = out.result.verdict == Verdict::critical  ? Priority::crit
                           : out.result.verdict == Verdict::warning ? Priority::warning
                                                                    : Priority::notice;
@@ -126,23 +128,11 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
     for (std::size_t i = 1; i < out.result.reasons.size(); ++i)
         log.info("  also: " + out.result.reasons[i]);
 
-    if (out.result.verdict == Verdict::critical) {
-        act_on_critical(out.result);
-        return;
-    }
-    if (coordinated)
-        end_freeze(std::string(to_string(out.result.verdict)));
-    else
-        set_state("watching");
-    // History lives on a guarded filesystem: written only once nothing is
-    // frozen and the verdict did not condemn the disk.
-    if (auto st = append_history(m_ports.root.path(m_settings.state_dir + "/history.jsonl"), out);
-        !st)
-        log.warning("history: " + st.error().message);
-    hooks::HookOptions ho;
-    ho.timeout = m_settings.config.hook_timeout;
-    (void)hooks::run_hooks(m_settings.config.hook_dir, hooks::HookEvent::restore, ho, log);
-    open_kmsg_window(std::move(input));
+    EventData d;
+    d.input = &input;
+    d.result = &out.result;
+    d.thaw_outcome = to_string(out.result.verdict);
+    dispatch(machine::Event{machine::EventKind::verified, out.result.verdict, coordinated}, d);
 }
 
 void Daemon::open_kmsg_window(VerdictInput input) {
@@ -151,7 +141,7 @@ void Daemon::open_kmsg_window(VerdictInput input) {
     (void)m_kmsg->drain(); // what was logged before the verdict was already judged
     m_window = std::move(input);
     m_ports.timers->set(TimerSlot::kmsg_window_end, m_settings.config.kmsg_window,
-                        [this] { close_kmsg_window(); });
+                        [this] { dispatch(machine::EventKind::window_end); });
 }
 
 void Daemon::close_kmsg_window() {
@@ -191,8 +181,11 @@ void Daemon::on_kmsg_readable() {
             m_window->kmsg.push_back(*m);
             hit = true;
         }
-    if (!hit)
-        return;
+    if (hit)
+        dispatch(machine::EventKind::kmsg_signature);
+}
+
+void Daemon::judge_window() {
     VerdictInput in = std::move(*m_window);
     m_window.reset();
     m_ports.timers->cancel(TimerSlot::kmsg_window_end);

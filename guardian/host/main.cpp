@@ -1,6 +1,8 @@
 // guardian-host: the dom0 side. Reads what each guest's guardian reports in
 // its xenstore data/guardian/ and answers the provider's questions about it.
 #include "guardian/core/domain_report.hpp"
+#include "guardian/core/guest_contract.hpp"
+#include "guardian/core/verdict.hpp"
 #include "guardian/host/prometheus_status.hpp"
 #include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
@@ -21,6 +23,8 @@ namespace {
 
 using guardian::DomainReport;
 using guardian::Result;
+namespace contract = guardian::contract;
+using contract::FreezeAnswerKind;
 
 Result<DomainReport> read_domain(guardian::xen::XenStore& xs, const std::string& domid) {
     DomainReport d;
@@ -28,7 +32,7 @@ Result<DomainReport> read_domain(guardian::xen::XenStore& xs, const std::string&
     const std::string home = "/local/domain/" + domid;
     if (auto name = xs.read(home + "/name"); name)
         d.name = *name;
-    auto nodes = guardian::xen::read_subtree(xs, home + "/data/guardian");
+    auto nodes = guardian::xen::read_subtree(xs, contract::domain_base_path(domid));
     if (!nodes)
         return std::move(nodes).error();
     d.nodes = std::move(nodes).value();
@@ -67,31 +71,35 @@ std::string make_nonce() {
     return fmt::format("{:08x}", rd());
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) {
-    return s.rfind(prefix, 0) == 0;
-}
-
 int run_freeze(guardian::xen::XenStore& xs, const std::string& domid, unsigned timeout,
                unsigned wait) {
-    const std::string base = "/local/domain/" + domid + "/data/guardian";
-    auto version = xs.read(base + "/version");
+    const auto node = [&](std::string_view name) {
+        return contract::domain_node_path(domid, name);
+    };
+    auto version = xs.read(node(contract::node::version));
     if (!version) {
         fmt::print(stderr, "guardian-host: domain {} does not run guardian\n", domid);
         return 1;
     }
     const std::string nonce = make_nonce();
-    if (auto st = xs.write(base + "/request", fmt::format("freeze {} {}", timeout, nonce)); !st) {
+    if (auto st = xs.write(node(contract::node::request),
+                           contract::encode_freeze_request(timeout, nonce));
+        !st) {
         fmt::print(stderr, "guardian-host: {}\n", st.error().message);
         return 2;
     }
+    // Ours, or a refusal of a request the guest could not read ("-").
+    const auto answers_us = [&](const std::optional<contract::FreezeAnswer>& a) {
+        return a &&
+               ((a->kind == FreezeAnswerKind::frozen && a->nonce == nonce) ||
+                (a->kind == FreezeAnswerKind::failed && (a->nonce == nonce || a->nonce == "-")));
+    };
     const std::string answer = wait_for_value(
-        xs, base + "/freeze",
-        [&](const std::string& v) {
-            return v == "frozen " + nonce || starts_with(v, "failed " + nonce) ||
-                   starts_with(v, "failed -");
-        },
+        xs, node(contract::node::freeze),
+        [&](const std::string& v) { return answers_us(contract::decode_freeze_answer(v)); },
         std::chrono::seconds(wait));
-    if (answer == "frozen " + nonce) {
+    if (const auto a = contract::decode_freeze_answer(answer);
+        a && a->kind == FreezeAnswerKind::frozen && a->nonce == nonce) {
         fmt::print("frozen {} (deadline {} s): save or migrate the domain now, then run "
                    "`guardian-host verify <new domid>`\n",
                    nonce, timeout);
@@ -103,31 +111,35 @@ int run_freeze(guardian::xen::XenStore& xs, const std::string& domid, unsigned t
 }
 
 int run_verify(guardian::xen::XenStore& xs, const std::string& domid, unsigned wait) {
-    const std::string base = "/local/domain/" + domid + "/data/guardian";
+    const auto node = [&](std::string_view name) {
+        return contract::domain_node_path(domid, name);
+    };
     // After a coordinated save the guest answers in freeze; otherwise the
     // verdict of its own restore detection lands in last-verification.
     auto terminal = [](const std::string& v) {
-        return starts_with(v, "thawed ") || starts_with(v, "auto-thawed ") ||
-               starts_with(v, "failed ") || starts_with(v, "critical ");
+        const auto a = contract::decode_freeze_answer(v);
+        return a && contract::is_terminal(a->kind);
     };
+    const std::string verifying(contract::to_string(contract::DaemonState::verifying));
     const std::string freeze = wait_for_value(
-        xs, base + "/freeze",
+        xs, node(contract::node::freeze),
         [&](const std::string& v) {
             if (terminal(v))
                 return true;
-            auto last = xs.read(base + "/last-verification");
-            auto state = xs.read(base + "/state");
-            return v.empty() && last && !last->empty() && state && *state != "verifying";
+            auto last = xs.read(node(contract::node::last_verification));
+            auto state = xs.read(node(contract::node::state));
+            return v.empty() && last && !last->empty() && state && *state != verifying;
         },
         std::chrono::seconds(wait));
     const std::string last = [&] {
-        auto v = xs.read(base + "/last-verification");
+        auto v = xs.read(node(contract::node::last_verification));
         return v ? *v : std::string();
     }();
-    const bool healthy = terminal(freeze)
-                             ? (starts_with(freeze, "thawed ") && freeze.size() > 8 &&
-                                freeze.substr(freeze.size() - 8) == " healthy")
-                             : (last.size() > 8 && last.substr(last.size() - 8) == " healthy");
+    const std::string healthy_word(guardian::to_string(guardian::Verdict::healthy));
+    const auto answer = contract::decode_freeze_answer(freeze);
+    const bool healthy = terminal(freeze) ? (answer->kind == FreezeAnswerKind::thawed &&
+                                             answer->detail == healthy_word)
+                                          : contract::decode_last_verdict(last) == healthy_word;
     fmt::print("domain {}: {}{}\n", domid, healthy ? "healthy" : "NOT healthy",
                freeze.empty() ? (last.empty() ? " (no verdict in time)" : " (" + last + ")")
                               : " (" + freeze + "; " + last + ")");

@@ -29,9 +29,9 @@ Result<GuestStatus> read_guest(xen::XenStore& xs, const std::string& domid) {
     // subtree: a fleet has thousands of domains, each with up to 175 nodes,
     // and a guest that stuffs its data/guardian/ with junk must not make dom0
     // fail the whole file.
-    for (const std::string_view node : k_metric_nodes) {
+    for (const std::string_view node : contract::summary_nodes()) {
         GUARDIAN_TRY_ASSIGN(std::string value,
-                            read_or_empty(xs, home + "/data/guardian/" + std::string(node)));
+                            read_or_empty(xs, contract::domain_node_path(domid, node)));
         if (!value.empty())
             d.nodes[std::string(node)] = std::move(value);
     }

@@ -1,6 +1,6 @@
 // Making sure the next boot runs a full fsck, in a way that survives the
-// journal replay of the guest's own e2fsck (DESIGN.md "Act on a critical
-// verdict"): e2fsck < 1.47.1 loses the superblock error flag during replay,
+// journal replay of the guest's own e2fsck (docs/design.md "The kernel
+// facts behind each choice"): e2fsck < 1.47.1 loses the superblock error flag during replay,
 // but has always propagated the journal superblock's s_errno.
 //
 // Everything that needs parsing (libext2fs, the journal inode's first block,

@@ -158,39 +158,35 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
 
     // Root last, like every other multi-filesystem action.
     std::stable_partition(plan.filesystems.begin(), plan.filesystems.end(),
-                          [](const FsckMarkPlan& p) { return p.mount_point != "/"; });
+                          [](const FsProtectionPlan& p) { return p.fsck_mark.mount_point != "/"; });
 
     // The kernel's error path needs a filesystem that is not shut down yet
     // (ext4 ignores errors after a shutdown), so those marks come first.
     if (plan.fsck_mark)
         for (auto& fs : plan.filesystems)
-            if (fs.method == FsckMarkMethod::kernel_error_path)
-                mark_one(fs, ports, plan.step_deadline, rec);
+            if (fs.fsck_mark.method == FsckMarkMethod::kernel_error_path)
+                mark_one(fs.fsck_mark, ports, plan.step_deadline, rec);
 
     // 2. Stop every write.
     bool writes_unstopped = false;
     for (const auto& fs : plan.filesystems) {
         if (!plan.shutdown) {
-            rec.skip(IncidentStep::shutdown, fs.mount_point, "disabled by configuration");
+            rec.skip(IncidentStep::shutdown, fs.fsck_mark.mount_point, "disabled by configuration");
             continue;
         }
         WriteStopPlan fallback;
-        const WriteStopPlan* stop = &fallback;
-        for (const auto& w : plan.write_stops)
-            if (w.mount_point == fs.mount_point)
-                stop = &w;
-        if (stop == &fallback)
-            fallback.mount_point = fs.mount_point;
-        if (!stop_one(*stop, ports, plan.step_deadline, rec))
+        fallback.mount_point = fs.fsck_mark.mount_point;
+        if (!stop_one(fs.write_stop ? *fs.write_stop : fallback, ports, plan.step_deadline, rec))
             writes_unstopped = true;
     }
 
     // 3. Force the full check at next boot.
     for (auto& fs : plan.filesystems) {
         if (!plan.fsck_mark)
-            rec.skip(IncidentStep::fsck_mark, fs.mount_point, "disabled by configuration");
-        else if (fs.method != FsckMarkMethod::kernel_error_path)
-            mark_one(fs, ports, plan.step_deadline, rec);
+            rec.skip(IncidentStep::fsck_mark, fs.fsck_mark.mount_point,
+                     "disabled by configuration");
+        else if (fs.fsck_mark.method != FsckMarkMethod::kernel_error_path)
+            mark_one(fs.fsck_mark, ports, plan.step_deadline, rec);
     }
 
     // Tell the provider and the console which steps timed out before the

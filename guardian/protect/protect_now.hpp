@@ -1,5 +1,5 @@
 // The emergency sequence on a critical verdict (policy `protect`), in the
-// order DESIGN.md fixes: tell the provider (xenstore, one kmsg line), stop
+// order docs/design.md gives: tell the provider (xenstore, one kmsg line), stop
 // every write (shutdown, root last), make the next boot run a full fsck, then
 // reboot without syncing. Every step's outcome lands in the IncidentRecord.
 //
@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,21 @@ public:
     [[nodiscard]] Result<FsckMarkMethod> mark(FsckMarkPlan& plan) override;
 };
 
+// One filesystem's protection, prepared and probed at baseline time: how
+// its writes stop and how its next fsck is forced. The emergency only
+// executes it; nothing is looked up or matched then.
+struct FsProtectionPlan {
+    FsProtectionPlan() = default;
+    // A filesystem whose write stop was not planned gets the
+    // EXT4_IOC_SHUTDOWN attempt.
+    FsProtectionPlan(FsckMarkPlan mark) // NOLINT(google-explicit-constructor)
+        : fsck_mark(std::move(mark)) {}
+    FsckMarkPlan fsck_mark; // names the device and mount point
+    std::optional<WriteStopPlan> write_stop;
+};
+
 struct EmergencyPlan {
-    std::vector<FsckMarkPlan> filesystems; // any order; the sequence puts root last
-    // How to stop writes, by mount point (planned at baseline time); a
-    // filesystem without one gets the EXT4_IOC_SHUTDOWN plan.
-    std::vector<WriteStopPlan> write_stops;
+    std::vector<FsProtectionPlan> filesystems; // any order; the sequence puts root last
     bool shutdown = true;
     bool fsck_mark = true;
     RebootPolicy reboot = RebootPolicy::immediate;

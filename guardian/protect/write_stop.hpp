@@ -14,7 +14,7 @@
 //  - none: neither. Everything else that stops writes syncs first:
 //    FIFREEZE and remount-ro (ext4_remount / do_remount_sb) call
 //    sync_filesystem(), BLKFLSBUF syncs the filesystem on the device, and
-//    BLKROSET does not stop a mounted filesystem's writes (DESIGN.md). Then
+//    BLKROSET does not stop a mounted filesystem's writes (docs/design.md). Then
 //    the emergency says so (incident record, journal) and reboots at once
 //    with reboot(2) and no sync: the dirty cache dies with the machine.
 #pragma once

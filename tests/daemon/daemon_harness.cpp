@@ -73,7 +73,7 @@ std::map<std::string, std::string> TestXenstored::blkback_features() {
 
 std::map<std::string, std::string> TestXenstored::qdisk_features() {
     // What QEMU's qdisk backend advertises: no persistent grants, no indirect
-    // segments, no barrier, no multi-queue (DESIGN.md "Testing on real Xen").
+    // segments, no barrier, no multi-queue (docs/design.md "Seen on the real-Xen rig").
     return {{"feature-flush-cache", "1"},
             {"feature-discard", "0"},
             {"max-ring-page-order", "4"},

@@ -350,7 +350,7 @@ TEST_F(DaemonScenario, NtpClockStepIsNotARestore) {
         m_guest->watch_fd(), [this] { m_daemon->on_xenstore_readable(); }, [] { return false; },
         std::chrono::milliseconds(500));
     EXPECT_TRUE(m_daemon->verifications().empty());
-    EXPECT_EQ(m_daemon->state(), "watching");
+    EXPECT_EQ(m_daemon->state(), guardian::contract::DaemonState::watching);
 }
 
 TEST_F(DaemonScenario, FreezeDeadlineThawsWithoutARestore) {

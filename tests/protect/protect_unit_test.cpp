@@ -218,7 +218,7 @@ TEST(ProtectNow, WritesThatCannotBeStoppedForceAnImmediateReboot) {
         stop.mount_point = "/srv";
         stop.method = gp::WriteStopMethod::none;
         stop.why = "no EXT4_IOC_SHUTDOWN";
-        plan.write_stops.push_back(stop);
+        plan.filesystems.back().write_stop = stop;
         IncidentRecord record;
         gp::EmergencyPorts ports{nullptr, nullptr, &fs, &configured, nullptr};
         ports.immediate_rebooter = &immediate;
@@ -340,7 +340,7 @@ TEST(ProtectNow, TheWriteStopMethodUsedIsRecorded) {
     gp::WriteStopPlan stop;
     stop.mount_point = "/srv";
     stop.method = gp::WriteStopMethod::kernel_error;
-    plan.write_stops.push_back(stop);
+    plan.filesystems.front().write_stop = stop;
     IncidentRecord record;
     gp::protect_now(plan, {nullptr, nullptr, &fs, &rebooter, nullptr}, record);
     const auto shutdowns = record.of(IncidentStep::shutdown);

@@ -7,7 +7,8 @@
 namespace guardian {
 namespace {
 
-// What the test rig's domU sees on blkback (phy:), from DESIGN.md.
+// What the test rig's domU sees on blkback (phy:), from docs/design.md
+// ("Seen on the real-Xen rig").
 VbdCapture phy_vbd(const std::string& domid) {
     VbdCapture v;
     v.id = "51712";

@@ -26,7 +26,7 @@ VbdCapture vbd(const std::string& id) {
 ReportInput input() {
     ReportInput in;
     in.version = "0.1.0";
-    in.state = "watching";
+    in.state = guardian::contract::DaemonState::watching;
     in.kernel = "3.16.0-4-amd64";
     in.verdict.safety = Safety::unsafe;
     in.verdict.issue_id = "xen-blkfront-feature-reread";

@@ -126,7 +126,7 @@ TEST(ReportPublisher, RealReportFitsTheQuota) {
     const std::size_t before = xs.node_count();
     ReportInput in;
     in.version = "0.1.0";
-    in.state = "watching";
+    in.state = guardian::contract::DaemonState::watching;
     for (int i = 0; i < 40; ++i) {
         VbdCapture v;
         v.id = std::to_string(51712 + 16 * i);
