@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace guardian::cli {
 namespace {
 
@@ -120,6 +123,42 @@ TEST(ParseHistory, SkipsMalformedLinesWithTheirNumbers) {
     EXPECT_EQ(times, (std::vector<std::string>{"t3", "t4"}));
     EXPECT_EQ(malformed, 3u);
     EXPECT_TRUE(parse_history("", 5).empty());
+}
+
+} // namespace
+} // namespace guardian::cli
+
+namespace guardian::cli {
+namespace {
+
+std::string fixture(const char* name) {
+    std::ifstream in(std::string(GUARDIAN_SOURCE_DIR) + "/tests/fixtures/release-0.1/" + name);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// What guardian 0.1.0 wrote, shown by this guardianctl (through the schema
+// decoder of guardian/core/state_file.*).
+TEST(RenderState, TheLastReleasesStateFileAndHistory) {
+    const std::string text = render_state(nlohmann::json::parse(fixture("state.json")));
+    for (const char* expected :
+         {"guardiand: incident\n", "guarding /dev/xvdb on /srv (uuid 1b1c2d3e-",
+          "last restore: 2026-09-21T12:53:20Z domid-changed,time-jump\n",
+          "critical  coordinated  /dev/xvdb: 1 checksum finding(s)",
+          "/dev/xvdb (/srv): 1 finding(s), 1 geometry change(s), frozen comparison: 1 change(s), "
+          "ext4 errors_count grew by 2",
+          "      inode group 0 inode 12 block 1065: checksum mismatch\n",
+          "/dev/xvdc (/data): not checked: device gone",
+          "INCIDENT: /dev/xvdb: 1 checksum finding(s)",
+          "    fsck-mark /srv: failed (journal-errno): timed out\n",
+          "    notify-provider (system): done\n"})
+        EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected << "\n"
+                                                          << text;
+    const auto lines = parse_history(fixture("history.jsonl"), 0);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(history_row(lines[0].entry), "2026-09-21T14:15:00Z  healthy   restore      -");
+    EXPECT_TRUE(lines[1].error.empty());
 }
 
 } // namespace
