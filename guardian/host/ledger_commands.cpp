@@ -1,6 +1,8 @@
 #include "guardian/host/ledger_commands.hpp"
 
 #include "guardian/core/guest_text.hpp"
+#include "guardian/host/fleet_prometheus.hpp"
+#include "guardian/util/publish_file.hpp"
 #include "guardian/util/time_format.hpp"
 
 #include <fmt/format.h>
@@ -202,6 +204,31 @@ int run_fleet(const std::string& ledger_path, fleet::Outcome outcome, bool json)
         fmt::print("{}\n", fleet_json(cmp).dump(1));
     } else {
         fmt::print("{}", render_fleet(cmp));
+    }
+    return 0;
+}
+
+int run_fleet_prometheus(const std::string& ledger_path, fleet::Outcome outcome,
+                         const std::string& output) {
+    auto l = ledger::Ledger::open_read_only(ledger_path);
+    if (!l) {
+        fmt::print(stderr, "guardian-host: {}\n", l.error().message);
+        return 2;
+    }
+    auto obs = l->kernel_observations();
+    if (!obs) {
+        fmt::print(stderr, "guardian-host: {}\n", obs.error().message);
+        return 2;
+    }
+    const std::string text =
+        prometheus::render(fleet_families(fleet::compare_kernels(*obs, outcome)));
+    if (output.empty()) {
+        fmt::print("{}", text);
+        return 0;
+    }
+    if (auto st = publish_file(output, text, 0644); !st) {
+        fmt::print(stderr, "guardian-host: {}\n", st.error().message);
+        return 2;
     }
     return 0;
 }

@@ -33,5 +33,8 @@ inline constexpr const char* default_ledger = "/var/lib/guardian-host/ledger.sql
 // The commands: exit codes 0 (shown), 1 (no such guest), 2 (ledger error).
 [[nodiscard]] int run_history(const std::string& ledger_path, const std::string& guest, bool json);
 [[nodiscard]] int run_fleet(const std::string& ledger_path, fleet::Outcome outcome, bool json);
+// The exposition (host/fleet_prometheus.hpp) to `output` (atomically) or stdout.
+[[nodiscard]] int run_fleet_prometheus(const std::string& ledger_path, fleet::Outcome outcome,
+                                       const std::string& output);
 
 } // namespace guardian::host

@@ -3,6 +3,7 @@
 #include "guardian/core/domain_report.hpp"
 #include "guardian/core/guest_contract.hpp"
 #include "guardian/core/verdict.hpp"
+#include "guardian/host/ledger_commands.hpp"
 #include "guardian/host/prometheus_status.hpp"
 #include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
@@ -160,6 +161,8 @@ Examples:
   guardian-host preflight 3 && xl save 3 /var/lib/xen/save/3.chk
   guardian-host freeze 3 --timeout 120 && xl save 3 3.chk && xl restore 3.chk
   guardian-host verify 4             (the restored domain's new id)
+  guardian-host history web1         web1's domains, verdicts, incidents, crashes
+  guardian-host fleet                crash rates per kernel, with exact intervals
 
 preflight exits 0 only when the guest runs guardian and reports its kernel
 safe to suspend and restore; 1 when it reports unsafe or unknown (or runs no
@@ -204,8 +207,51 @@ guardian); 2 when xenstore cannot be read.)");
     verify->add_option("DOMID", vf_id, "domain id (after a restore: the new one)")->required();
     verify->add_option("--wait", wait, "seconds to wait for the verdict")->capture_default_str();
 
+    // guardian-hostd's ledger: what outlives the guests' xenstore trees.
+    std::string ledger_path = guardian::host::default_ledger;
+    std::string hist_guest;
+    bool hist_json = false;
+    auto* history = app.add_subcommand(
+        "history", "one guest's timeline from guardian-hostd's ledger: its domains and how each "
+                   "ended, verdicts, incidents, crashes (survives the guest's reboots)");
+    history->add_option("GUEST", hist_guest, "the guest's name or VM UUID")->required();
+    history->add_flag("--json", hist_json, "JSON output");
+    history->add_option("--ledger", ledger_path, "guardian-hostd's ledger")->capture_default_str();
+
+    bool fleet_json = false;
+    bool fleet_prom = false;
+    bool fleet_unclean = false;
+    std::string fleet_output;
+    auto* fleet = app.add_subcommand(
+        "fleet", "per kernel release: guests, guest-days, unclean ends and crashes, the rate per "
+                 "1,000 guest-days with its exact 95% interval and the ratio against the rest "
+                 "of the fleet (docs/fleet-statistics.md says how to read them)");
+    auto* fleet_json_flag = fleet->add_flag("--json", fleet_json, "JSON output");
+    auto* fleet_prom_flag = fleet->add_flag(
+        "--prometheus", fleet_prom,
+        "Prometheus text format: per-kernel counts that add up across hosts (the rules in "
+        "/usr/share/guardian-host/guardian-fleet.rules.yml turn them into fleet-wide rates)");
+    fleet_prom_flag->excludes(fleet_json_flag);
+    fleet
+        ->add_option("-o,--output", fleet_output,
+                     "with --prometheus: write this file atomically (mode 0644)")
+        ->needs(fleet_prom_flag);
+    fleet->add_flag("--unclean", fleet_unclean,
+                    "rate the unclean ends (crash, watchdog, destroy) instead of the crashes");
+    fleet->add_option("--ledger", ledger_path, "guardian-hostd's ledger")->capture_default_str();
+
     if (const auto done = guardian::parse_command_line(app, argc, argv))
         return *done;
+
+    if (history->parsed())
+        return guardian::host::run_history(ledger_path, hist_guest, hist_json);
+    if (fleet->parsed()) {
+        const auto outcome = fleet_unclean ? guardian::fleet::Outcome::unclean_ends
+                                           : guardian::fleet::Outcome::crashes;
+        if (fleet_prom)
+            return guardian::host::run_fleet_prometheus(ledger_path, outcome, fleet_output);
+        return guardian::host::run_fleet(ledger_path, outcome, fleet_json);
+    }
 
     auto xs = guardian::xen::open_xenstore();
     if (!xs) {

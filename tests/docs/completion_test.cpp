@@ -191,11 +191,16 @@ private:
 
 TEST_F(Completion, GuardianHostCommandsAndOptions) {
     EXPECT_EQ(complete("guardian-host", "guardian-host "),
-              (Words{"freeze", "preflight", "status", "verify"}));
+              (Words{"fleet", "freeze", "history", "preflight", "status", "verify"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host freeze 3 --"),
               (Words{"--help", "--timeout", "--wait"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host status --"),
               (Words{"--help", "--json", "--output", "--prometheus"}));
+    EXPECT_EQ(complete("guardian-host", "guardian-host fleet --"),
+              (Words{"--help", "--json", "--ledger", "--output", "--prometheus", "--unclean"}));
+    EXPECT_EQ(complete("guardian-host", "guardian-host history --"),
+              (Words{"--help", "--json", "--ledger"}));
+    EXPECT_EQ(complete("guardian-host", "guardian-host history "), Words{});
 }
 
 TEST_F(Completion, GuardianHostDomainIdsFromXenstore) {
