@@ -1,5 +1,6 @@
 #include "guardian/ext4/inode_walk.hpp"
 
+#include "guardian/ext4/block_owners.hpp"
 #include "guardian/ext4/checksums.hpp"
 #include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
@@ -19,6 +20,8 @@ constexpr std::uint32_t k_xattr_magic = 0xEA020000;
 constexpr std::uint16_t k_max_depth = 5;
 constexpr std::uint32_t k_bad_blocks_ino = 1; // its "blocks" are a list, not data
 constexpr std::uint32_t k_resize_ino = 7;     // its "indirect blocks" are the reserved GDT blocks
+constexpr std::uint32_t k_journal_ino = 8;
+constexpr std::uint32_t k_compat_ext_attr = 0x8;
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
 // Batches of referenced blocks (extent, directory, xattr) read at once.
@@ -60,6 +63,13 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
         return "directory i_size " + std::to_string(size) + " is not a multiple of the block size";
     if (auto p = symlink_problem(inode, sb); !p.empty())
         return p;
+    // e2fsck pass 2 clears both: an xattr block where no xattrs may be, and
+    // a journal the superblock does not know.
+    const std::uint64_t acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+    if (acl != 0 && !(sb.feature_compat & k_compat_ext_attr))
+        return "i_file_acl " + std::to_string(acl) + " set without the ext_attr feature";
+    if (ino == k_journal_ino && !sb.has_journal() && !all_zero(inode.subspan(0x28, 60)))
+        return "the journal inode holds blocks but the has_journal feature is clear";
     if (ino != k_resize_ino)
         if (auto p = block_pointers_problem(inode, sb, fixed); !p.empty())
             return p;
@@ -177,6 +187,8 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
             if (seen)
                 *seen = k_inode_unused;
+            if (m_ctx.owners)
+                m_ctx.owners->inode_seen(ino, false);
             continue;
         }
         // Hashing every inode costs as much as verifying it, and the span is
@@ -196,9 +208,28 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         // In use as e2fsck decides it (links and mode); the self-contained
         // rules judge every such inode, but only one without i_dtime (not on
         // the orphan list) has its references followed.
+        if (m_ctx.owners) // in use as e2fsck decides it, even if its rules fail
+            m_ctx.owners->inode_seen(ino, links != 0 && mode != 0);
+        if (m_ctx.owners && ino == k_bad_blocks_ino) {
+            // Not a file, but its list claims the bad blocks: a file or
+            // metadata on one is a double claim (e2fsck pass 1b).
+            LiveInode bad;
+            bad.owner.ino = ino;
+            bad.offset = static_cast<std::uint32_t>(off);
+            bad.direct = !(le32(inode, 0x20) & (k_fl_extents | k_fl_inline_data));
+            bad.map = bad.direct && !all_zero(inode.subspan(0x28 + 48, 12)) ? Map::block_mapped
+                                                                            : Map::none;
+            bad.follow = bad.map != Map::none;
+            if (bad.follow)
+                bad.here = here();
+            if (bad.direct)
+                r.live.push_back(bad);
+            continue;
+        }
         if (links == 0 || mode == 0) {
             if (seen)
                 *seen = k_inode_unused;
+            r.maybe_orphan = r.maybe_orphan || (links == 0 && mode != 0 && dtime == 0);
             if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
                 r.dtimes.push_back({ino, links, dtime, here()});
             continue;
@@ -223,8 +254,10 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
                 r.entries_incomplete.push_back(
                     "the entries of inline_data directories are not read");
         }
-        if (dtime != 0)
+        if (dtime != 0) {
+            r.skipped = true;
             continue;
+        }
         LiveInode live;
         Owner& owner = live.owner;
         owner.ino = ino;
@@ -276,12 +309,23 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         }
         // Most inodes are small files whose extents sit in the inode: nothing
         // to follow, so they need no span (apply() reads `here` only for refs).
-        const bool refs = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
-                          live.map == Map::block_mapped ||
-                          (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
-        if (!refs)
+        live.follow = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
+                      live.map == Map::block_mapped ||
+                      (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
+        if (m_ctx.owners) {
+            // Stable mode: every block the inode names is claimed.
+            const std::uint16_t type = mode & 0xF000;
+            live.direct = !(flags & (k_fl_extents | k_fl_inline_data)) &&
+                          (type == 0x8000 || type == 0x4000 || type == 0xA000) &&
+                          ino != k_resize_ino && !fast_symlink(inode, sb);
+            if (ino == k_resize_ino)
+                live.resize_dind = le32(inode, 0x28 + 4 * 13);
+        }
+        const bool claims = live.direct || live.resize_dind != 0 || live.map == Map::extents;
+        if (!live.follow && !claims)
             continue;
-        live.here = here();
+        if (live.follow)
+            live.here = here();
         r.live.push_back(live);
     }
     return r;
@@ -290,6 +334,8 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
 void InodeWalker::apply(BlockResult& r, Bytes data) {
     const SuperInfo& sb = m_ctx.sb;
     m_ctx.inodes_checked += r.checked;
+    m_ctx.walk_incomplete = m_ctx.walk_incomplete || r.skipped;
+    m_ctx.maybe_orphans = m_ctx.maybe_orphans || r.maybe_orphan;
     for (auto& x : r.suspects)
         m_ctx.suspects.push_back(std::move(x));
     if (m_ledger) {
@@ -302,11 +348,22 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     }
     for (const LiveInode& live : r.live) {
         const Owner& owner = live.owner;
-        if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl))
-            m_xattrs.push_back({live.acl, owner.ino, live.here});
+        if (live.acl != 0 && live.acl < sb.blocks_count) {
+            if (m_ctx.owners)
+                m_ctx.owners->xattr_named(live.acl);
+            if (m_xattr_seen.insert(live.acl)) {
+                claim(live.acl, 1, owner.ino, Structure::xattr_block);
+                m_xattrs.push_back({live.acl, owner.ino, live.here});
+            }
+        }
+        if (live.direct)
+            claim_direct(live, data.subspan(live.offset + 0x28, 60));
+        if (live.resize_dind != 0)
+            claim(live.resize_dind, 1, owner.ino, Structure::inode);
         if (live.map == Map::extents) {
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);
-            extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{});
+            extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{},
+                           Structure::inode);
         }
         if (live.map == Map::block_mapped_dir || live.map == Map::block_mapped) {
             // i_block[12..14]: single, double, triple indirect blocks, mapping
@@ -333,15 +390,41 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     }
 }
 
+void InodeWalker::claim(std::uint64_t first, std::uint64_t count, std::uint32_t ino,
+                        Structure via) {
+    if (m_ctx.owners)
+        m_ctx.owners->claim(first, count, Claimant{ino, via});
+}
+
+void InodeWalker::claim_direct(const LiveInode& live, Bytes iblock) {
+    // i_block[0..11] map data, [12..14] are the indirect blocks (claimed
+    // here; check_indirect_block() claims what they name).
+    for (std::size_t k = 0; k < 15; ++k)
+        if (const std::uint64_t b = le32(iblock, 4 * k); b != 0)
+            claim(b, 1, live.owner.ino, Structure::inode);
+}
+
 void InodeWalker::inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino) {
     BlockResult r = verify_block(block, data, first_ino);
     apply(r, data);
 }
 
 void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& owner,
-                                 const Span& via, LogicalRange range) {
+                                 const Span& via, LogicalRange range, Structure from) {
     const SuperInfo& sb = m_ctx.sb;
     const std::uint16_t entries = le16(node, 2);
+    if (m_ctx.owners) {
+        for (std::size_t i = 0; i < entries; ++i) {
+            const Bytes e = node.subspan(12 + 12 * i, 12);
+            if (depth > 0) {
+                claim(le32(e, 4) | (std::uint64_t{le16(e, 8)} << 32), 1, owner.ino, from);
+                continue;
+            }
+            const std::uint16_t raw = le16(e, 4);
+            claim(le32(e, 8) | (std::uint64_t{le16(e, 6)} << 32), raw > 32768 ? raw - 32768 : raw,
+                  owner.ino, from);
+        }
+    }
     if (depth == 0 && owner.track_size) {
         // A regular file's leaf, read after its inode: the ledger's size rule.
         if (const std::int64_t last = last_data_block(node); last >= 0)
@@ -492,7 +575,8 @@ void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
         suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via, p);
         return;
     }
-    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data), ref.range);
+    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data), ref.range,
+                   Structure::extent_block);
 }
 
 void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
@@ -662,6 +746,10 @@ void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
         return;
     }
     const std::size_t n = data.size() / 4;
+    if (m_ctx.owners)
+        for (std::size_t k = 0; k < n; ++k)
+            if (const std::uint64_t b = le32(data, 4 * k); b != 0)
+                claim(b, 1, ref.ino, Structure::indirect_block);
     if (ref.level == 1) {
         if (m_ledger)
             for (std::size_t k = n; k-- > 0;)
@@ -698,8 +786,12 @@ void InodeWalker::check_xattr_block(const XattrRef& ref, Bytes data) {
             return;
         }
     }
-    if (auto p = xattr_entries_problem(data, m_ctx.sb); !p.empty())
+    if (auto p = xattr_entries_problem(data, m_ctx.sb); !p.empty()) {
         suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via, std::move(p));
+        return;
+    }
+    if (m_ctx.owners)
+        m_ctx.owners->xattr_refcount(ref.block, le32(data, 4));
 }
 
 } // namespace guardian::ext4

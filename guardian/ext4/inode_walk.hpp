@@ -42,6 +42,9 @@ public:
         std::uint64_t acl = 0;
         std::uint32_t offset = 0; // within its inode-table block
         Map map = Map::none;
+        bool follow = false;           // references to read (else only claims)
+        bool direct = false;           // block-mapped: i_block[0..14] are block numbers
+        std::uint64_t resize_dind = 0; // the resize inode's double-indirect block
     };
     // What one inode-table block yields on its own. verify_block() touches no
     // state but the superblock, so blocks of a chunk can be verified on two
@@ -64,6 +67,8 @@ public:
         std::vector<LinkLedger::DtimeFacts> dtimes;
         std::vector<SizeFact> sizes;
         std::vector<std::string> entries_incomplete;
+        bool skipped = false;      // an in-use inode whose map was not followed
+        bool maybe_orphan = false; // links 0 with a mode and no dtime
     };
     [[nodiscard]] BlockResult verify_block(std::uint64_t block, Bytes data,
                                            std::uint32_t first_ino) const;
@@ -110,8 +115,12 @@ private:
     };
 
     // Entries of an extent node (in an inode's i_block or an extent block).
+    // `from`: the inode (its i_block) or an extent block, for ownership.
     void extent_entries(Bytes node, std::uint16_t depth, const Owner& owner, const Span& via,
-                        LogicalRange range);
+                        LogicalRange range, Structure from);
+    // Stable mode: the blocks an inode's own i_block names (block-mapped).
+    void claim_direct(const LiveInode& live, Bytes iblock);
+    void claim(std::uint64_t first, std::uint64_t count, std::uint32_t ino, Structure via);
     // References read together; checked in the order they were queued.
     struct InFlight {
         std::unique_ptr<ReadBatch> batch;

@@ -71,8 +71,9 @@ const std::vector<std::regex>& checksum_failures() {
 // locations, inode mode/flags/extra_isize/block pointers, extent headers and
 // entries, indirect block entries, directory entries, htree roots and nodes,
 // xattr block headers; and, judged after the whole walk in stable mode
-// (link_ledger.hpp), link counts, deletion times and regular-file sizes.
-// Messages about free counts, bitmaps, duplicate blocks or reachability are
+// (link_ledger.hpp), link counts, deletion times and regular-file sizes;
+// and block ownership (block_owners.hpp): multiply-claimed blocks, bitmap
+// differences and padding. Messages about free counts or reachability are
 // not here: no rule judges those.
 const std::vector<std::regex>& structural_failures() {
     static const std::vector<std::regex> re{
@@ -114,6 +115,11 @@ const std::vector<std::regex>& structural_failures() {
         std::regex(R"(Inode \d+ is in use, but has dtime set)"),
         std::regex(R"(Inode \d+, i_size is \d+, should be \d+)"),
         std::regex(R"(references inode \d+ found in group \d+'s unused inodes area)"),
+        std::regex(R"(Multiply-claimed block\(s\) in inode \d+)"),
+        std::regex(R"((Block|Inode) bitmap differences: )"),
+        std::regex(R"(Padding at end of (block|inode) bitmap is not set)"),
+        std::regex(R"(i_file_acl for inode \d+ \(.*\) is \d+, should be zero)"),
+        std::regex(R"(Superblock has_journal flag is clear, but a journal is present)"),
     };
     return re;
 }
@@ -147,6 +153,17 @@ const std::map<std::string, std::string> k_structural_out_of_scope{
     // A directory's size against a map that is an extent tree: judged only
     // where the whole map is in the inode (dir_size_problem).
     {"f_holedir3", "directory i_size against an extent tree below the inode"},
+    // Bitmap differences that follow e2fsck's own repairs (it clears an
+    // inline-data inode whose xattr is missing, then its block is free).
+    {"f_ea_inode_self_ref", "block bitmap difference after e2fsck clears an inode"},
+    // expect.1 is e2fsck -E unshare_blocks on a shared_blocks filesystem:
+    // blocks shared between files are that feature's point.
+    {"f_unshare_blocks_no_space", "shared_blocks: multiply-claimed blocks are legal"},
+    {"f_unshare_blocks_ok", "shared_blocks: multiply-claimed blocks are legal"},
+    // The differences are those of the filesystem after the journal replay;
+    // ownership is not judged while transactions wait in the journal.
+    {"j_recover_csum2_32bit", "bitmap differences after e2fsck replays the journal"},
+    {"j_recover_csum2_64bit", "bitmap differences after e2fsck replays the journal"},
 };
 
 // Cases without an expect.1 (e2fsprogs drives them from a script) whose own
