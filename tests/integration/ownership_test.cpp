@@ -72,6 +72,10 @@ fs::path make_image(const TempDir& tmp, const Shape& s) {
        " && for i in $(seq 1 300); do echo $i > many/entry_$i; done");
     const fs::path image = tmp.path() / (s.name + ".img");
     sh("mke2fs -q -F " + s.mkfs + " -d '" + src.string() + "' '" + image.string() + "' 64M");
+    // An xattr too big for the inode: an xattr block.
+    const fs::path value = tmp.path() / "value";
+    sh("head -c 700 /dev/zero | tr '\\0' x > '" + value.string() + "'");
+    debugfs(image, "ea_set -f " + value.string() + " /f5 user.big", true);
     return image;
 }
 
@@ -103,7 +107,8 @@ enum class Kind {
     inode_free,
     inode_set,
     block_uninit,
-    moved_bitmap
+    moved_bitmap,
+    xattr_refcount
 };
 
 struct Case {
@@ -127,6 +132,8 @@ std::string name_of(Kind k) {
         return "block_uninit";
     case Kind::moved_bitmap:
         return "moved_bitmap";
+    case Kind::xattr_refcount:
+        return "xattr_refcount";
     }
     return "?";
 }
@@ -187,6 +194,14 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
         debugfs(image, "set_bg " + std::to_string(g) + " checksum calc", true);
         return true;
     }
+    case Kind::xattr_refcount: {
+        // h_refcount (le32 at 4) of /f5's xattr block.
+        const auto acl = number_after(debugfs(image, "stat /f5"), "File ACL: ");
+        debugfs(image,
+                "zap_block -o 4 -l 1 -p " + std::to_string(pick(2, 9)) + " " + std::to_string(acl),
+                true);
+        return true;
+    }
     }
     return false;
 }
@@ -201,6 +216,7 @@ std::vector<Case> cases() {
         {Kind::block_uninit, {"block_bitmap"}},
         // Without flex_bg a bitmap away from its group is a geometry finding.
         {Kind::moved_bitmap, {"group_descriptor", "geometry"}},
+        {Kind::xattr_refcount, {"xattr_block"}},
     };
 }
 
