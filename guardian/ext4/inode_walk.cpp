@@ -134,8 +134,10 @@ InodeWalker::InodeWalker(ScanContext& ctx)
     // An image whose journal holds transactions not yet replayed has newer
     // inodes and directory blocks there: the ledger's rules would judge the
     // older ones (scan.cpp says so in not_verified).
-    if (ctx.mode == CheckMode::stable && !(ctx.sb.feature_incompat & k_incompat_recover))
+    if (ctx.mode == CheckMode::stable && !(ctx.sb.feature_incompat & k_incompat_recover)) {
         m_ledger = std::make_unique<LinkLedger>(ctx.sb);
+        m_htree = std::make_unique<HtreeIndex>();
+    }
 }
 
 Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t size) {
@@ -150,6 +152,8 @@ bool InodeWalker::first_visit(std::uint64_t block) {
 
 void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                           std::string detail) {
+    if (m_htree && (s == Structure::directory_block || s == Structure::htree_block))
+        m_htree->incomplete(ino); // its index is not judged on top
     m_ctx.suspects.push_back(make_suspect(s, ino, at, via, std::move(detail)));
 }
 
@@ -266,6 +270,7 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         owner.htree = owner.dir && (flags & k_fl_index);
         owner.encrypted = flags & k_fl_encrypt;
         owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
+        owner.casefold = flags & k_fl_casefold;
         const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
         owner.size_blocks =
             std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
@@ -598,6 +603,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
                     std::move(p));
             return;
         }
+        if (m_htree)
+            m_htree->root(ref.owner.ino, ref.owner.size_blocks, u8(data, 0x1E), u8(data, 0x1C));
         if (m_ledger) { // '.' and '..', which the dx_root keeps as entries
             m_ledger->entry(le32(data, 0));
             m_ledger->entry(le32(data, 12));
@@ -627,9 +634,20 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         }
         if (csum) {
             const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
-            if (!c || !c->ok())
+            if (!c || !c->ok()) {
                 suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
                         c ? c->describe() : "no room for the dx checksum tail");
+                return;
+            }
+        }
+        if (m_htree) {
+            // dx_entry i: hash (none for entry 0, which holds limit/count), block.
+            std::vector<HtreeIndex::Entry> entries;
+            entries.reserve(count);
+            for (std::size_t i = 0; i < count; ++i)
+                entries.push_back({i == 0 ? 0u : le32(data, count_offset + 8 * i),
+                                   le32(data, count_offset + 8 * i + 4) & 0x0FFFFFFFu});
+            m_htree->node(ref.owner.ino, ref.logical, ref.block, std::move(entries));
         }
         return;
     }
@@ -647,6 +665,14 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
     // The entry chain itself (catches damage on filesystems without checksums).
     const bool filetype = m_ctx.sb.feature_incompat & k_incompat_filetype;
     std::optional<EntryRef> wrong_target; // the first entry whose inode disagrees
+    // An htree leaf's names against the range its index gives it (stable
+    // mode; encrypted names hash as stored only with siphash: not judged).
+    std::optional<std::uint8_t> version;
+    if (m_htree && ref.owner.htree && !ref.owner.encrypted && ref.logical != 0)
+        version = m_htree->hash_version(ref.owner.ino);
+    std::uint32_t min_hash = UINT32_MAX;
+    std::uint32_t max_hash = 0;
+    std::uint32_t names = 0;
     for (std::size_t off = 0; off < end;) {
         std::size_t rec_len = le16(data, off + 4);
         if (bs == 65536 && (rec_len == 65535 || rec_len == 0))
@@ -676,6 +702,14 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         }
         if (ino != 0 && m_ledger)
             m_ledger->entry(ino);
+        if (ino != 0 && version) {
+            if (const auto h = m_ctx.fs->dir_hash(*version, data.subspan(off + 8, name_len),
+                                                  ref.owner.casefold)) {
+                min_hash = std::min(min_hash, *h);
+                max_hash = std::max(max_hash, *h);
+                ++names;
+            }
+        }
         if (ino != 0 && !m_ctx.inode_types.empty() && !wrong_target) {
             const EntryRef e{ref.block, ref.owner.ino, static_cast<std::uint32_t>(off), ino,
                              u8(data, off + 7)};
@@ -687,6 +721,8 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         }
         off += rec_len;
     }
+    if (version)
+        m_htree->leaf(ref.owner.ino, ref.logical, ref.block, min_hash, max_hash, names);
     if (wrong_target) {
         check_entry_target(*wrong_target);
         return;
@@ -728,6 +764,9 @@ void InodeWalker::finish() {
     for (const EntryRef& e : m_later_entries)
         check_entry_target(e);
     m_later_entries.clear();
+    if (m_htree)
+        for (auto& x : m_htree->judge())
+            m_ctx.suspects.push_back(std::move(x));
     if (!m_ledger)
         return;
     auto found = m_ledger->judge(m_ctx.groups, !m_ctx.suspects.empty());

@@ -6,6 +6,7 @@
 
 #include "guardian/ext4/block_set.hpp"
 #include "guardian/ext4/entry_rules.hpp"
+#include "guardian/ext4/htree_index.hpp"
 #include "guardian/ext4/link_ledger.hpp"
 #include "guardian/ext4/scan_context.hpp"
 
@@ -32,7 +33,8 @@ public:
         bool htree = false;
         bool encrypted = false;      // names are ciphertext
         bool hash_in_dirent = false; // encrypted and casefolded: siphash
-        bool track_size = false;     // a regular file whose map the ledger awaits
+        bool casefold = false;
+        bool track_size = false; // a regular file whose map the ledger awaits
     };
     enum class Map : std::uint8_t { none, extents, block_mapped_dir, block_mapped };
     // An in-use inode whose checksum holds: what it references is followed.
@@ -166,6 +168,7 @@ private:
     std::vector<EntryRef> m_later_entries;
     std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block
     std::unique_ptr<LinkLedger> m_ledger;             // stable mode only
+    std::unique_ptr<HtreeIndex> m_htree;              // stable mode only
 };
 
 } // namespace guardian::ext4

@@ -69,13 +69,15 @@ fs::path make_image(const TempDir& tmp, const Shape& s) {
     sh("cd '" + src.string() +
        "' && for i in $(seq 1 40); do head -c $((i * 3000)) /dev/urandom > f$i; done" +
        " && head -c 600000 /dev/urandom > big1 && head -c 900000 /dev/urandom > big2" +
-       " && for i in $(seq 1 300); do echo $i > many/entry_$i; done");
+       " && cd many && seq -f 'an_entry_with_a_rather_long_name_%05g' 1 6000 | xargs touch");
     const fs::path image = tmp.path() / (s.name + ".img");
     sh("mke2fs -q -F " + s.mkfs + " -d '" + src.string() + "' '" + image.string() + "' 64M");
     // An xattr too big for the inode: an xattr block.
     const fs::path value = tmp.path() / "value";
     sh("head -c 700 /dev/zero | tr '\\0' x > '" + value.string() + "'");
     debugfs(image, "ea_set -f " + value.string() + " /f5 user.big", true);
+    // e2fsck -D indexes /many: on 1 KiB blocks its htree has two levels.
+    run_command("e2fsck -fyD '" + image.string() + "'");
     return image;
 }
 
@@ -108,7 +110,11 @@ enum class Kind {
     inode_set,
     block_uninit,
     moved_bitmap,
-    xattr_refcount
+    xattr_refcount,
+    htree_order,
+    htree_version,
+    htree_depth,
+    htree_past_end
 };
 
 struct Case {
@@ -134,8 +140,23 @@ std::string name_of(Kind k) {
         return "moved_bitmap";
     case Kind::xattr_refcount:
         return "xattr_refcount";
+    case Kind::htree_order:
+        return "htree_order";
+    case Kind::htree_version:
+        return "htree_version";
+    case Kind::htree_depth:
+        return "htree_depth";
+    case Kind::htree_past_end:
+        return "htree_past_end";
     }
     return "?";
+}
+
+void zap(const fs::path& image, std::uint64_t block, int offset, int length, int pattern) {
+    debugfs(image,
+            "zap_block -o " + std::to_string(offset) + " -l " + std::to_string(length) + " -p " +
+                std::to_string(pattern) + " " + std::to_string(block),
+            true);
 }
 
 // Applies one seeded damage; false when the shape has nothing to damage that way.
@@ -194,6 +215,18 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
         debugfs(image, "set_bg " + std::to_string(g) + " checksum calc", true);
         return true;
     }
+    case Kind::htree_order: // the root's dx_entry 2 hash (at 32 + 16) below entry 1's
+        zap(image, block_of(image, "/many", 0), 48, 4, 0);
+        return true;
+    case Kind::htree_version: // dx_root_info.hash_version (0x1C): another valid one
+        zap(image, block_of(image, "/many", 0), 0x1C, 1, pick(0, 2) == 1 ? 2 : 0);
+        return true;
+    case Kind::htree_depth: // dx_root_info.indirect_levels (0x1E) lowered
+        zap(image, block_of(image, "/many", 0), 0x1E, 1, 0);
+        return true;
+    case Kind::htree_past_end: // dx_entry 1's block (at 32 + 8 + 4), high byte
+        zap(image, block_of(image, "/many", 0), 47, 1, 0x0E);
+        return true;
     case Kind::xattr_refcount: {
         // h_refcount (le32 at 4) of /f5's xattr block.
         const auto acl = number_after(debugfs(image, "stat /f5"), "File ACL: ");
@@ -217,6 +250,10 @@ std::vector<Case> cases() {
         // Without flex_bg a bitmap away from its group is a geometry finding.
         {Kind::moved_bitmap, {"group_descriptor", "geometry"}},
         {Kind::xattr_refcount, {"xattr_block"}},
+        {Kind::htree_order, {"htree_block"}},
+        {Kind::htree_version, {"htree_block"}},
+        {Kind::htree_depth, {"htree_block"}},
+        {Kind::htree_past_end, {"htree_block"}},
     };
 }
 
