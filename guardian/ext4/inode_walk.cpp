@@ -5,6 +5,7 @@
 #include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/inode_flags.hpp"
+#include "guardian/ext4/xattr_rules.hpp"
 
 #include <xxhash.h>
 
@@ -70,6 +71,8 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
         return "i_file_acl " + std::to_string(acl) + " set without the ext_attr feature";
     if (ino == k_journal_ino && !sb.has_journal() && !all_zero(inode.subspan(0x28, 60)))
         return "the journal inode holds blocks but the has_journal feature is clear";
+    if (auto p = inode_xattr_problem(inode, sb); !p.empty())
+        return p;
     if (ino != k_resize_ino)
         if (auto p = block_pointers_problem(inode, sb, fixed); !p.empty())
             return p;

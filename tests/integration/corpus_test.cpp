@@ -72,7 +72,8 @@ const std::vector<std::regex>& checksum_failures() {
 // entries, indirect block entries, directory entries, htree roots and nodes,
 // xattr block headers; and, judged after the whole walk in stable mode
 // (link_ledger.hpp), link counts, deletion times and regular-file sizes;
-// the htree index against its names' hashes (htree_index.hpp); and block
+// the htree index against its names' hashes (htree_index.hpp), xattr entry
+// hashes and in-inode xattr geometry (xattr_rules.hpp); and block
 // ownership (block_owners.hpp): multiply-claimed blocks, bitmap
 // differences and padding. Messages about free counts or reachability are
 // not here: no rule judges those.
@@ -117,6 +118,8 @@ const std::vector<std::regex>& structural_failures() {
         std::regex(R"(Inode \d+, i_size is \d+, should be \d+)"),
         std::regex(R"(references inode \d+ found in group \d+'s unused inodes area)"),
         std::regex(R"(Multiply-claimed block\(s\) in inode \d+)"),
+        std::regex(R"(Extended attribute in inode \d+ has a (hash|value size) \(\d+\) which is )"
+                   R"(invalid)"),
         std::regex(R"(Problem in HTREE directory inode \d+: block #\d+ (has an unordered hash )"
                    R"(table|has bad (min|max) hash|has invalid depth|not referenced))"),
         std::regex(R"((Block|Inode) bitmap differences: )"),

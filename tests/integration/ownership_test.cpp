@@ -76,6 +76,7 @@ fs::path make_image(const TempDir& tmp, const Shape& s) {
     const fs::path value = tmp.path() / "value";
     sh("head -c 700 /dev/zero | tr '\\0' x > '" + value.string() + "'");
     debugfs(image, "ea_set -f " + value.string() + " /f5 user.big", true);
+    debugfs(image, "ea_set /f6 user.small tiny_value", true); // in the inode where it fits
     // e2fsck -D indexes /many: on 1 KiB blocks its htree has two levels.
     run_command("e2fsck -fyD '" + image.string() + "'");
     return image;
@@ -114,7 +115,9 @@ enum class Kind {
     htree_order,
     htree_version,
     htree_depth,
-    htree_past_end
+    htree_past_end,
+    xattr_hash,
+    inode_xattr_size
 };
 
 struct Case {
@@ -148,6 +151,10 @@ std::string name_of(Kind k) {
         return "htree_depth";
     case Kind::htree_past_end:
         return "htree_past_end";
+    case Kind::xattr_hash:
+        return "xattr_hash";
+    case Kind::inode_xattr_size:
+        return "inode_xattr_size";
     }
     return "?";
 }
@@ -227,6 +234,23 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
     case Kind::htree_past_end: // dx_entry 1's block (at 32 + 8 + 4), high byte
         zap(image, block_of(image, "/many", 0), 47, 1, 0x0E);
         return true;
+    case Kind::xattr_hash: { // e_hash (at 12) of the first entry (at 32) of /f5's xattr block
+        const auto acl = number_after(debugfs(image, "stat /f5"), "File ACL: ");
+        zap(image, acl, 44 + pick(0, 3), 1, 0x5A);
+        return true;
+    }
+    case Kind::inode_xattr_size: {
+        // e_value_size (at 8) of /f6's first in-inode entry: after the 128
+        // bytes, i_extra_isize (32) and the magic (4).
+        if (s.name == "ext3_1k_128")
+            return false; // no room for in-inode xattrs
+        const std::string at = debugfs(image, "imap /f6");
+        const std::uint64_t blk = number_after(at, "located at block ");
+        const auto p = at.find("offset 0x");
+        const std::uint64_t off = std::stoull(at.substr(p + 9), nullptr, 16);
+        zap(image, blk, static_cast<int>(off) + 128 + 32 + 4 + 8 + 1, 1, 0x7F);
+        return true;
+    }
     case Kind::xattr_refcount: {
         // h_refcount (le32 at 4) of /f5's xattr block.
         const auto acl = number_after(debugfs(image, "stat /f5"), "File ACL: ");
@@ -254,6 +278,8 @@ std::vector<Case> cases() {
         {Kind::htree_version, {"htree_block"}},
         {Kind::htree_depth, {"htree_block"}},
         {Kind::htree_past_end, {"htree_block"}},
+        {Kind::xattr_hash, {"xattr_block"}},
+        {Kind::inode_xattr_size, {"inode"}},
     };
 }
 
