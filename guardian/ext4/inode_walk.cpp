@@ -59,6 +59,11 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
         return "flag INLINE_DATA without the inline_data feature";
     if ((flags & k_fl_extents) && (flags & k_fl_inline_data))
         return "flags EXTENTS and INLINE_DATA both set";
+    // Linux's osd2 (s_creator_os 0): the Hurd keeps i_mode_high there.
+    if (le32(Bytes(sb.raw), 0x48) == 0 && le16(inode, 0x76) != 0 &&
+        !(sb.feature_incompat & k_incompat_64bit))
+        return "i_file_acl_hi " + std::to_string(le16(inode, 0x76)) +
+               " set without the 64bit feature";
     const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
     if (type == 0x4000 && !(flags & k_fl_inline_data) && size % sb.block_size != 0)
         return "directory i_size " + std::to_string(size) + " is not a multiple of the block size";
@@ -446,8 +451,8 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
             if (child >= sb.blocks_count || child <= sb.first_data_block)
                 continue; // out of range: nothing there to verify
             // The child covers this key up to the next one (or the end of ours).
-            const LogicalRange covers{le32(e, 0),
-                                      i + 1 < entries ? le32(node, 12 + 12 * (i + 1)) : range.hi};
+            const LogicalRange covers{
+                le32(e, 0), i + 1 < entries ? le32(node, 12 + 12 * (i + 1)) : range.hi, true};
             if (first_visit(child))
                 m_trees.push_back(
                     {child, static_cast<std::uint16_t>(depth - 1), owner, via, covers});

@@ -118,6 +118,8 @@ const std::vector<std::regex>& structural_failures() {
         std::regex(R"(Inode \d+, i_size is \d+, should be \d+)"),
         std::regex(R"(references inode \d+ found in group \d+'s unused inodes area)"),
         std::regex(R"(Multiply-claimed block\(s\) in inode \d+)"),
+        std::regex(R"(i_file_acl_hi for inode \d+ \(.*\) is \d+, should be zero)"),
+        std::regex(R"(Logical start \d+ does not match logical start \d+ at next level)"),
         std::regex(R"(Extended attribute in inode \d+ has a (hash|value size) \(\d+\) which is )"
                    R"(invalid)"),
         std::regex(R"(Problem in HTREE directory inode \d+: block #\d+ (has an unordered hash )"
