@@ -190,158 +190,181 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         const std::uint64_t ino64 = first_ino + off / isz;
         if (ino64 > sb.inodes_count)
             break;
-        const auto ino = static_cast<std::uint32_t>(ino64);
-        const Bytes inode = data.subspan(off, isz);
-        // Written from both threads, each to its own inodes' bytes.
-        std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
-        if (m_ledger)
-            m_ledger->read(ino);
-        if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
-            if (seen)
-                *seen = k_inode_unused;
-            if (m_ctx.owners)
-                m_ctx.owners->inode_seen(ino, false);
-            continue;
-        }
-        // Hashing every inode costs as much as verifying it, and the span is
-        // only needed for a finding or a reference: computed on demand.
-        auto here = [&] { return make_span(block, data, off, isz); };
-        ++r.checked;
-        if (sb.metadata_csum()) {
-            if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
-                r.suspects.push_back(
-                    make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
-                continue; // what a damaged inode references is not trustworthy either
-            }
-        }
-        const std::uint16_t mode = le16(inode, 0x0);
-        const std::uint16_t links = le16(inode, 0x1A);
-        const std::uint32_t dtime = le32(inode, 0x14);
-        // In use as e2fsck decides it (links and mode); the self-contained
-        // rules judge every such inode, but only one without i_dtime (not on
-        // the orphan list) has its references followed.
-        if (m_ctx.owners) // in use as e2fsck decides it, even if its rules fail
-            m_ctx.owners->inode_seen(ino, links != 0 && mode != 0);
-        if (m_ctx.owners && ino == k_bad_blocks_ino) {
-            // Not a file, but its list claims the bad blocks: a file or
-            // metadata on one is a double claim (e2fsck pass 1b).
-            LiveInode bad;
-            bad.owner.ino = ino;
-            bad.offset = static_cast<std::uint32_t>(off);
-            bad.direct = !(le32(inode, 0x20) & (k_fl_extents | k_fl_inline_data));
-            bad.map = bad.direct && !all_zero(inode.subspan(0x28 + 48, 12)) ? Map::block_mapped
-                                                                            : Map::none;
-            bad.follow = bad.map != Map::none;
-            if (bad.follow)
-                bad.here = here();
-            if (bad.direct)
-                r.live.push_back(bad);
-            continue;
-        }
-        if (links == 0 || mode == 0) {
-            if (seen)
-                *seen = k_inode_unused;
-            r.maybe_orphan = r.maybe_orphan || (links == 0 && mode != 0 && dtime == 0);
-            if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
-                r.dtimes.push_back({ino, links, dtime, here()});
-            continue;
-        }
-        if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
-            r.suspects.push_back(
-                make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
-            continue;
-        }
-        if (seen)
-            *seen = dirent_type_of_mode(mode);
-        const std::uint32_t flags = le32(inode, 0x20);
-        const bool is_dir = (mode & 0xF000) == 0x4000;
-        if (m_ledger) {
-            m_ledger->in_use(ino, links, is_dir, flags);
-            if (dtime != 0)
-                r.dtimes.push_back({ino, links, dtime, here()});
-            if (is_dir && dtime != 0)
-                r.entries_incomplete.push_back("directory inode " + std::to_string(ino) +
-                                               " has dtime set: its entries were not read");
-            else if (is_dir && (flags & k_fl_inline_data))
-                r.entries_incomplete.push_back(
-                    "the entries of inline_data directories are not read");
-        }
-        if (dtime != 0) {
-            r.skipped = true;
-            continue;
-        }
-        LiveInode live;
-        Owner& owner = live.owner;
-        owner.ino = ino;
-        owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
-        owner.dir = is_dir;
-        owner.htree = owner.dir && (flags & k_fl_index);
-        owner.encrypted = flags & k_fl_encrypt;
-        owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
-        owner.casefold = flags & k_fl_casefold;
-        const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
-        owner.size_blocks =
-            std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
-        live.offset = static_cast<std::uint32_t>(off);
-        live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
-        if (flags & k_fl_inline_data) {
-            // i_block holds data, not block pointers
-        } else if (flags & k_fl_extents) {
-            const Bytes iblock = inode.subspan(0x28, 60);
-            const std::uint16_t depth = le16(iblock, 6);
-            auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
-            if (p.empty() && depth <= k_max_depth)
-                p = extent_entries_problem(iblock, depth, owner.dir, sb, m_ctx.fixed);
-            if (!p.empty() || depth > k_max_depth) {
-                r.suspects.push_back(make_suspect(
-                    Structure::extent_block, ino, here(), std::nullopt,
-                    "in inode: " +
-                        (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
-                                   : p)));
-                live.map = Map::none;
-            } else {
-                live.map = Map::extents;
-            }
-        } else if (owner.dir && le32(inode, 0x1C) != 0) {
-            live.map = Map::block_mapped_dir;
-        } else if ((mode & 0xF000) == 0x8000 && ino != k_resize_ino) {
-            // Block-mapped regular file (ext2/ext3): its indirect blocks are read.
-            const Bytes iblock = inode.subspan(0x28, 60);
-            if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
-                live.map = Map::block_mapped;
-        }
-        if (m_ledger && (mode & 0xF000) == 0x8000 && ino != k_bad_blocks_ino &&
-            ino != k_resize_ino && !(flags & (k_fl_inline_data | k_fl_verity)) &&
-            (live.map == Map::extents || !(flags & k_fl_extents))) {
-            // A regular file's i_size against its map (stable mode): judged
-            // at once when the inode holds the whole map.
-            const auto [last, complete] = data_in_inode_map(inode, flags);
-            owner.track_size = !complete;
-            if (!complete || LinkLedger::size_short(size, last, sb.block_size))
-                r.sizes.push_back({ino, size, last, complete, here()});
-        }
-        // Most inodes are small files whose extents sit in the inode: nothing
-        // to follow, so they need no span (apply() reads `here` only for refs).
-        live.follow = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
-                      live.map == Map::block_mapped ||
-                      (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
-        if (m_ctx.owners) {
-            // Stable mode: every block the inode names is claimed.
-            const std::uint16_t type = mode & 0xF000;
-            live.direct = !(flags & (k_fl_extents | k_fl_inline_data)) &&
-                          (type == 0x8000 || type == 0x4000 || type == 0xA000) &&
-                          ino != k_resize_ino && !fast_symlink(inode, sb);
-            if (ino == k_resize_ino)
-                live.resize_dind = le32(inode, 0x28 + 4 * 13);
-        }
-        const bool claims = live.direct || live.resize_dind != 0 || live.map == Map::extents;
-        if (!live.follow && !claims)
-            continue;
-        if (live.follow)
-            live.here = here();
-        r.live.push_back(live);
+        verify_inode(block, data, off, static_cast<std::uint32_t>(ino64), r);
     }
     return r;
+}
+
+void InodeWalker::verify_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                               BlockResult& r) const {
+    const SuperInfo& sb = m_ctx.sb;
+    const std::size_t isz = sb.inode_size;
+    const Bytes inode = data.subspan(off, isz);
+    // Written from both threads, each to its own inodes' bytes.
+    std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
+    if (m_ledger)
+        m_ledger->read(ino);
+    if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
+        if (seen)
+            *seen = k_inode_unused;
+        if (m_ctx.owners)
+            m_ctx.owners->inode_seen(ino, false);
+        return;
+    }
+    // Hashing every inode costs as much as verifying it, and the span is
+    // only needed for a finding or a reference: computed on demand.
+    auto here = [&] { return make_span(block, data, off, isz); };
+    ++r.checked;
+    if (sb.metadata_csum()) {
+        if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
+            r.suspects.push_back(
+                make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
+            return; // what a damaged inode references is not trustworthy either
+        }
+    }
+    const std::uint16_t mode = le16(inode, 0x0);
+    const std::uint16_t links = le16(inode, 0x1A);
+    const std::uint32_t dtime = le32(inode, 0x14);
+    // In use as e2fsck decides it (links and mode); the self-contained
+    // rules judge every such inode, but only one without i_dtime (not on
+    // the orphan list) has its references followed.
+    if (m_ctx.owners) // in use as e2fsck decides it, even if its rules fail
+        m_ctx.owners->inode_seen(ino, links != 0 && mode != 0);
+    if (m_ctx.owners && ino == k_bad_blocks_ino) {
+        bad_blocks_inode(block, data, off, r);
+        return;
+    }
+    if (links == 0 || mode == 0) {
+        if (seen)
+            *seen = k_inode_unused;
+        r.maybe_orphan = r.maybe_orphan || (links == 0 && mode != 0 && dtime == 0);
+        if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
+            r.dtimes.push_back({ino, links, dtime, here()});
+        return;
+    }
+    if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
+        r.suspects.push_back(
+            make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
+        return;
+    }
+    if (seen)
+        *seen = dirent_type_of_mode(mode);
+    const std::uint32_t flags = le32(inode, 0x20);
+    const bool is_dir = (mode & 0xF000) == 0x4000;
+    if (m_ledger) {
+        m_ledger->in_use(ino, links, is_dir, flags);
+        if (dtime != 0)
+            r.dtimes.push_back({ino, links, dtime, here()});
+        if (is_dir && dtime != 0)
+            r.entries_incomplete.push_back("directory inode " + std::to_string(ino) +
+                                           " has dtime set: its entries were not read");
+        else if (is_dir && (flags & k_fl_inline_data))
+            r.entries_incomplete.push_back("the entries of inline_data directories are not read");
+    }
+    if (dtime != 0) {
+        r.skipped = true;
+        return;
+    }
+    follow_inode(block, data, off, ino, r);
+}
+
+void InodeWalker::bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off,
+                                   BlockResult& r) const {
+    // Not a file, but its list claims the bad blocks: a file or metadata on
+    // one is a double claim (e2fsck pass 1b).
+    const Bytes inode = data.subspan(off, m_ctx.sb.inode_size);
+    LiveInode bad;
+    bad.owner.ino = k_bad_blocks_ino;
+    bad.offset = static_cast<std::uint32_t>(off);
+    bad.direct = !(le32(inode, 0x20) & (k_fl_extents | k_fl_inline_data));
+    bad.map = bad.direct && !all_zero(inode.subspan(0x28 + 48, 12)) ? Map::block_mapped : Map::none;
+    bad.follow = bad.map != Map::none;
+    if (bad.follow)
+        bad.here = make_span(block, data, off, m_ctx.sb.inode_size);
+    if (bad.direct)
+        r.live.push_back(bad);
+}
+
+void InodeWalker::follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                               BlockResult& r) const {
+    // An in-use inode whose own rules held: what its map references.
+    const SuperInfo& sb = m_ctx.sb;
+    const std::size_t isz = sb.inode_size;
+    const Bytes inode = data.subspan(off, isz);
+    auto here = [&] { return make_span(block, data, off, isz); };
+    const std::uint16_t mode = le16(inode, 0x0);
+    const std::uint32_t flags = le32(inode, 0x20);
+    const bool is_dir = (mode & 0xF000) == 0x4000;
+    LiveInode live;
+    Owner& owner = live.owner;
+    owner.ino = ino;
+    owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
+    owner.dir = is_dir;
+    owner.htree = owner.dir && (flags & k_fl_index);
+    owner.encrypted = flags & k_fl_encrypt;
+    owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
+    owner.casefold = flags & k_fl_casefold;
+    const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
+    owner.size_blocks =
+        std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
+    live.offset = static_cast<std::uint32_t>(off);
+    live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+    if (flags & k_fl_inline_data) {
+        // i_block holds data, not block pointers
+    } else if (flags & k_fl_extents) {
+        const Bytes iblock = inode.subspan(0x28, 60);
+        const std::uint16_t depth = le16(iblock, 6);
+        auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
+        if (p.empty() && depth <= k_max_depth)
+            p = extent_entries_problem(iblock, depth, owner.dir, sb, m_ctx.fixed);
+        if (!p.empty() || depth > k_max_depth) {
+            r.suspects.push_back(make_suspect(
+                Structure::extent_block, ino, here(), std::nullopt,
+                "in inode: " +
+                    (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
+                               : p)));
+            live.map = Map::none;
+        } else {
+            live.map = Map::extents;
+        }
+    } else if (owner.dir && le32(inode, 0x1C) != 0) {
+        live.map = Map::block_mapped_dir;
+    } else if ((mode & 0xF000) == 0x8000 && ino != k_resize_ino) {
+        // Block-mapped regular file (ext2/ext3): its indirect blocks are read.
+        const Bytes iblock = inode.subspan(0x28, 60);
+        if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
+            live.map = Map::block_mapped;
+    }
+    if (m_ledger && (mode & 0xF000) == 0x8000 && ino != k_bad_blocks_ino && ino != k_resize_ino &&
+        !(flags & (k_fl_inline_data | k_fl_verity)) &&
+        (live.map == Map::extents || !(flags & k_fl_extents))) {
+        // A regular file's i_size against its map (stable mode): judged
+        // at once when the inode holds the whole map.
+        const auto [last, complete] = data_in_inode_map(inode, flags);
+        owner.track_size = !complete;
+        if (!complete || LinkLedger::size_short(size, last, sb.block_size))
+            r.sizes.push_back({ino, size, last, complete, here()});
+    }
+    // Most inodes are small files whose extents sit in the inode: nothing
+    // to follow, so they need no span (apply() reads `here` only for refs).
+    live.follow = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
+                  live.map == Map::block_mapped ||
+                  (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
+    if (m_ctx.owners) {
+        // Stable mode: every block the inode names is claimed.
+        const std::uint16_t type = mode & 0xF000;
+        live.direct = !(flags & (k_fl_extents | k_fl_inline_data)) &&
+                      (type == 0x8000 || type == 0x4000 || type == 0xA000) && ino != k_resize_ino &&
+                      !fast_symlink(inode, sb);
+        if (ino == k_resize_ino)
+            live.resize_dind = le32(inode, 0x28 + 4 * 13);
+    }
+    const bool claims = live.direct || live.resize_dind != 0 || live.map == Map::extents;
+    if (!live.follow && !claims)
+        return;
+    if (live.follow)
+        live.here = here();
+    r.live.push_back(live);
 }
 
 void InodeWalker::apply(BlockResult& r, Bytes data) {

@@ -75,6 +75,13 @@ public:
     [[nodiscard]] BlockResult verify_block(std::uint64_t block, Bytes data,
                                            std::uint32_t first_ino) const;
     void apply(BlockResult& result, Bytes data);
+    // verify_block's parts: one inode; the bad blocks list (stable mode);
+    // an in-use inode whose rules held, whose references are followed.
+    void verify_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                      BlockResult& r) const;
+    void bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off, BlockResult& r) const;
+    void follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                      BlockResult& r) const;
     // verify_block + apply: one inode-table block holding inodes from `first_ino`.
     void inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino);
     // Starts reading what is queued and verifies the batches that were
