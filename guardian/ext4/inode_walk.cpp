@@ -617,7 +617,6 @@ void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
 
 void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
     const std::size_t bs = data.size();
-    const bool csum = m_ctx.sb.metadata_csum();
     // htree interior nodes: the root is logical block 0; other nodes start with
     // an empty dirent spanning the whole block (that is how readers skip them).
     std::size_t count_offset = 0;
@@ -646,42 +645,57 @@ void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
         count_offset = 8;
     }
     if (count_offset != 0) {
-        record(Structure::htree_block, ref.block, data);
-        const std::size_t limit = le16(data, count_offset);
-        const std::size_t count = le16(data, count_offset + 2);
-        // e2fsck's expected limit: the entries that fit before the dx tail.
-        const std::size_t expect = (bs - count_offset - (csum ? 8 : 0)) / 8;
-        if (limit != expect) {
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "bad dx limit: " + std::to_string(limit) + " (expected " +
-                        std::to_string(expect) + ")");
-            return;
-        }
-        if (count > limit || count == 0) {
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "bad dx count/limit: count " + std::to_string(count) + ", limit " +
-                        std::to_string(limit));
-            return;
-        }
-        if (csum) {
-            const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
-            if (!c || !c->ok()) {
-                suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                        c ? c->describe() : "no room for the dx checksum tail");
-                return;
-            }
-        }
-        if (m_htree) {
-            // dx_entry i: hash (none for entry 0, which holds limit/count), block.
-            std::vector<HtreeIndex::Entry> entries;
-            entries.reserve(count);
-            for (std::size_t i = 0; i < count; ++i)
-                entries.push_back({i == 0 ? 0u : le32(data, count_offset + 8 * i),
-                                   le32(data, count_offset + 8 * i + 4) & 0x0FFFFFFFu});
-            m_htree->node(ref.owner.ino, ref.logical, ref.block, std::move(entries));
-        }
+        check_dx_node(ref, data, count_offset);
         return;
     }
+    check_dir_leaf(ref, data);
+}
+
+// An htree index node (the root past its dx_root_info, or an interior node):
+// limit, count, checksum, and its entries for the index (stable mode).
+void InodeWalker::check_dx_node(const DirRef& ref, Bytes data, std::size_t count_offset) {
+    const std::size_t bs = data.size();
+    const bool csum = m_ctx.sb.metadata_csum();
+    record(Structure::htree_block, ref.block, data);
+    const std::size_t limit = le16(data, count_offset);
+    const std::size_t count = le16(data, count_offset + 2);
+    // e2fsck's expected limit: the entries that fit before the dx tail.
+    const std::size_t expect = (bs - count_offset - (csum ? 8 : 0)) / 8;
+    if (limit != expect) {
+        suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                "bad dx limit: " + std::to_string(limit) + " (expected " + std::to_string(expect) +
+                    ")");
+        return;
+    }
+    if (count > limit || count == 0) {
+        suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                "bad dx count/limit: count " + std::to_string(count) + ", limit " +
+                    std::to_string(limit));
+        return;
+    }
+    if (csum) {
+        const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
+        if (!c || !c->ok()) {
+            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                    c ? c->describe() : "no room for the dx checksum tail");
+            return;
+        }
+    }
+    if (m_htree) {
+        // dx_entry i: hash (none for entry 0, which holds limit/count), block.
+        std::vector<HtreeIndex::Entry> entries;
+        entries.reserve(count);
+        for (std::size_t i = 0; i < count; ++i)
+            entries.push_back({i == 0 ? 0u : le32(data, count_offset + 8 * i),
+                               le32(data, count_offset + 8 * i + 4) & 0x0FFFFFFFu});
+        m_htree->node(ref.owner.ino, ref.logical, ref.block, std::move(entries));
+    }
+}
+
+// A block of directory entries (linear, or an htree leaf).
+void InodeWalker::check_dir_leaf(const DirRef& ref, Bytes data) {
+    const std::size_t bs = data.size();
+    const bool csum = m_ctx.sb.metadata_csum();
     record(Structure::directory_block, ref.block, data);
     std::size_t end = bs;
     if (csum) {

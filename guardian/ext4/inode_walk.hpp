@@ -142,6 +142,8 @@ private:
     [[nodiscard]] Status complete_oldest();
     void check_tree_block(const TreeRef& ref, Bytes data);
     void check_dir_block(const DirRef& ref, Bytes data);
+    void check_dx_node(const DirRef& ref, Bytes data, std::size_t count_offset);
+    void check_dir_leaf(const DirRef& ref, Bytes data);
     void check_xattr_block(const XattrRef& ref, Bytes data);
     void check_indirect_block(const IndirectRef& ref, Bytes data);
     // A directory entry naming an inode (stable mode): judged when its
