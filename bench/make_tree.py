@@ -9,6 +9,10 @@ thousands of extents (extent tree blocks at depth 1 and 2), xattrs both small
 (inside the inode) and large (an xattr block of their own), and symlinks and
 hard links. File contents are kept tiny because data blocks are never read.
 
+--shape small keeps the layout but gives the files real sizes (90% at most
+24 KiB, the rest up to 256 KiB): data blocks in use, extents in every inode,
+the shape on which block ownership has the most to claim.
+
 Everything derives from --seed, so the same arguments give the same tree; the
 cache key in bench/run hashes this file together with its arguments.
 """
@@ -30,8 +34,9 @@ EXTS = ("", ".txt", ".conf", ".py", ".c", ".h", ".html", ".js", ".json",
 
 
 class Tree:
-    def __init__(self, root, seed):
+    def __init__(self, root, seed, shape="mixed"):
         self.root = root
+        self.shape = shape
         self.rng = random.Random(seed)
         # One random block; file contents are slices of it, so writing is
         # cheap while files still differ.
@@ -48,6 +53,10 @@ class Tree:
 
     def size(self):
         r = self.rng.random()
+        if self.shape == "small":
+            if r < 0.90:
+                return self.rng.randint(1, 24576)
+            return self.rng.randint(24577, 262144)
         if r < 0.75:
             return self.rng.randint(1, 100)
         if r < 0.95:
@@ -139,10 +148,11 @@ def main():
     ap.add_argument("root", help="empty directory to fill")
     ap.add_argument("--files", type=int, required=True, help="about this many files in total")
     ap.add_argument("--seed", type=int, default=20260101)
+    ap.add_argument("--shape", choices=("mixed", "small"), default="mixed")
     args = ap.parse_args()
 
     os.makedirs(args.root, exist_ok=True)
-    t = Tree(args.root, args.seed)
+    t = Tree(args.root, args.seed, args.shape)
     scale = args.files / 300_000
     # Large directories (mail spools, caches): thousands of entries each.
     big = [max(200, int(n * scale)) for n in (12000, 8000, 5000, 3000, 2000, 1000)]

@@ -1,39 +1,17 @@
-// Little/big-endian field access on raw on-disk buffers. Every on-disk field
-// is read through these with an explicit offset, never by casting a buffer to
-// a struct, so a hostile image cannot cause a misaligned or out-of-bounds read
-// as long as callers bounds-check the offset (they do, against the span size).
+// ext4's view of the on-disk byte readers (guardian/ondisk/bytes.hpp): the
+// engine reads every field through them.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <span>
+#include "guardian/ondisk/bytes.hpp"
 
 namespace guardian::ext4 {
 
-using Bytes = std::span<const std::byte>;
-
-[[nodiscard]] inline std::uint8_t u8(Bytes b, std::size_t off) {
-    return off < b.size() ? static_cast<std::uint8_t>(b[off]) : 0;
-}
-[[nodiscard]] inline std::uint16_t le16(Bytes b, std::size_t off) {
-    return static_cast<std::uint16_t>(u8(b, off) | (u8(b, off + 1) << 8));
-}
-[[nodiscard]] inline std::uint32_t le32(Bytes b, std::size_t off) {
-    return static_cast<std::uint32_t>(le16(b, off)) |
-           (static_cast<std::uint32_t>(le16(b, off + 2)) << 16);
-}
-[[nodiscard]] inline std::uint64_t le64(Bytes b, std::size_t off) {
-    return static_cast<std::uint64_t>(le32(b, off)) |
-           (static_cast<std::uint64_t>(le32(b, off + 4)) << 32);
-}
-// jbd2 is big-endian on disk.
-[[nodiscard]] inline std::uint32_t be32(Bytes b, std::size_t off) {
-    return (static_cast<std::uint32_t>(u8(b, off)) << 24) |
-           (static_cast<std::uint32_t>(u8(b, off + 1)) << 16) |
-           (static_cast<std::uint32_t>(u8(b, off + 2)) << 8) | u8(b, off + 3);
-}
-[[nodiscard]] inline std::uint16_t be16(Bytes b, std::size_t off) {
-    return static_cast<std::uint16_t>((u8(b, off) << 8) | u8(b, off + 1));
-}
+using ondisk::be16;
+using ondisk::be32;
+using ondisk::Bytes;
+using ondisk::le16;
+using ondisk::le32;
+using ondisk::le64;
+using ondisk::u8;
 
 } // namespace guardian::ext4

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "guardian/ext4/bytes.hpp"
+#include "guardian/ondisk/crc32c.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -22,11 +23,10 @@ struct CsumCheck {
     [[nodiscard]] std::string describe() const; // "checksum mismatch: stored 0x.., computed 0x.."
 };
 
-// Raw crc32c update (no inversion), as the kernel's crc32c_le: hardware
-// (SSE4.2) where the CPU has it, else crc32c_portable (libext2fs's tables).
-[[nodiscard]] std::uint32_t crc32c(std::uint32_t crc, Bytes data);
-[[nodiscard]] std::uint32_t crc32c_portable(std::uint32_t crc, Bytes data);
-[[nodiscard]] bool crc32c_hardware() noexcept; // crc32c() uses the CPU's instruction
+// crc32c lives with the other on-disk formats (guardian/ondisk/crc32c.hpp).
+using ondisk::crc32c;
+using ondisk::crc32c_hardware;
+using ondisk::crc32c_portable;
 [[nodiscard]] std::uint16_t crc16(std::uint16_t crc, Bytes data);
 
 // Filesystem checksum seed: s_checksum_seed (csum_seed feature) or crc32c(~0, uuid).

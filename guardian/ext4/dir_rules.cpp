@@ -1,5 +1,7 @@
 #include "guardian/ext4/dir_rules.hpp"
 
+#include "guardian/ext4/xattr_rules.hpp"
+
 #include <cstring>
 
 namespace guardian::ext4 {
@@ -129,6 +131,12 @@ std::string xattr_entries_problem(Bytes b, const SuperInfo& sb) {
                 return at() + "value [" + std::to_string(voff) + ", " +
                        std::to_string(voff + vsize) + ") overlaps the entry table (ending at " +
                        std::to_string(table_end) + ")";
+            const std::uint32_t stored = le32(b, off + 12);
+            if (vsize != 0 && stored != 0 &&
+                !entry_hash_ok(stored, b.subspan(off + k_xattr_entry, u8(b, off)),
+                               b.subspan(voff, vsize)))
+                return at() + "e_hash " + std::to_string(stored) +
+                       " does not match its name and value";
         }
         off += len;
     }

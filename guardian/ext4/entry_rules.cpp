@@ -61,6 +61,9 @@ std::string extent_entries_problem(Bytes node, std::uint16_t depth, bool directo
             return at() + "logical block " + std::to_string(logical) +
                    " outside the range its index covers [" + std::to_string(range.lo) + ", " +
                    std::to_string(range.hi) + ")";
+        if (k == 0 && range.from_index && logical != range.lo)
+            return at() + "logical start " + std::to_string(logical) +
+                   " does not match its index entry's " + std::to_string(range.lo);
         if (k > 0 && logical < next)
             return at() + "logical block " + std::to_string(logical) +
                    " overlaps or precedes the previous entry";

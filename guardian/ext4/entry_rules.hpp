@@ -31,6 +31,9 @@ namespace guardian::ext4 {
 struct LogicalRange {
     std::uint64_t lo = 0;
     std::uint64_t hi = std::uint64_t{1} << 32;
+    // Below an index entry: the node's first entry starts exactly at the
+    // entry's key (the kernel keeps them equal; e2fsck checks it).
+    bool from_index = false;
 };
 [[nodiscard]] std::string extent_entries_problem(Bytes node, std::uint16_t depth, bool directory,
                                                  const SuperInfo& sb, const FixedMetadata& fixed,

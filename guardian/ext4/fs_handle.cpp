@@ -117,6 +117,22 @@ GroupBackups FsHandle::group_backups(std::uint32_t group) const {
     return b;
 }
 
+std::optional<std::uint32_t> FsHandle::dir_hash(std::uint8_t version, Bytes name,
+                                                bool casefold) const {
+    int v = version;
+    if (v <= EXT2_HASH_TEA && (m_fs->super->s_flags & EXT2_FLAGS_UNSIGNED_HASH))
+        v += 3; // legacy/half_md4/tea read names as unsigned chars
+    ext2_dirhash_t hash = 0;
+    ext2_dirhash_t minor = 0;
+    const errcode_t err =
+        ext2fs_dirhash2(v, reinterpret_cast<const char*>(name.data()),
+                        static_cast<int>(name.size()), casefold ? m_fs->encoding : nullptr,
+                        casefold ? EXT4_CASEFOLD_FL : 0, m_fs->super->s_hash_seed, &hash, &minor);
+    if (err != 0)
+        return std::nullopt;
+    return static_cast<std::uint32_t>(hash);
+}
+
 std::uint64_t FsHandle::inode_size_bytes(std::uint32_t ino) const {
     ext2_inode inode{};
     if (ext2fs_read_inode(m_fs, ino, &inode) != 0)

@@ -4,11 +4,13 @@
 // inodes and of the journal). errcode_t values never leave this file pair.
 #pragma once
 
+#include "guardian/ext4/bytes.hpp"
 #include "guardian/ext4/jbd2.hpp"
 #include "guardian/util/result.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,12 @@ public:
     // i_size of an inode as libext2fs reads it; 0 when it cannot be read.
     [[nodiscard]] std::uint64_t inode_size_bytes(std::uint32_t ino) const;
     [[nodiscard]] SuperblockHealth health() const;
+    // The major htree hash of a directory entry's name with the dx_root's
+    // hash `version` (legacy, half_md4, tea; the unsigned variants when the
+    // superblock says so) and the filesystem's seed; `casefold` folds the
+    // name with the filesystem's encoding first. None: version unknown.
+    [[nodiscard]] std::optional<std::uint32_t> dir_hash(std::uint8_t version, Bytes name,
+                                                        bool casefold) const;
 
 private:
     explicit FsHandle(struct_ext2_filsys* fs) : m_fs(fs) {}

@@ -1,9 +1,11 @@
 #include "guardian/ext4/inode_walk.hpp"
 
+#include "guardian/ext4/block_owners.hpp"
 #include "guardian/ext4/checksums.hpp"
 #include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/inode_flags.hpp"
+#include "guardian/ext4/xattr_rules.hpp"
 
 #include <xxhash.h>
 
@@ -19,6 +21,8 @@ constexpr std::uint32_t k_xattr_magic = 0xEA020000;
 constexpr std::uint16_t k_max_depth = 5;
 constexpr std::uint32_t k_bad_blocks_ino = 1; // its "blocks" are a list, not data
 constexpr std::uint32_t k_resize_ino = 7;     // its "indirect blocks" are the reserved GDT blocks
+constexpr std::uint32_t k_journal_ino = 8;
+constexpr std::uint32_t k_compat_ext_attr = 0x8;
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
 // Batches of referenced blocks (extent, directory, xattr) read at once.
@@ -55,10 +59,24 @@ std::string inode_problem(Bytes inode, std::uint32_t ino, const SuperInfo& sb,
         return "flag INLINE_DATA without the inline_data feature";
     if ((flags & k_fl_extents) && (flags & k_fl_inline_data))
         return "flags EXTENTS and INLINE_DATA both set";
+    // Linux's osd2 (s_creator_os 0): the Hurd keeps i_mode_high there.
+    if (le32(Bytes(sb.raw), 0x48) == 0 && le16(inode, 0x76) != 0 &&
+        !(sb.feature_incompat & k_incompat_64bit))
+        return "i_file_acl_hi " + std::to_string(le16(inode, 0x76)) +
+               " set without the 64bit feature";
     const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
     if (type == 0x4000 && !(flags & k_fl_inline_data) && size % sb.block_size != 0)
         return "directory i_size " + std::to_string(size) + " is not a multiple of the block size";
     if (auto p = symlink_problem(inode, sb); !p.empty())
+        return p;
+    // e2fsck pass 2 clears both: an xattr block where no xattrs may be, and
+    // a journal the superblock does not know.
+    const std::uint64_t acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+    if (acl != 0 && !(sb.feature_compat & k_compat_ext_attr))
+        return "i_file_acl " + std::to_string(acl) + " set without the ext_attr feature";
+    if (ino == k_journal_ino && !sb.has_journal() && !all_zero(inode.subspan(0x28, 60)))
+        return "the journal inode holds blocks but the has_journal feature is clear";
+    if (auto p = inode_xattr_problem(inode, sb); !p.empty())
         return p;
     if (ino != k_resize_ino)
         if (auto p = block_pointers_problem(inode, sb, fixed); !p.empty())
@@ -124,8 +142,10 @@ InodeWalker::InodeWalker(ScanContext& ctx)
     // An image whose journal holds transactions not yet replayed has newer
     // inodes and directory blocks there: the ledger's rules would judge the
     // older ones (scan.cpp says so in not_verified).
-    if (ctx.mode == CheckMode::stable && !(ctx.sb.feature_incompat & k_incompat_recover))
+    if (ctx.mode == CheckMode::stable && !(ctx.sb.feature_incompat & k_incompat_recover)) {
         m_ledger = std::make_unique<LinkLedger>(ctx.sb);
+        m_htree = std::make_unique<HtreeIndex>();
+    }
 }
 
 Span make_span(std::uint64_t block, Bytes data, std::size_t offset, std::size_t size) {
@@ -140,6 +160,8 @@ bool InodeWalker::first_visit(std::uint64_t block) {
 
 void InodeWalker::suspect(Structure s, std::uint32_t ino, const Span& at, std::optional<Span> via,
                           std::string detail) {
+    if (m_htree && (s == Structure::directory_block || s == Structure::htree_block))
+        m_htree->incomplete(ino); // its index is not judged on top
     m_ctx.suspects.push_back(make_suspect(s, ino, at, via, std::move(detail)));
 }
 
@@ -168,128 +190,188 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
         const std::uint64_t ino64 = first_ino + off / isz;
         if (ino64 > sb.inodes_count)
             break;
-        const auto ino = static_cast<std::uint32_t>(ino64);
-        const Bytes inode = data.subspan(off, isz);
-        // Written from both threads, each to its own inodes' bytes.
-        std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
-        if (m_ledger)
-            m_ledger->read(ino);
-        if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
-            if (seen)
-                *seen = k_inode_unused;
-            continue;
-        }
-        // Hashing every inode costs as much as verifying it, and the span is
-        // only needed for a finding or a reference: computed on demand.
-        auto here = [&] { return make_span(block, data, off, isz); };
-        ++r.checked;
-        if (sb.metadata_csum()) {
-            if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
-                r.suspects.push_back(
-                    make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
-                continue; // what a damaged inode references is not trustworthy either
-            }
-        }
-        const std::uint16_t mode = le16(inode, 0x0);
-        const std::uint16_t links = le16(inode, 0x1A);
-        const std::uint32_t dtime = le32(inode, 0x14);
-        // In use as e2fsck decides it (links and mode); the self-contained
-        // rules judge every such inode, but only one without i_dtime (not on
-        // the orphan list) has its references followed.
-        if (links == 0 || mode == 0) {
-            if (seen)
-                *seen = k_inode_unused;
-            if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
-                r.dtimes.push_back({ino, links, dtime, here()});
-            continue;
-        }
-        if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
-            r.suspects.push_back(
-                make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
-            continue;
-        }
-        if (seen)
-            *seen = dirent_type_of_mode(mode);
-        const std::uint32_t flags = le32(inode, 0x20);
-        const bool is_dir = (mode & 0xF000) == 0x4000;
-        if (m_ledger) {
-            m_ledger->in_use(ino, links, is_dir, flags);
-            if (dtime != 0)
-                r.dtimes.push_back({ino, links, dtime, here()});
-            if (is_dir && dtime != 0)
-                r.entries_incomplete.push_back("directory inode " + std::to_string(ino) +
-                                               " has dtime set: its entries were not read");
-            else if (is_dir && (flags & k_fl_inline_data))
-                r.entries_incomplete.push_back(
-                    "the entries of inline_data directories are not read");
-        }
-        if (dtime != 0)
-            continue;
-        LiveInode live;
-        Owner& owner = live.owner;
-        owner.ino = ino;
-        owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
-        owner.dir = is_dir;
-        owner.htree = owner.dir && (flags & k_fl_index);
-        owner.encrypted = flags & k_fl_encrypt;
-        owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
-        const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
-        owner.size_blocks =
-            std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
-        live.offset = static_cast<std::uint32_t>(off);
-        live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
-        if (flags & k_fl_inline_data) {
-            // i_block holds data, not block pointers
-        } else if (flags & k_fl_extents) {
-            const Bytes iblock = inode.subspan(0x28, 60);
-            const std::uint16_t depth = le16(iblock, 6);
-            auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
-            if (p.empty() && depth <= k_max_depth)
-                p = extent_entries_problem(iblock, depth, owner.dir, sb, m_ctx.fixed);
-            if (!p.empty() || depth > k_max_depth) {
-                r.suspects.push_back(make_suspect(
-                    Structure::extent_block, ino, here(), std::nullopt,
-                    "in inode: " +
-                        (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
-                                   : p)));
-                live.map = Map::none;
-            } else {
-                live.map = Map::extents;
-            }
-        } else if (owner.dir && le32(inode, 0x1C) != 0) {
-            live.map = Map::block_mapped_dir;
-        } else if ((mode & 0xF000) == 0x8000 && ino != k_resize_ino) {
-            // Block-mapped regular file (ext2/ext3): its indirect blocks are read.
-            const Bytes iblock = inode.subspan(0x28, 60);
-            if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
-                live.map = Map::block_mapped;
-        }
-        if (m_ledger && (mode & 0xF000) == 0x8000 && ino != k_bad_blocks_ino &&
-            ino != k_resize_ino && !(flags & (k_fl_inline_data | k_fl_verity)) &&
-            (live.map == Map::extents || !(flags & k_fl_extents))) {
-            // A regular file's i_size against its map (stable mode): judged
-            // at once when the inode holds the whole map.
-            const auto [last, complete] = data_in_inode_map(inode, flags);
-            owner.track_size = !complete;
-            if (!complete || LinkLedger::size_short(size, last, sb.block_size))
-                r.sizes.push_back({ino, size, last, complete, here()});
-        }
-        // Most inodes are small files whose extents sit in the inode: nothing
-        // to follow, so they need no span (apply() reads `here` only for refs).
-        const bool refs = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
-                          live.map == Map::block_mapped ||
-                          (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
-        if (!refs)
-            continue;
-        live.here = here();
-        r.live.push_back(live);
+        verify_inode(block, data, off, static_cast<std::uint32_t>(ino64), r);
     }
     return r;
+}
+
+void InodeWalker::verify_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                               BlockResult& r) const {
+    const SuperInfo& sb = m_ctx.sb;
+    const std::size_t isz = sb.inode_size;
+    const Bytes inode = data.subspan(off, isz);
+    // Written from both threads, each to its own inodes' bytes.
+    std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
+    if (m_ledger)
+        m_ledger->read(ino);
+    if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
+        if (seen)
+            *seen = k_inode_unused;
+        if (m_ctx.owners)
+            m_ctx.owners->inode_seen(ino, false);
+        return;
+    }
+    // Hashing every inode costs as much as verifying it, and the span is
+    // only needed for a finding or a reference: computed on demand.
+    auto here = [&] { return make_span(block, data, off, isz); };
+    ++r.checked;
+    if (sb.metadata_csum()) {
+        if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
+            r.suspects.push_back(
+                make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
+            return; // what a damaged inode references is not trustworthy either
+        }
+    }
+    const std::uint16_t mode = le16(inode, 0x0);
+    const std::uint16_t links = le16(inode, 0x1A);
+    const std::uint32_t dtime = le32(inode, 0x14);
+    // In use as e2fsck decides it (links and mode); the self-contained
+    // rules judge every such inode, but only one without i_dtime (not on
+    // the orphan list) has its references followed.
+    if (m_ctx.owners) // in use as e2fsck decides it, even if its rules fail
+        m_ctx.owners->inode_seen(ino, links != 0 && mode != 0);
+    if (m_ctx.owners && ino == k_bad_blocks_ino) {
+        bad_blocks_inode(block, data, off, r);
+        return;
+    }
+    if (links == 0 || mode == 0) {
+        if (seen)
+            *seen = k_inode_unused;
+        r.maybe_orphan = r.maybe_orphan || (links == 0 && mode != 0 && dtime == 0);
+        if (m_ledger && mode != 0 && m_ledger->dtime_worth_noting(links, dtime))
+            r.dtimes.push_back({ino, links, dtime, here()});
+        return;
+    }
+    if (auto p = inode_problem(inode, ino, sb, m_ctx.fixed); !p.empty()) {
+        r.suspects.push_back(
+            make_suspect(Structure::inode, ino, here(), std::nullopt, std::move(p)));
+        return;
+    }
+    if (seen)
+        *seen = dirent_type_of_mode(mode);
+    const std::uint32_t flags = le32(inode, 0x20);
+    const bool is_dir = (mode & 0xF000) == 0x4000;
+    if (m_ledger) {
+        m_ledger->in_use(ino, links, is_dir, flags);
+        if (dtime != 0)
+            r.dtimes.push_back({ino, links, dtime, here()});
+        if (is_dir && dtime != 0)
+            r.entries_incomplete.push_back("directory inode " + std::to_string(ino) +
+                                           " has dtime set: its entries were not read");
+        else if (is_dir && (flags & k_fl_inline_data))
+            r.entries_incomplete.push_back("the entries of inline_data directories are not read");
+    }
+    if (dtime != 0) {
+        r.skipped = true;
+        return;
+    }
+    follow_inode(block, data, off, ino, r);
+}
+
+void InodeWalker::bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off,
+                                   BlockResult& r) const {
+    // Not a file, but its list claims the bad blocks: a file or metadata on
+    // one is a double claim (e2fsck pass 1b).
+    const Bytes inode = data.subspan(off, m_ctx.sb.inode_size);
+    LiveInode bad;
+    bad.owner.ino = k_bad_blocks_ino;
+    bad.offset = static_cast<std::uint32_t>(off);
+    bad.direct = !(le32(inode, 0x20) & (k_fl_extents | k_fl_inline_data));
+    bad.map = bad.direct && !all_zero(inode.subspan(0x28 + 48, 12)) ? Map::block_mapped : Map::none;
+    bad.follow = bad.map != Map::none;
+    if (bad.follow)
+        bad.here = make_span(block, data, off, m_ctx.sb.inode_size);
+    if (bad.direct)
+        r.live.push_back(bad);
+}
+
+void InodeWalker::follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                               BlockResult& r) const {
+    // An in-use inode whose own rules held: what its map references.
+    const SuperInfo& sb = m_ctx.sb;
+    const std::size_t isz = sb.inode_size;
+    const Bytes inode = data.subspan(off, isz);
+    auto here = [&] { return make_span(block, data, off, isz); };
+    const std::uint16_t mode = le16(inode, 0x0);
+    const std::uint32_t flags = le32(inode, 0x20);
+    const bool is_dir = (mode & 0xF000) == 0x4000;
+    LiveInode live;
+    Owner& owner = live.owner;
+    owner.ino = ino;
+    owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
+    owner.dir = is_dir;
+    owner.htree = owner.dir && (flags & k_fl_index);
+    owner.encrypted = flags & k_fl_encrypt;
+    owner.hash_in_dirent = (flags & k_fl_encrypt) && (flags & k_fl_casefold);
+    owner.casefold = flags & k_fl_casefold;
+    const std::uint64_t size = le32(inode, 0x4) | (std::uint64_t{le32(inode, 0x6C)} << 32);
+    owner.size_blocks =
+        std::min<std::uint64_t>((size + sb.block_size - 1) / sb.block_size, k_max_dir_blocks);
+    live.offset = static_cast<std::uint32_t>(off);
+    live.acl = le32(inode, 0x68) | (std::uint64_t{le16(inode, 0x76)} << 32);
+    if (flags & k_fl_inline_data) {
+        // i_block holds data, not block pointers
+    } else if (flags & k_fl_extents) {
+        const Bytes iblock = inode.subspan(0x28, 60);
+        const std::uint16_t depth = le16(iblock, 6);
+        auto p = header_problem(iblock, std::min(depth, k_max_depth), 4);
+        if (p.empty() && depth <= k_max_depth)
+            p = extent_entries_problem(iblock, depth, owner.dir, sb, m_ctx.fixed);
+        if (!p.empty() || depth > k_max_depth) {
+            r.suspects.push_back(make_suspect(
+                Structure::extent_block, ino, here(), std::nullopt,
+                "in inode: " +
+                    (p.empty() ? "extent tree depth " + std::to_string(depth) + " is impossible"
+                               : p)));
+            live.map = Map::none;
+        } else {
+            live.map = Map::extents;
+        }
+    } else if (owner.dir && le32(inode, 0x1C) != 0) {
+        live.map = Map::block_mapped_dir;
+    } else if ((mode & 0xF000) == 0x8000 && ino != k_resize_ino) {
+        // Block-mapped regular file (ext2/ext3): its indirect blocks are read.
+        const Bytes iblock = inode.subspan(0x28, 60);
+        if (le32(iblock, 48) != 0 || le32(iblock, 52) != 0 || le32(iblock, 56) != 0)
+            live.map = Map::block_mapped;
+    }
+    if (m_ledger && (mode & 0xF000) == 0x8000 && ino != k_bad_blocks_ino && ino != k_resize_ino &&
+        !(flags & (k_fl_inline_data | k_fl_verity)) &&
+        (live.map == Map::extents || !(flags & k_fl_extents))) {
+        // A regular file's i_size against its map (stable mode): judged
+        // at once when the inode holds the whole map.
+        const auto [last, complete] = data_in_inode_map(inode, flags);
+        owner.track_size = !complete;
+        if (!complete || LinkLedger::size_short(size, last, sb.block_size))
+            r.sizes.push_back({ino, size, last, complete, here()});
+    }
+    // Most inodes are small files whose extents sit in the inode: nothing
+    // to follow, so they need no span (apply() reads `here` only for refs).
+    live.follow = live.acl != 0 || owner.dir || live.map == Map::block_mapped_dir ||
+                  live.map == Map::block_mapped ||
+                  (live.map == Map::extents && le16(inode, 0x28 + 6) > 0);
+    if (m_ctx.owners) {
+        // Stable mode: every block the inode names is claimed.
+        const std::uint16_t type = mode & 0xF000;
+        live.direct = !(flags & (k_fl_extents | k_fl_inline_data)) &&
+                      (type == 0x8000 || type == 0x4000 || type == 0xA000) && ino != k_resize_ino &&
+                      !fast_symlink(inode, sb);
+        if (ino == k_resize_ino)
+            live.resize_dind = le32(inode, 0x28 + 4 * 13);
+    }
+    const bool claims = live.direct || live.resize_dind != 0 || live.map == Map::extents;
+    if (!live.follow && !claims)
+        return;
+    if (live.follow)
+        live.here = here();
+    r.live.push_back(live);
 }
 
 void InodeWalker::apply(BlockResult& r, Bytes data) {
     const SuperInfo& sb = m_ctx.sb;
     m_ctx.inodes_checked += r.checked;
+    m_ctx.walk_incomplete = m_ctx.walk_incomplete || r.skipped;
+    m_ctx.maybe_orphans = m_ctx.maybe_orphans || r.maybe_orphan;
     for (auto& x : r.suspects)
         m_ctx.suspects.push_back(std::move(x));
     if (m_ledger) {
@@ -302,11 +384,22 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     }
     for (const LiveInode& live : r.live) {
         const Owner& owner = live.owner;
-        if (live.acl != 0 && live.acl < sb.blocks_count && m_xattr_seen.insert(live.acl))
-            m_xattrs.push_back({live.acl, owner.ino, live.here});
+        if (live.acl != 0 && live.acl < sb.blocks_count) {
+            if (m_ctx.owners)
+                m_ctx.owners->xattr_named(live.acl);
+            if (m_xattr_seen.insert(live.acl)) {
+                claim(live.acl, 1, owner.ino, Structure::xattr_block);
+                m_xattrs.push_back({live.acl, owner.ino, live.here});
+            }
+        }
+        if (live.direct)
+            claim_direct(live, data.subspan(live.offset + 0x28, 60));
+        if (live.resize_dind != 0)
+            claim(live.resize_dind, 1, owner.ino, Structure::inode);
         if (live.map == Map::extents) {
             const Bytes iblock = data.subspan(live.offset + 0x28, 60);
-            extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{});
+            extent_entries(iblock, le16(iblock, 6), owner, live.here, LogicalRange{},
+                           Structure::inode);
         }
         if (live.map == Map::block_mapped_dir || live.map == Map::block_mapped) {
             // i_block[12..14]: single, double, triple indirect blocks, mapping
@@ -333,15 +426,41 @@ void InodeWalker::apply(BlockResult& r, Bytes data) {
     }
 }
 
+void InodeWalker::claim(std::uint64_t first, std::uint64_t count, std::uint32_t ino,
+                        Structure via) {
+    if (m_ctx.owners)
+        m_ctx.owners->claim(first, count, Claimant{ino, via});
+}
+
+void InodeWalker::claim_direct(const LiveInode& live, Bytes iblock) {
+    // i_block[0..11] map data, [12..14] are the indirect blocks (claimed
+    // here; check_indirect_block() claims what they name).
+    for (std::size_t k = 0; k < 15; ++k)
+        if (const std::uint64_t b = le32(iblock, 4 * k); b != 0)
+            claim(b, 1, live.owner.ino, Structure::inode);
+}
+
 void InodeWalker::inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino) {
     BlockResult r = verify_block(block, data, first_ino);
     apply(r, data);
 }
 
 void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& owner,
-                                 const Span& via, LogicalRange range) {
+                                 const Span& via, LogicalRange range, Structure from) {
     const SuperInfo& sb = m_ctx.sb;
     const std::uint16_t entries = le16(node, 2);
+    if (m_ctx.owners) {
+        for (std::size_t i = 0; i < entries; ++i) {
+            const Bytes e = node.subspan(12 + 12 * i, 12);
+            if (depth > 0) {
+                claim(le32(e, 4) | (std::uint64_t{le16(e, 8)} << 32), 1, owner.ino, from);
+                continue;
+            }
+            const std::uint16_t raw = le16(e, 4);
+            claim(le32(e, 8) | (std::uint64_t{le16(e, 6)} << 32), raw > 32768 ? raw - 32768 : raw,
+                  owner.ino, from);
+        }
+    }
     if (depth == 0 && owner.track_size) {
         // A regular file's leaf, read after its inode: the ledger's size rule.
         if (const std::int64_t last = last_data_block(node); last >= 0)
@@ -355,8 +474,8 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
             if (child >= sb.blocks_count || child <= sb.first_data_block)
                 continue; // out of range: nothing there to verify
             // The child covers this key up to the next one (or the end of ours).
-            const LogicalRange covers{le32(e, 0),
-                                      i + 1 < entries ? le32(node, 12 + 12 * (i + 1)) : range.hi};
+            const LogicalRange covers{
+                le32(e, 0), i + 1 < entries ? le32(node, 12 + 12 * (i + 1)) : range.hi, true};
             if (first_visit(child))
                 m_trees.push_back(
                     {child, static_cast<std::uint16_t>(depth - 1), owner, via, covers});
@@ -492,158 +611,17 @@ void InodeWalker::check_tree_block(const TreeRef& ref, Bytes data) {
         suspect(Structure::extent_block, ref.owner.ino, make_span(ref.block, data), ref.via, p);
         return;
     }
-    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data), ref.range);
-}
-
-void InodeWalker::check_dir_block(const DirRef& ref, Bytes data) {
-    const std::size_t bs = data.size();
-    const bool csum = m_ctx.sb.metadata_csum();
-    // htree interior nodes: the root is logical block 0; other nodes start with
-    // an empty dirent spanning the whole block (that is how readers skip them).
-    std::size_t count_offset = 0;
-    if (ref.owner.htree && ref.logical == 0) {
-        if (le16(data, 4) != 12 || le16(data, 12 + 4) != bs - 12 || u8(data, 0x1D) != 8) {
-            record(Structure::htree_block, ref.block, data);
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "bad dx_root: '.' / '..' entries or dx_root_info malformed");
-            return;
-        }
-        if (auto p = dx_root_problem(data, m_ctx.sb, ref.owner.hash_in_dirent); !p.empty()) {
-            record(Structure::htree_block, ref.block, data);
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    std::move(p));
-            return;
-        }
-        if (m_ledger) { // '.' and '..', which the dx_root keeps as entries
-            m_ledger->entry(le32(data, 0));
-            m_ledger->entry(le32(data, 12));
-        }
-        count_offset = 32;
-    } else if (ref.owner.htree && le32(data, 0) == 0 && u8(data, 6) == 0 &&
-               (le16(data, 4) == bs || (bs == 65536 && le16(data, 4) == 0))) {
-        count_offset = 8;
-    }
-    if (count_offset != 0) {
-        record(Structure::htree_block, ref.block, data);
-        const std::size_t limit = le16(data, count_offset);
-        const std::size_t count = le16(data, count_offset + 2);
-        // e2fsck's expected limit: the entries that fit before the dx tail.
-        const std::size_t expect = (bs - count_offset - (csum ? 8 : 0)) / 8;
-        if (limit != expect) {
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "bad dx limit: " + std::to_string(limit) + " (expected " +
-                        std::to_string(expect) + ")");
-            return;
-        }
-        if (count > limit || count == 0) {
-            suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "bad dx count/limit: count " + std::to_string(count) + ", limit " +
-                        std::to_string(limit));
-            return;
-        }
-        if (csum) {
-            const auto c = dx_node_csum(data, count_offset, ref.owner.seed);
-            if (!c || !c->ok())
-                suspect(Structure::htree_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                        c ? c->describe() : "no room for the dx checksum tail");
-        }
-        return;
-    }
-    record(Structure::directory_block, ref.block, data);
-    std::size_t end = bs;
-    if (csum) {
-        const auto c = dir_leaf_csum(data, ref.owner.seed);
-        if (!c || !c->ok()) {
-            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    c ? c->describe() : "no directory entry tail for the checksum");
-            return;
-        }
-        end = bs - 12;
-    }
-    // The entry chain itself (catches damage on filesystems without checksums).
-    const bool filetype = m_ctx.sb.feature_incompat & k_incompat_filetype;
-    std::optional<EntryRef> wrong_target; // the first entry whose inode disagrees
-    for (std::size_t off = 0; off < end;) {
-        std::size_t rec_len = le16(data, off + 4);
-        if (bs == 65536 && (rec_len == 65535 || rec_len == 0))
-            rec_len = 65536;
-        const std::size_t name_len = u8(data, off + 6);
-        const std::uint32_t ino = le32(data, off);
-        std::string problem;
-        if (rec_len < 12 || rec_len % 4 != 0 || off + rec_len > end)
-            problem = "bad rec_len " + std::to_string(rec_len);
-        else if (name_len + 8 > rec_len)
-            problem = "name_len " + std::to_string(name_len) + " exceeds rec_len " +
-                      std::to_string(rec_len);
-        else if (ino > m_ctx.sb.inodes_count)
-            problem = "inode number " + std::to_string(ino) + " beyond s_inodes_count";
-        else if (ino != 0 && name_len == 0)
-            problem = "zero-length name";
-        else if (ino != 0 && !ref.owner.encrypted && illegal_name(data.subspan(off + 8, name_len)))
-            problem = "name contains '/' or NUL";
-        else if (const std::uint8_t t = u8(data, off + 7); ino != 0 && t != 0 && !filetype)
-            problem = "file type " + std::to_string(t) + " set without the filetype feature";
-        else if (ino != 0 && t > 7)
-            problem = "file type " + std::to_string(t) + " unknown";
-        if (!problem.empty()) {
-            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    "entry at offset " + std::to_string(off) + ": " + problem);
-            return;
-        }
-        if (ino != 0 && m_ledger)
-            m_ledger->entry(ino);
-        if (ino != 0 && !m_ctx.inode_types.empty() && !wrong_target) {
-            const EntryRef e{ref.block, ref.owner.ino, static_cast<std::uint32_t>(off), ino,
-                             u8(data, off + 7)};
-            const std::uint8_t seen = m_ctx.inode_types[ino];
-            if (seen == k_inode_unknown)
-                m_later_entries.push_back(e); // its inode table block comes later
-            else if (seen != e.type)
-                wrong_target = e;
-        }
-        off += rec_len;
-    }
-    if (wrong_target) {
-        check_entry_target(*wrong_target);
-        return;
-    }
-    if (ref.logical == 0 && !ref.owner.htree) {
-        if (auto p = first_dir_block_problem(data, end, ref.owner.ino); !p.empty())
-            suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
-                    std::move(p));
-    }
-}
-
-void InodeWalker::check_entry_target(const EntryRef& e) {
-    const SuperInfo& sb = m_ctx.sb;
-    const std::uint32_t group = (e.target - 1) / sb.inodes_per_group;
-    const std::uint32_t index = (e.target - 1) % sb.inodes_per_group;
-    const GroupDesc& gd = m_ctx.groups[group];
-    // With descriptor checksums, inodes past bg_itable_unused (or all of an
-    // INODE_UNINIT group) were never handed out: the scan does not read them,
-    // and an entry naming one is damage (e2fsck pass 2's "unused inodes area").
-    const bool unused_area =
-        sb.gdt_csum() &&
-        ((gd.flags & k_bg_inode_uninit) ||
-         index >= sb.inodes_per_group - std::min(gd.itable_unused, sb.inodes_per_group));
-    auto p = unused_area ? "inode " + std::to_string(e.target) + " lies in group " +
-                               std::to_string(group) + "'s unused inodes area"
-                         : entry_target_problem(e.type, e.target, m_ctx.inode_types[e.target]);
-    if (p.empty() || !m_flagged_dirs.insert(e.block).second)
-        return;
-    // The inode's table block is what a newer journaled version could change.
-    Suspect x;
-    x.finding = Finding{Structure::directory_block, std::nullopt, e.dir, e.block,
-                        "entry at offset " + std::to_string(e.offset) + ": " + std::move(p)};
-    x.at = Span{e.block, 0, 0, 0};
-    x.via = Span{gd.inode_table + std::uint64_t{index} * sb.inode_size / sb.block_size, 0, 0, 0};
-    m_ctx.suspects.push_back(std::move(x));
+    extent_entries(data, ref.depth, ref.owner, make_span(ref.block, data), ref.range,
+                   Structure::extent_block);
 }
 
 void InodeWalker::finish() {
     for (const EntryRef& e : m_later_entries)
         check_entry_target(e);
     m_later_entries.clear();
+    if (m_htree)
+        for (auto& x : m_htree->judge())
+            m_ctx.suspects.push_back(std::move(x));
     if (!m_ledger)
         return;
     auto found = m_ledger->judge(m_ctx.groups, !m_ctx.suspects.empty());
@@ -662,6 +640,10 @@ void InodeWalker::check_indirect_block(const IndirectRef& ref, Bytes data) {
         return;
     }
     const std::size_t n = data.size() / 4;
+    if (m_ctx.owners)
+        for (std::size_t k = 0; k < n; ++k)
+            if (const std::uint64_t b = le32(data, 4 * k); b != 0)
+                claim(b, 1, ref.ino, Structure::indirect_block);
     if (ref.level == 1) {
         if (m_ledger)
             for (std::size_t k = n; k-- > 0;)
@@ -698,8 +680,12 @@ void InodeWalker::check_xattr_block(const XattrRef& ref, Bytes data) {
             return;
         }
     }
-    if (auto p = xattr_entries_problem(data, m_ctx.sb); !p.empty())
+    if (auto p = xattr_entries_problem(data, m_ctx.sb); !p.empty()) {
         suspect(Structure::xattr_block, ref.ino, make_span(ref.block, data), ref.via, std::move(p));
+        return;
+    }
+    if (m_ctx.owners)
+        m_ctx.owners->xattr_refcount(ref.block, le32(data, 4));
 }
 
 } // namespace guardian::ext4

@@ -6,6 +6,7 @@
 
 #include "guardian/ext4/block_set.hpp"
 #include "guardian/ext4/entry_rules.hpp"
+#include "guardian/ext4/htree_index.hpp"
 #include "guardian/ext4/link_ledger.hpp"
 #include "guardian/ext4/scan_context.hpp"
 
@@ -32,7 +33,8 @@ public:
         bool htree = false;
         bool encrypted = false;      // names are ciphertext
         bool hash_in_dirent = false; // encrypted and casefolded: siphash
-        bool track_size = false;     // a regular file whose map the ledger awaits
+        bool casefold = false;
+        bool track_size = false; // a regular file whose map the ledger awaits
     };
     enum class Map : std::uint8_t { none, extents, block_mapped_dir, block_mapped };
     // An in-use inode whose checksum holds: what it references is followed.
@@ -42,6 +44,9 @@ public:
         std::uint64_t acl = 0;
         std::uint32_t offset = 0; // within its inode-table block
         Map map = Map::none;
+        bool follow = false;           // references to read (else only claims)
+        bool direct = false;           // block-mapped: i_block[0..14] are block numbers
+        std::uint64_t resize_dind = 0; // the resize inode's double-indirect block
     };
     // What one inode-table block yields on its own. verify_block() touches no
     // state but the superblock, so blocks of a chunk can be verified on two
@@ -64,10 +69,19 @@ public:
         std::vector<LinkLedger::DtimeFacts> dtimes;
         std::vector<SizeFact> sizes;
         std::vector<std::string> entries_incomplete;
+        bool skipped = false;      // an in-use inode whose map was not followed
+        bool maybe_orphan = false; // links 0 with a mode and no dtime
     };
     [[nodiscard]] BlockResult verify_block(std::uint64_t block, Bytes data,
                                            std::uint32_t first_ino) const;
     void apply(BlockResult& result, Bytes data);
+    // verify_block's parts: one inode; the bad blocks list (stable mode);
+    // an in-use inode whose rules held, whose references are followed.
+    void verify_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                      BlockResult& r) const;
+    void bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off, BlockResult& r) const;
+    void follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
+                      BlockResult& r) const;
     // verify_block + apply: one inode-table block holding inodes from `first_ino`.
     void inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino);
     // Starts reading what is queued and verifies the batches that were
@@ -110,8 +124,12 @@ private:
     };
 
     // Entries of an extent node (in an inode's i_block or an extent block).
+    // `from`: the inode (its i_block) or an extent block, for ownership.
     void extent_entries(Bytes node, std::uint16_t depth, const Owner& owner, const Span& via,
-                        LogicalRange range);
+                        LogicalRange range, Structure from);
+    // Stable mode: the blocks an inode's own i_block names (block-mapped).
+    void claim_direct(const LiveInode& live, Bytes iblock);
+    void claim(std::uint64_t first, std::uint64_t count, std::uint32_t ino, Structure via);
     // References read together; checked in the order they were queued.
     struct InFlight {
         std::unique_ptr<ReadBatch> batch;
@@ -124,6 +142,8 @@ private:
     [[nodiscard]] Status complete_oldest();
     void check_tree_block(const TreeRef& ref, Bytes data);
     void check_dir_block(const DirRef& ref, Bytes data);
+    void check_dx_node(const DirRef& ref, Bytes data, std::size_t count_offset);
+    void check_dir_leaf(const DirRef& ref, Bytes data);
     void check_xattr_block(const XattrRef& ref, Bytes data);
     void check_indirect_block(const IndirectRef& ref, Bytes data);
     // A directory entry naming an inode (stable mode): judged when its
@@ -157,6 +177,7 @@ private:
     std::vector<EntryRef> m_later_entries;
     std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block
     std::unique_ptr<LinkLedger> m_ledger;             // stable mode only
+    std::unique_ptr<HtreeIndex> m_htree;              // stable mode only
 };
 
 } // namespace guardian::ext4

@@ -9,9 +9,9 @@
 #include "guardian/core/findings.hpp"
 #include "guardian/ext4/block_reader.hpp"
 #include "guardian/ext4/bytes.hpp"
-#include "guardian/ext4/jbd2_format.hpp"
 #include "guardian/ext4/journal_rules.hpp"
 #include "guardian/ext4/region_digests.hpp"
+#include "guardian/ondisk/jbd2_format.hpp"
 
 #include <cstdint>
 #include <map>

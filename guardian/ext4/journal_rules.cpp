@@ -1,7 +1,7 @@
 #include "guardian/ext4/journal_rules.hpp"
 
 #include "guardian/ext4/checksums.hpp"
-#include "guardian/ext4/jbd2_format.hpp"
+#include "guardian/ondisk/jbd2_format.hpp"
 
 namespace guardian::ext4 {
 namespace {

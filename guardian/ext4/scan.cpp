@@ -7,6 +7,7 @@
 // is not explained by the journal and persists across a re-read.
 #include "guardian/ext4/scan.hpp"
 
+#include "guardian/ext4/block_owners.hpp"
 #include "guardian/ext4/checksums.hpp"
 #include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/fixed_metadata.hpp"
@@ -59,6 +60,8 @@ struct GroupWork {
     std::vector<RegionDigest> regions;
     std::vector<Suspect> suspects;
     std::vector<InodeWalker::BlockResult> blocks; // one per inode-table block
+    std::vector<std::byte> block_bitmap;          // kept for ownership (stable mode)
+    std::vector<std::byte> inode_bitmap;
 };
 
 class Scanner {
@@ -77,6 +80,11 @@ public:
 private:
     Status read_group_descriptors();
     void check_geometry();
+    // Stable mode: a descriptor's bitmap or table away from where its
+    // neighbours' layout puts it (block_owners.hpp's displaced_position).
+    [[nodiscard]] std::optional<std::uint64_t> displaced(std::uint32_t g, MetaKind kind) const;
+    void start_ownership(const std::vector<MetaExtent>& all);
+    void judge_ownership(bool complete);
     Status scan_journal();
     Status scan_inode_tables();
     [[nodiscard]] GroupWork verify_group(const GroupPlan& plan, const ReadBatch& batch,
@@ -105,6 +113,11 @@ private:
     JournalSuperblock m_jsb;
     LogScan m_log;
     bool m_two_threads = false;
+    std::unique_ptr<BlockOwners> m_owners;
+    std::vector<GroupBackups> m_backups;
+    std::vector<BlockOwners::Displaced> m_displaced;
+    std::vector<std::vector<std::byte>> m_block_bitmaps; // per group, as read (stable mode)
+    std::vector<std::vector<std::byte>> m_inode_bitmaps;
 };
 
 Result<ScanResult> Scanner::run(Bytes sb_bytes) {
@@ -272,8 +285,10 @@ void Scanner::check_geometry() {
     // descriptor tables where libext2fs places them, and what each group's
     // descriptor points to (only where that lies inside the filesystem).
     std::vector<MetaExtent> all;
+    m_backups.clear();
     for (std::uint32_t g = 0; g < sb.group_count; ++g) {
         const GroupBackups b = m_ctx.fs->group_backups(g);
+        m_backups.push_back(b);
         if (b.has_super)
             all.push_back({b.super, 1, MetaKind::superblock, g});
         if (b.old_desc_count != 0)
@@ -287,14 +302,99 @@ void Scanner::check_geometry() {
         all.push_back({gd.inode_bitmap, 1, MetaKind::inode_bitmap, g});
         all.push_back({gd.inode_table, itb, MetaKind::inode_table, g});
     }
-    for (const MetaExtent& e : all)
-        m_ctx.fixed.add(e);
+    // Ownership needs every claim the journal could still change written home,
+    // and bigalloc's bitmaps count clusters (not judged).
+    if (m_opt.mode == CheckMode::stable && !(sb.feature_incompat & k_incompat_recover) &&
+        !(sb.feature_ro_compat & k_ro_compat_bigalloc))
+        start_ownership(all);
+    for (const MetaExtent& e : all) {
+        const bool moved = std::any_of(m_displaced.begin(), m_displaced.end(), [&](const auto& d) {
+            return d.extent.group == e.group && d.extent.kind == e.kind;
+        });
+        if (!moved) // a file on a moved descriptor's target is not the damaged side
+            m_ctx.fixed.add(e);
+    }
     m_ctx.fixed.finish();
     for (auto& c : collisions(std::move(all))) {
         m_group_ok[c.group] = false;
         m_out.report.findings.push_back({Structure::geometry, c.group, std::nullopt, std::nullopt,
                                          "group " + std::to_string(c.group) + ": " + c.problem});
     }
+}
+
+std::optional<std::uint64_t> Scanner::displaced(std::uint32_t g, MetaKind kind) const {
+    const SuperInfo& sb = m_ctx.sb;
+    // Without flex_bg each group's metadata sits at the same offset past its
+    // own superblock copy and descriptors; with flex_bg they are packed.
+    auto base = [&](std::uint32_t k) -> std::int64_t {
+        if (sb.flex_bg())
+            return 0;
+        const GroupBackups& b = m_backups[k];
+        return static_cast<std::int64_t>(
+            sb.first_data_block + std::uint64_t{k} * sb.blocks_per_group + (b.has_super ? 1 : 0) +
+            b.old_desc_count + (b.new_desc != 0 ? 1 : 0));
+    };
+    std::vector<std::int64_t> at;
+    for (std::uint32_t k = 0; k < sb.group_count; ++k) {
+        const GroupDesc& gd = m_ctx.groups[k];
+        const std::uint64_t pos = kind == MetaKind::block_bitmap   ? gd.block_bitmap
+                                  : kind == MetaKind::inode_bitmap ? gd.inode_bitmap
+                                                                   : gd.inode_table;
+        at.push_back(static_cast<std::int64_t>(pos) - base(k));
+    }
+    const auto p = displaced_position(at, g);
+    if (!p)
+        return std::nullopt;
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(*p) + base(g));
+}
+
+void Scanner::start_ownership(const std::vector<MetaExtent>& all) {
+    const SuperInfo& sb = m_ctx.sb;
+    m_owners = std::make_unique<BlockOwners>(sb);
+    m_ctx.owners = m_owners.get();
+    m_block_bitmaps.assign(sb.group_count, {});
+    m_inode_bitmaps.assign(sb.group_count, {});
+    for (const MetaExtent& e : all) {
+        if (e.kind == MetaKind::superblock || e.kind == MetaKind::descriptors) {
+            m_owners->claim_fixed(e.first, e.count);
+            continue;
+        }
+        if (const auto y = displaced(e.group, e.kind)) {
+            m_displaced.push_back({e, *y});
+            m_owners->claim_displaced(m_displaced.back());
+        } else {
+            m_owners->claim_fixed(e.first, e.count);
+        }
+    }
+    // The multi-mount protection block: claimed by the superblock.
+    const Bytes raw(sb.raw);
+    if (sb.feature_incompat & 0x100) // MMP
+        m_owners->claim_fixed(le32(raw, 0x168) | (std::uint64_t{le32(raw, 0x16C)} << 32), 1);
+}
+
+void Scanner::judge_ownership(bool complete) {
+    const SuperInfo& sb = m_ctx.sb;
+    // A filesystem not cleanly unmounted (or mounted and frozen) may hold
+    // preallocated blocks and orphans no inode claims: only what is in use
+    // but marked free is judged there.
+    const bool clean = (le16(Bytes(sb.raw), 0x3A) & 1) != 0;
+    BlockOwners::Inputs in;
+    in.groups = &m_ctx.groups;
+    in.fixed = &m_ctx.fixed;
+    in.block_bitmaps = &m_block_bitmaps;
+    in.inode_bitmaps = &m_inode_bitmaps;
+    in.complete = complete && clean;
+    in.orphans = m_ctx.maybe_orphans || le32(Bytes(sb.raw), 0xE8) != 0;
+    for (auto& x : m_owners->judge(in))
+        m_ctx.suspects.push_back(std::move(x));
+    if (!in.complete || in.orphans)
+        m_ctx.not_verified.push_back(
+            std::string("block_bitmap, inode_bitmap: blocks and inodes marked in use that no inode "
+                        "claims not judged (") +
+            (in.orphans ? "orphans hold them"
+             : !clean   ? "the filesystem is not marked clean"
+                        : "other damage found") +
+            ")");
 }
 
 Status Scanner::scan_journal() {
@@ -434,7 +534,13 @@ Status Scanner::scan_inode_tables() {
         current = std::move(next);
     }
     GUARDIAN_TRY(walker.drain());
+    // Every in-use inode's map followed without a finding: then a block no
+    // one claims is a real difference (judged after the entries and ledger).
+    const bool complete =
+        m_ctx.suspects.empty() && m_out.report.findings.empty() && !m_ctx.walk_incomplete;
     walker.finish();
+    if (m_owners)
+        judge_ownership(complete);
     return ok_status();
 }
 
@@ -445,6 +551,8 @@ GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
     GroupWork w;
     // Bitmap checksums cover the bits in use: clusters or inodes per group.
     const bool verify_bitmaps = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
+    // True when the bitmap's checksum (if verified) holds: only then is it
+    // compared with the claims (one finding per object).
     auto bitmap = [&](Structure s, std::uint64_t block, std::size_t n, std::uint32_t stored) {
         const Bytes d = batch.data(block);
         if (m_ctx.fingerprint) {
@@ -459,15 +567,27 @@ GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
                 x.finding = Finding{s, p.group, std::nullopt, block, c.describe()};
                 x.at = make_span(block, d);
                 w.suspects.push_back(std::move(x));
+                return false;
             }
         }
+        return true;
     };
-    if (p.block_bitmap)
+    // Judged after the walk against the claims (block_owners.hpp).
+    auto keep = [&](std::uint64_t block, std::size_t bits) {
+        const Bytes d = batch.data(block);
+        const Bytes part = d.first(std::min(d.size(), bits / 8));
+        return std::vector<std::byte>(part.begin(), part.end());
+    };
+    if (p.block_bitmap &&
         bitmap(Structure::block_bitmap, gd.block_bitmap, sb.clusters_per_group / 8,
-               gd.block_bitmap_csum);
-    if (p.inode_bitmap)
+               gd.block_bitmap_csum) &&
+        m_owners)
+        w.block_bitmap = keep(gd.block_bitmap, sb.blocks_per_group);
+    if (p.inode_bitmap &&
         bitmap(Structure::inode_bitmap, gd.inode_bitmap, sb.inodes_per_group / 8,
-               gd.inode_bitmap_csum);
+               gd.inode_bitmap_csum) &&
+        m_owners)
+        w.inode_bitmap = keep(gd.inode_bitmap, sb.inodes_per_group);
     StreamDigest itable;
     const std::uint64_t per_block = sb.block_size / sb.inode_size;
     w.blocks.reserve(p.itable_blocks);
@@ -492,6 +612,10 @@ void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& bat
         m_ctx.digests.add_region(r.structure, p.group, r.blocks, std::move(r.digest));
     for (auto& x : w.suspects)
         m_ctx.suspects.push_back(std::move(x));
+    if (m_owners) {
+        m_block_bitmaps[p.group] = std::move(w.block_bitmap);
+        m_inode_bitmaps[p.group] = std::move(w.inode_bitmap);
+    }
     for (std::uint64_t b = 0; b < w.blocks.size(); ++b)
         walker.apply(w.blocks[b], batch.data(gd.inode_table + b));
 }

@@ -15,6 +15,8 @@
 
 namespace guardian::ext4 {
 
+class BlockOwners;
+
 // A finding not yet reported. On a live filesystem a mismatch can be a race
 // rather than damage, so each candidate remembers the block whose bytes are
 // wrong and the block that referenced it (inode table or parent extent
@@ -53,6 +55,15 @@ struct ScanContext {
     // (dirent_type_of_mode, k_inode_unused or k_inode_unknown; dir_rules.hpp),
     // so directory entries can be judged against their inodes.
     std::vector<std::uint8_t> inode_types;
+    // Stable mode, journal replayed, no bigalloc: who claims each block
+    // (block_owners.hpp); null otherwise.
+    BlockOwners* owners = nullptr;
+    // Some in-use inode's map was not followed (dtime set, or a finding):
+    // blocks and xattr references may be missing from the claims.
+    bool walk_incomplete = false;
+    // An inode that may be an orphan (link count 0 with a mode, dtime 0):
+    // its blocks and bitmap bits stay until the orphan is released.
+    bool maybe_orphans = false;
     std::size_t batch_bytes = 8u << 20; // referenced blocks read at once
     RegionDigests digests;
     std::vector<Suspect> suspects;

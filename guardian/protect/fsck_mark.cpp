@@ -1,7 +1,5 @@
 #include "guardian/protect/fsck_mark.hpp"
 
-#include <ext2fs/ext2fs.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -14,59 +12,6 @@
 
 namespace guardian::protect {
 namespace {
-
-// jbd2 on-disk format (big-endian): journal_superblock_t.
-constexpr std::size_t jsb_magic = 0x00;
-constexpr std::size_t jsb_blocktype = 0x04;
-constexpr std::size_t jsb_errno = 0x20;
-constexpr std::size_t jsb_incompat = 0x28;
-constexpr std::size_t jsb_checksum = 0xFC;
-constexpr std::uint32_t jbd2_magic = 0xC03B3998;
-constexpr std::uint32_t jbd2_sb_v2 = 4;
-constexpr std::uint32_t jbd2_incompat_csum_v2 = 0x8;
-constexpr std::uint32_t jbd2_incompat_csum_v3 = 0x10;
-
-// ext4 superblock (little-endian), offsets within the 1024-byte block.
-constexpr std::size_t sb_magic = 0x38;
-constexpr std::size_t sb_state = 0x3A;
-constexpr std::size_t sb_ro_compat = 0x64;
-constexpr std::size_t sb_checksum = 0x3FC;
-constexpr std::uint16_t ext2_magic = 0xEF53;
-constexpr std::uint16_t ext2_error_fs = 0x2;
-constexpr std::uint32_t ro_compat_metadata_csum = 0x400;
-
-std::uint32_t get_be32(std::span<const std::byte> b, std::size_t at) {
-    return std::to_integer<std::uint32_t>(b[at]) << 24 |
-           std::to_integer<std::uint32_t>(b[at + 1]) << 16 |
-           std::to_integer<std::uint32_t>(b[at + 2]) << 8 |
-           std::to_integer<std::uint32_t>(b[at + 3]);
-}
-void put_be32(std::span<std::byte> b, std::size_t at, std::uint32_t v) {
-    for (std::size_t i = 0; i < 4; ++i)
-        b[at + i] = static_cast<std::byte>(v >> (24 - 8 * i));
-}
-std::uint32_t get_le32(std::span<const std::byte> b, std::size_t at) {
-    return std::to_integer<std::uint32_t>(b[at]) | std::to_integer<std::uint32_t>(b[at + 1]) << 8 |
-           std::to_integer<std::uint32_t>(b[at + 2]) << 16 |
-           std::to_integer<std::uint32_t>(b[at + 3]) << 24;
-}
-void put_le32(std::span<std::byte> b, std::size_t at, std::uint32_t v) {
-    for (std::size_t i = 0; i < 4; ++i)
-        b[at + i] = static_cast<std::byte>(v >> (8 * i));
-}
-std::uint16_t get_le16(std::span<const std::byte> b, std::size_t at) {
-    return static_cast<std::uint16_t>(std::to_integer<unsigned>(b[at]) |
-                                      std::to_integer<unsigned>(b[at + 1]) << 8);
-}
-void put_le16(std::span<std::byte> b, std::size_t at, std::uint16_t v) {
-    b[at] = static_cast<std::byte>(v & 0xFF);
-    b[at + 1] = static_cast<std::byte>(v >> 8);
-}
-
-// crc32c as jbd2 and ext4 use it: seed ~0, no final inversion.
-std::uint32_t crc32c(std::uint32_t seed, std::span<const std::byte> data) {
-    return ext2fs_crc32c_le(seed, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
 
 // MS_* flags that reproduce the current per-mount and superblock flags: a
 // legacy MS_REMOUNT resets every flag it is not given.
@@ -154,31 +99,6 @@ std::string_view to_string(FsckMarkMethod method) noexcept {
         return "kernel-error-path";
     }
     return "unknown";
-}
-
-Status patch_journal_superblock(std::span<std::byte, 1024> jsb) {
-    if (get_be32(jsb, jsb_magic) != jbd2_magic)
-        return Error{"journal superblock: bad magic", 0};
-    if (get_be32(jsb, jsb_blocktype) != jbd2_sb_v2 && get_be32(jsb, jsb_blocktype) != 3)
-        return Error{"journal superblock: unknown block type", 0};
-    put_be32(jsb, jsb_errno, static_cast<std::uint32_t>(-EIO));
-    // Only v2 superblocks have feature words; v1 ones have no checksum.
-    const std::uint32_t incompat =
-        get_be32(jsb, jsb_blocktype) == jbd2_sb_v2 ? get_be32(jsb, jsb_incompat) : 0;
-    if (incompat & (jbd2_incompat_csum_v2 | jbd2_incompat_csum_v3)) {
-        put_be32(jsb, jsb_checksum, 0);
-        put_be32(jsb, jsb_checksum, crc32c(~0u, jsb));
-    }
-    return ok_status();
-}
-
-Status patch_fs_superblock(std::span<std::byte, 1024> sb) {
-    if (get_le16(sb, sb_magic) != ext2_magic)
-        return Error{"superblock: bad magic", 0};
-    put_le16(sb, sb_state, static_cast<std::uint16_t>(get_le16(sb, sb_state) | ext2_error_fs));
-    if (get_le32(sb, sb_ro_compat) & ro_compat_metadata_csum)
-        put_le32(sb, sb_checksum, crc32c(~0u, sb.first(sb_checksum)));
-    return ok_status();
 }
 
 Result<FsckMarkPlan> plan_fsck_mark(const std::string& device, const std::string& mount_point,

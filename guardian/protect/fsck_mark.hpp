@@ -10,6 +10,8 @@
 // exec, no path lookup on the suspect filesystem.
 #pragma once
 
+#include "guardian/ondisk/fsck_marks.hpp"
+
 #include "guardian/util/fd.hpp"
 #include "guardian/util/paths.hpp"
 #include "guardian/util/result.hpp"
@@ -71,11 +73,10 @@ struct PlanOptions {
 // Applies the plan; returns the method that was used.
 [[nodiscard]] Result<FsckMarkMethod> apply_fsck_mark(FsckMarkPlan& plan);
 
-// The patches themselves, on a 1024-byte buffer (pure; exposed for tests).
-// Journal superblock: s_errno = -EIO, checksum recomputed when v2/v3.
-[[nodiscard]] Status patch_journal_superblock(std::span<std::byte, 1024> jsb);
-// ext2/3/4 superblock: s_state |= EXT2_ERROR_FS, checksum when metadata_csum.
-[[nodiscard]] Status patch_fs_superblock(std::span<std::byte, 1024> sb);
+// The patches themselves live with the on-disk formats (pure; the tests
+// call them through these names).
+using ondisk::patch_fs_superblock;
+using ondisk::patch_journal_superblock;
 
 // Layout facts read through libext2fs (the only libext2fs use in protect/).
 struct FsLayout {

@@ -1,5 +1,8 @@
 #include "guardian/sys/kmsg_reader.hpp"
 
+#include "guardian/ondisk/bytes.hpp"
+#include "guardian/ondisk/superblock_format.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -56,10 +59,8 @@ Result<std::vector<KmsgRecord>> KmsgReader::drain() {
 
 namespace {
 
-// ext4 superblock: at byte 1024 of the device; s_error_count (le32) at 0x194.
-constexpr std::size_t k_sb_offset = 1024;
-constexpr std::size_t k_error_count_at = 0x194;
-constexpr std::size_t k_read = 4096; // aligned for O_DIRECT, covers the superblock
+// Aligned for O_DIRECT; covers the superblock (guardian/ondisk's offsets).
+constexpr std::size_t k_read = 4096;
 
 Result<unsigned long> superblock_error_count(const std::string& device) {
     auto fd = open_fd(device, O_RDONLY | O_DIRECT);
@@ -89,11 +90,11 @@ Result<unsigned long> superblock_error_count(const std::string& device) {
     }
     if (n < 0)
         return Error::from_errno("read the superblock of " + device);
-    if (static_cast<std::size_t>(n) < k_sb_offset + k_error_count_at + 4)
+    if (static_cast<std::size_t>(n) < ondisk::sb::k_offset + ondisk::sb::k_error_count + 4)
         return Error{device + ": short superblock read", 0};
-    const unsigned char* p = buf.get() + k_sb_offset + k_error_count_at;
-    return static_cast<unsigned long>(p[0]) | static_cast<unsigned long>(p[1]) << 8 |
-           static_cast<unsigned long>(p[2]) << 16 | static_cast<unsigned long>(p[3]) << 24;
+    const ondisk::Bytes sb(reinterpret_cast<const std::byte*>(buf.get()) + ondisk::sb::k_offset,
+                           ondisk::sb::k_size);
+    return ondisk::le32(sb, ondisk::sb::k_error_count);
 }
 
 } // namespace

@@ -2,20 +2,19 @@
 // most of the CPU time of a scan (every in-use inode, directory block and
 // bitmap goes through it), so on x86-64 it uses the SSE4.2 crc32 instruction
 // when the CPU has it (checked at run time: the package is built for the
-// baseline ISA), and libext2fs's table-driven ext2fs_crc32c_le otherwise.
-// Both compute the same raw update (no pre/post inversion), so the callers'
-// seeds work unchanged; tests/unit/ext4_crc32c_test.cpp compares them.
-#include "guardian/ext4/checksums.hpp"
+// baseline ISA), and a table-driven loop otherwise. Both compute the same raw
+// update (no pre/post inversion), so the callers' seeds work unchanged;
+// tests/unit/ext4_crc32c_test.cpp compares them with libext2fs's.
+#include "guardian/ondisk/crc32c.hpp"
 
-#include <ext2fs/ext2fs.h>
-
+#include <array>
 #include <cstring>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
 
-namespace guardian::ext4 {
+namespace guardian::ondisk {
 namespace {
 
 #if defined(__x86_64__)
@@ -115,8 +114,20 @@ bool crc32c_hardware() noexcept {
 }
 
 std::uint32_t crc32c_portable(std::uint32_t crc, Bytes data) {
-    // libext2fs's table-driven crc32c (the same code e2fsck uses).
-    return ext2fs_crc32c_le(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    // The reflected Castagnoli polynomial, one byte at a time.
+    static const std::array<std::uint32_t, 256> table = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k)
+                c = (c & 1u) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            t[i] = c;
+        }
+        return t;
+    }();
+    for (const std::byte b : data)
+        crc = table[(crc ^ std::to_integer<std::uint32_t>(b)) & 0xFFu] ^ (crc >> 8);
+    return crc;
 }
 
-} // namespace guardian::ext4
+} // namespace guardian::ondisk

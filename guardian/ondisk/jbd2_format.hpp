@@ -1,14 +1,20 @@
-// The jbd2 on-disk constants that both the journal superblock rules and the
-// log walk use (include/linux/jbd2.h), and the hex form they print values in.
+// The jbd2 on-disk constants (include/linux/jbd2.h) that the journal rules,
+// the log walk and the fsck mark use, and the hex form they print values in.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
-namespace guardian::ext4::jbd2 {
+namespace guardian::ondisk::jbd2 {
 
 inline constexpr std::uint32_t k_magic = 0xC03B3998;
+// journal_superblock_t fields (big-endian), from the block's start.
+inline constexpr std::size_t k_sb_blocktype = 0x04;
+inline constexpr std::size_t k_sb_errno = 0x20;
+inline constexpr std::size_t k_sb_incompat = 0x28;
+inline constexpr std::size_t k_sb_checksum = 0xFC;
 // Block types (h_blocktype).
 inline constexpr std::uint32_t k_descriptor = 1;
 inline constexpr std::uint32_t k_commit = 2;
@@ -31,4 +37,8 @@ inline constexpr std::uint32_t k_known_ro_compat = 0;
     return b;
 }
 
-} // namespace guardian::ext4::jbd2
+} // namespace guardian::ondisk::jbd2
+
+namespace guardian::ext4 {
+namespace jbd2 = ondisk::jbd2; // the engine's journal code names it so
+} // namespace guardian::ext4
