@@ -21,9 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool emulated_before(unsigned major, unsigned minor) {
-    return g_old_kernel.major < major ||
-           (g_old_kernel.major == major && g_old_kernel.minor < minor);
+bool emulated_before(unsigned major, unsigned minor, unsigned patch = 0) {
+    if (g_old_kernel.major != major)
+        return g_old_kernel.major < major;
+    if (g_old_kernel.minor != minor)
+        return g_old_kernel.minor < minor;
+    return g_old_kernel.patch < patch;
 }
 
 class OldKernelScenario : public DaemonScenario {
@@ -177,6 +180,33 @@ TEST_F(OldKernelScenario, MissingExt4SysfsNodesFallBackToTheSuperblock) {
     ASSERT_EQ(v.evidence.size(), 1u);
     EXPECT_TRUE(v.evidence[0].checked);
     EXPECT_EQ(v.evidence[0].errors_count_growth, 0u);
+}
+
+// Linux 2.6.32 (CentOS 6): no CLOCK_BOOTTIME, no TFD_TIMER_CANCEL_ON_SET.
+// The clocks' fallbacks are named, the clock watcher polls, and a restore is
+// still decided (data/ gone or the domid changed, beside a REALTIME-MONOTONIC
+// step) and verified.
+TEST_F(OldKernelScenario, WithoutBoottimeARestoreIsFoundWithAWallStep) {
+    if (!emulated_before(2, 6, 39))
+        GTEST_SKIP() << "emulated kernel has CLOCK_BOOTTIME";
+    EXPECT_FALSE(boottime_available());
+    EXPECT_FALSE(cancel_on_set_available());
+    auto watcher = ClockChangeWatcher::create();
+    ASSERT_TRUE(watcher.ok()) << watcher.error().message;
+    EXPECT_TRUE(watcher->polling());
+    EXPECT_FALSE(SystemClocks().now().boottime_known);
+    start(fixed_kernel());
+    EXPECT_NE(methods().find(";clock=wall-step+poll;"), std::string::npos) << methods();
+    restore("vbd", TestXenstored::blkback_features());
+    const auto& v = m_daemon->verifications().back();
+    EXPECT_EQ(v.result.verdict, Verdict::healthy) << v.result.summary();
+    const std::string last = m_xsd->read("/local/domain/9/data/guardian/last-restore");
+    // Which strong signal comes first (data/ gone, the domid) is a race.
+    EXPECT_TRUE(last.find("domid-changed") != std::string::npos ||
+                last.find("data-vanished") != std::string::npos)
+        << last;
+    EXPECT_NE(last.find("wall-clock-step"), std::string::npos) << last;
+    EXPECT_EQ(last.find("clock-jump"), std::string::npos) << last;
 }
 
 // A guest kernel with xenfs only (/proc/xen/xenbus, no /dev/xen/xenbus):
