@@ -65,6 +65,21 @@ protected:
                     fs::create_symlink(f.path(), to / f.path().filename());
         }
     }
+    // The test root's /dev becomes links to the real one, except dev/kmsg:
+    // /dev/btrfs-control, a character device that seeks but refuses read
+    // with EINVAL, as /dev/kmsg does before Linux 3.5.
+    [[nodiscard]] bool make_dev_kmsg_record_less() {
+        if (!fs::exists("/dev/btrfs-control"))
+            return false;
+        const fs::path dev = fs::path(m_root.path()) / "dev";
+        fs::remove(dev);
+        fs::create_directory(dev);
+        for (const auto& e : fs::directory_iterator("/dev"))
+            if (e.path().filename() != "kmsg")
+                fs::create_symlink(e.path(), dev / e.path().filename());
+        fs::create_symlink("/dev/btrfs-control", dev / "kmsg");
+        return true;
+    }
     void expect_forced_fsck() {
         m_fs->umount();
         const auto fsck = run_command("e2fsck -p " + m_fs->device() + " 2>&1");
@@ -96,6 +111,11 @@ TEST_F(OldKernelScenario, MethodsNameEveryFallbackInTheJournalAndXenstore) {
     EXPECT_NE(m.find(g_old_kernel.no_direct_io ? "io=buffered;" : "io=direct;"), std::string::npos)
         << m;
     EXPECT_NE(m.find("errors=sysfs;"), std::string::npos) << m;
+    EXPECT_NE(m.find(";kmsg=dev-kmsg;"), std::string::npos) << m;
+    EXPECT_NE(m.find(emulated_before(2, 6, 39) ? ";clock=wall-step+poll;"
+                                               : ";clock=boottime+cancel-on-set;"),
+              std::string::npos)
+        << m;
     EXPECT_NE(m.find(";xenbus=" + m_xsd->guest_socket()), std::string::npos) << m;
     EXPECT_TRUE(m_log.contains("methods: " + m));
     if (emulated_before(4, 10)) {
@@ -207,6 +227,17 @@ TEST_F(OldKernelScenario, WithoutBoottimeARestoreIsFoundWithAWallStep) {
         << last;
     EXPECT_NE(last.find("wall-clock-step"), std::string::npos) << last;
     EXPECT_EQ(last.find("clock-jump"), std::string::npos) << last;
+}
+
+// Linux < 3.5: /dev/kmsg has no records; the kernel log is read through
+// syslog(2) and the methods say so.
+TEST_F(OldKernelScenario, DevKmsgWithoutRecordsIsReadThroughSyslog) {
+    if (!make_dev_kmsg_record_less())
+        GTEST_SKIP() << "no /dev/btrfs-control to stand for a record-less /dev/kmsg";
+    start(fixed_kernel());
+    EXPECT_NE(methods().find(";kmsg=syslog;"), std::string::npos) << methods();
+    restore("vbd", TestXenstored::blkback_features());
+    EXPECT_EQ(m_daemon->verifications().back().result.verdict, Verdict::healthy);
 }
 
 // A guest kernel with xenfs only (/proc/xen/xenbus, no /dev/xen/xenbus):
