@@ -37,7 +37,7 @@ std::string version_text(Version v) {
 // them: on an older kernel the syscall number is unknown and the call
 // returns ENOSYS. Those guardian (or glibc under it) may reach are the point;
 // the rest are listed so that no later code can start depending on them
-// unnoticed. glibc 2.36 (its floor is 3.2) falls back on ENOSYS for all it
+// unnoticed. glibc 2.36 (built for 3.2 and up) falls back on ENOSYS for all it
 // uses: clone3 (pthread_create, posix_spawn), rseq, close_range, faccessat2,
 // getrandom; below 3.2 it still copes with prlimit64 failing (the startup
 // RLIMIT_STACK read falls back to a default stack size); guardian's own code

@@ -1,5 +1,5 @@
 // main() of the old-kernel scenario tests: installs the old-kernel filter
-// (the profile in GUARDIAN_OLDKERNEL, default 3.2, the floor) before
+// (the profile in GUARDIAN_OLDKERNEL, default 3.2; 2.6.32 is the floor) before
 // GoogleTest starts a thread, so every scenario, the freeze guard and every
 // tool the tests run inherit it. Then locks memory as guardiand's main does,
 // so the scenarios see the mlock fallback the daemon would report.

@@ -15,6 +15,10 @@
 
 extern "C" {
 
+// glibc declares these two in no public header.
+int __fstat64(int fd, struct stat64* buf) noexcept;
+int __fstat(int fd, struct stat* buf) noexcept;
+
 int fstat(int fd, struct stat* buf) noexcept {
     return static_cast<int>(::syscall(SYS_fstat, fd, buf));
 }
