@@ -37,33 +37,27 @@ protected:
     [[nodiscard]] std::string kernel_name() const {
         return m_fs->device().substr(m_fs->device().rfind('/') + 1);
     }
+    // `copy` becomes a directory of links to each entry of `real` but one.
+    static void links_except(const fs::path& real, const fs::path& copy, const std::string& but) {
+        fs::create_directory(copy);
+        for (const auto& e : fs::directory_iterator(real))
+            if (e.path().filename() != but)
+                fs::create_symlink(e.path(), copy / e.path().filename());
+    }
     // The test root's /sys becomes a copy of links to the real one without
     // /sys/fs/ext4/<dev>/{errors_count,trigger_fs_error}: what a kernel
     // without those nodes shows.
     void hide_ext4_sysfs_nodes() {
         const fs::path sys = fs::path(m_root.path()) / "sys";
         fs::remove(sys);
-        fs::create_directory(sys);
-        for (const auto& e : fs::directory_iterator("/sys"))
-            if (e.path().filename() != "fs")
-                fs::create_directory_symlink(e.path(), sys / e.path().filename());
-        fs::create_directory(sys / "fs");
-        for (const auto& e : fs::directory_iterator("/sys/fs"))
-            if (e.path().filename() != "ext4")
-                fs::create_directory_symlink(e.path(), sys / "fs" / e.path().filename());
-        fs::create_directory(sys / "fs/ext4");
-        for (const auto& e : fs::directory_iterator("/sys/fs/ext4")) {
-            const fs::path to = sys / "fs/ext4" / e.path().filename();
-            if (e.path().filename() != kernel_name()) {
-                fs::create_symlink(e.path(), to);
-                continue;
-            }
-            fs::create_directory(to);
-            for (const auto& f : fs::directory_iterator(e.path()))
-                if (f.path().filename() != "errors_count" &&
-                    f.path().filename() != "trigger_fs_error")
-                    fs::create_symlink(f.path(), to / f.path().filename());
-        }
+        links_except("/sys", sys, "fs");
+        links_except("/sys/fs", sys / "fs", "ext4");
+        links_except("/sys/fs/ext4", sys / "fs/ext4", kernel_name());
+        const fs::path node = sys / "fs/ext4" / kernel_name();
+        fs::create_directory(node);
+        for (const auto& f : fs::directory_iterator(fs::path("/sys/fs/ext4") / kernel_name()))
+            if (f.path().filename() != "errors_count" && f.path().filename() != "trigger_fs_error")
+                fs::create_symlink(f.path(), node / f.path().filename());
     }
     // The test root's /dev becomes links to the real one, except dev/kmsg:
     // /dev/btrfs-control, a character device that seeks but refuses read
@@ -73,10 +67,7 @@ protected:
             return false;
         const fs::path dev = fs::path(m_root.path()) / "dev";
         fs::remove(dev);
-        fs::create_directory(dev);
-        for (const auto& e : fs::directory_iterator("/dev"))
-            if (e.path().filename() != "kmsg")
-                fs::create_symlink(e.path(), dev / e.path().filename());
+        links_except("/dev", dev, "kmsg");
         fs::create_symlink("/dev/btrfs-control", dev / "kmsg");
         return true;
     }
