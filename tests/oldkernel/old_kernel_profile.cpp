@@ -2,6 +2,7 @@
 
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -184,7 +185,8 @@ bool parse_old_kernel(const std::string& text, OldKernel& out) {
 std::vector<std::string> describe_profile(const OldKernel& kernel) {
     std::vector<std::string> out;
     for (const auto& m : k_missing_syscalls)
-        if (before(kernel, m.since))
+        if (before(kernel, m.since) &&
+            std::find(kernel.keep.begin(), kernel.keep.end(), m.name) == kernel.keep.end())
             out.push_back(std::string(m.name) + " (" + version_text(m.since) + ") -> ENOSYS");
     if (before(kernel, k_mcl_onfault_since))
         out.emplace_back("mlockall(MCL_ONFAULT) (4.4) -> EINVAL");
@@ -210,7 +212,8 @@ std::string install_old_kernel_filter(const OldKernel& kernel) {
     if (rc != 0)
         return failed("SCMP_FLTATR_CTL_TSYNC", rc);
     for (const auto& m : k_missing_syscalls) {
-        if (!before(kernel, m.since))
+        if (!before(kernel, m.since) ||
+            std::find(kernel.keep.begin(), kernel.keep.end(), m.name) != kernel.keep.end())
             continue;
         const int nr = seccomp_syscall_resolve_name(m.name);
         if (nr == __NR_SCMP_ERROR)

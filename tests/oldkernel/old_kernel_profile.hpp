@@ -21,6 +21,10 @@ struct OldKernel {
     // turns this off: its libc.so's fstat()/opendir() use the flag and
     // cannot be replaced (the static programs carry a replacement).
     bool at_empty_path = true;
+    // System calls left alone although the kernel lacks them: a sanitizer
+    // build's runtime calls getrlimit (prlimit64) at every child's start and
+    // aborts without it; no real old kernel runs a sanitizer build.
+    std::vector<std::string> keep;
     // Not a kernel version but a device property: O_DIRECT refused (EINVAL)
     // at open, as by a block driver or filesystem without it.
     bool no_direct_io = false;
