@@ -3,6 +3,7 @@
 #   guardian_fmt                       fmt, header-only in the static build
 #                                      (Debian ships no libfmt.a)
 #   guardian_static_executable(TARGET) -static for one of the guest executables
+#                                      (with guardian/util/static/fstat_shim.cpp)
 # and, in the static build, points the pkg-config targets at their --static
 # link flags (-lext2fs -lcom_err, -lblkid, ...): the
 # targets name the shared objects by full path, which a -static link cannot
@@ -28,5 +29,8 @@ function(guardian_static_executable target)
     if(GUARDIAN_STATIC)
         # g++/clang++ -static also takes libstdc++ and libgcc as archives.
         target_link_options(${target} PRIVATE -static)
+        # fstat() without AT_EMPTY_PATH, for kernels before 2.6.39 (the file
+        # says why); an object of its own so that it precedes libc.a.
+        target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/guardian/util/static/fstat_shim.cpp)
     endif()
 endfunction()

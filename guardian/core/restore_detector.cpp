@@ -32,6 +32,8 @@ std::string_view to_string(RestoreSignal s) noexcept {
         return "data-vanished";
     case RestoreSignal::watch_refire:
         return "watch-refire";
+    case RestoreSignal::wall_clock_step:
+        return "wall-clock-step";
     case RestoreSignal::vbd_state_changed:
         return "vbd-state-changed";
     }
@@ -39,7 +41,8 @@ std::string_view to_string(RestoreSignal s) noexcept {
 }
 
 bool is_strong(RestoreSignal s) noexcept {
-    return s != RestoreSignal::watch_refire && s != RestoreSignal::vbd_state_changed;
+    return s != RestoreSignal::watch_refire && s != RestoreSignal::vbd_state_changed &&
+           s != RestoreSignal::wall_clock_step;
 }
 
 std::string RestoreDecision::signal_list() const {
@@ -71,7 +74,13 @@ void RestoreDetector::observe_clock(const ClockSample& now) {
     if (m_last_clock) {
         const auto slept = now.suspended() - m_last_clock->suspended();
         const auto stepped = now.wall_offset() - m_last_clock->wall_offset();
-        if (slept > m_config.min_suspend_gap) {
+        if (!now.boottime_known || !m_last_clock->boottime_known) {
+            if (abs_ns(stepped) > m_config.min_clock_step)
+                add(RestoreSignal::wall_clock_step,
+                    "CLOCK_REALTIME-CLOCK_MONOTONIC stepped by " + seconds(stepped) +
+                        " (no CLOCK_BOOTTIME on this kernel: a suspend or an NTP step)",
+                    now);
+        } else if (slept > m_config.min_suspend_gap) {
             m_suspended_for = slept;
             add(RestoreSignal::clock_jump,
                 "CLOCK_BOOTTIME-CLOCK_MONOTONIC grew by " + seconds(slept) +

@@ -8,6 +8,10 @@
 // sleep move BOOTTIME and REALTIME but not MONOTONIC, an NTP step moves only
 // REALTIME); domid or unique-domain-id changed; a vbd's backend path moved;
 // data/guardian/ vanished (a restore does not carry data/ over).
+// Without CLOCK_BOOTTIME (Linux < 2.6.39) a REALTIME-MONOTONIC step stands
+// in for the clock jump, as a weak signal: an NTP step or `date -s` moves it
+// just as a restore does, so it counts only beside another signal (domid,
+// re-fired watches).
 // Weak signals, a restore only together with another signal: watches firing
 // again with nothing changed (xs_resume re-fires every watch, but so can a
 // xenstored restart); a vbd state change. The control/shutdown watch event
@@ -29,6 +33,10 @@ struct ClockSample {
     std::chrono::nanoseconds realtime{0};
     std::chrono::nanoseconds monotonic{0};
     std::chrono::nanoseconds boottime{0};
+    // False on a kernel without CLOCK_BOOTTIME (before 2.6.39, CentOS 6):
+    // boottime is then monotonic, and a suspend shows only as a
+    // REALTIME-MONOTONIC step, which an NTP step looks like too.
+    bool boottime_known = true;
 
     // Time the system spent suspended since boot (BOOTTIME - MONOTONIC).
     [[nodiscard]] std::chrono::nanoseconds suspended() const { return boottime - monotonic; }
@@ -43,6 +51,7 @@ enum class RestoreSignal {
     backend_path_changed,     // strong
     data_vanished,            // strong
     watch_refire,             // weak
+    wall_clock_step,          // weak: REALTIME-MONOTONIC step without CLOCK_BOOTTIME
     vbd_state_changed,        // weak
 };
 [[nodiscard]] std::string_view to_string(RestoreSignal s) noexcept;

@@ -38,12 +38,13 @@ Status Daemon::start() {
     if (m_fs.empty())
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
-    GUARDIAN_TRY(take_baseline());
-
+    // Before the baseline, whose methods line names how the log is read.
     if (auto k = sys::KmsgReader::open(m_ports.root); k)
         m_kmsg.emplace(std::move(k).value());
     else
         log.warning("kernel log: " + k.error().message + "; no kmsg window after restores");
+    GUARDIAN_TRY(take_baseline());
+
     if (auto w = protect::KmsgWriter::open(m_ports.root); w)
         m_kmsg_writer.emplace(std::move(w).value());
 

@@ -2,11 +2,14 @@
 // time and reported as one journal line and xenstore data/guardian/methods
 // (docs/xenstore-schema.md), so the provider sees where a guest runs on a
 // fallback: an old kernel without EXT4_IOC_SHUTDOWN, MCL_ONFAULT or the ext4
-// sysfs nodes, a device without O_DIRECT, a guest with /proc/xen/xenbus only.
+// sysfs nodes, a device without O_DIRECT, a guest with /proc/xen/xenbus only,
+// a kernel without CLOCK_BOOTTIME or TFD_TIMER_CANCEL_ON_SET (sys/clocks) or
+// without records in /dev/kmsg (sys/kernel_ring).
 #include "guardian/daemon/daemon.hpp"
 
 #include "guardian/core/report.hpp"
 #include "guardian/ext4/block_reader.hpp"
+#include "guardian/sys/clocks.hpp"
 #include "guardian/util/memory_lock.hpp"
 #include "guardian/xen/xs_client.hpp"
 
@@ -108,6 +111,8 @@ std::string Daemon::describe_methods() const {
     out += ";mlock=" + std::string(to_string(memory_lock_method()));
     out += ";io=" + per_fs(m_fs, &FsMethods::io);
     out += ";errors=" + per_fs(m_fs, &FsMethods::errors);
+    out += ";clock=" + clock_methods();
+    out += ";kmsg=" + std::string(m_kmsg ? m_kmsg->method() : "none");
     if (m_ports.xs) {
         auto endpoint = xen::xenstore_endpoint(m_ports.root);
         out += ";xenbus=" + (endpoint ? *endpoint : std::string("unknown"));

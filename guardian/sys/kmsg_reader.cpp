@@ -5,10 +5,12 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <fcntl.h>
 #include <memory>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace guardian::sys {
@@ -20,11 +22,54 @@ Result<KmsgReader> KmsgReader::open(const SystemRoot& root) {
     const bool is_kmsg = ::fstat(fd.get(), &st) == 0 && S_ISCHR(st.st_mode);
     if (is_kmsg && ::lseek(fd.get(), 0, SEEK_END) < 0)
         return Error::from_errno("seek to the end of " + path);
-    return KmsgReader(std::move(fd), is_kmsg);
+    if (!is_kmsg)
+        return KmsgReader(std::move(fd), false);
+    // Probe: a kernel before 3.5 has a write-only /dev/kmsg (read: EINVAL).
+    // A record logged since the seek is kept for the first drain().
+    char buf[8192];
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINVAL)
+        return open_ring();
+    KmsgReader reader(std::move(fd), true);
+    if (n > 0)
+        reader.m_first = parse_kmsg_record(std::string_view(buf, static_cast<std::size_t>(n)));
+    else if (n < 0 && errno == EPIPE)
+        ++reader.m_lost;
+    return reader;
+}
+
+Result<KmsgReader> KmsgReader::open_ring() {
+    GUARDIAN_TRY_ASSIGN(KernelRing ring, KernelRing::open());
+    Fd tick(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (tick.get() < 0)
+        return Error::from_errno("timerfd_create for the syslog(2) kernel log");
+    itimerspec every{};
+    every.it_value.tv_sec = poll_period.count();
+    every.it_interval.tv_sec = poll_period.count();
+    if (::timerfd_settime(tick.get(), 0, &every, nullptr) != 0)
+        return Error::from_errno("timerfd_settime for the syslog(2) kernel log");
+    KmsgReader reader(std::move(tick), false);
+    reader.m_ring.emplace(std::move(ring));
+    return reader;
+}
+
+std::string_view KmsgReader::method() const noexcept {
+    if (m_ring)
+        return "syslog";
+    return m_is_kmsg ? "dev-kmsg" : "file";
 }
 
 Result<std::vector<KmsgRecord>> KmsgReader::drain() {
     std::vector<KmsgRecord> out;
+    if (m_ring) {
+        std::uint64_t ticks = 0;
+        (void)!::read(m_fd.get(), &ticks, sizeof ticks); // EAGAIN is fine: read the ring anyway
+        return m_ring->read();
+    }
+    if (m_first) {
+        out.push_back(std::move(*m_first));
+        m_first.reset();
+    }
     char buf[8192];
     for (;;) {
         const ssize_t n = ::read(m_fd.get(), buf, sizeof buf);

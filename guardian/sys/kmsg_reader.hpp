@@ -1,7 +1,14 @@
 // Reading /dev/kmsg from "now" on: each read(2) returns exactly one record;
 // EPIPE means records were overwritten before we read them (we skip ahead:
-// lost lines are reported as such, never fatal).
+// lost lines are reported as such, never fatal). Where /dev/kmsg has no
+// records (Linux < 3.5: its read fails with EINVAL) the ring is read through
+// syslog(2) instead (sys/kernel_ring.hpp), every poll_period.
 #pragma once
+
+#include "guardian/sys/kernel_ring.hpp"
+
+#include <chrono>
+#include <optional>
 
 #include "guardian/core/kmsg_signatures.hpp"
 #include "guardian/util/fd.hpp"
@@ -19,18 +26,27 @@ public:
     // records logged after this call are seen.
     [[nodiscard]] static Result<KmsgReader> open(const SystemRoot& root);
 
+    // How the kernel log is read, for data/guardian/methods: "dev-kmsg",
+    // "syslog" (syslog(2), polled), "file" (a test's plain file or FIFO).
+    [[nodiscard]] std::string_view method() const noexcept;
+    static constexpr std::chrono::seconds poll_period{1};
+
+    // Readable when there may be something to drain (a timerfd in "syslog").
     [[nodiscard]] int fd() const noexcept { return m_fd.get(); }
     // Everything readable now (never blocks); records that cannot be parsed
     // are skipped. `lost` counts EPIPE gaps.
     [[nodiscard]] Result<std::vector<KmsgRecord>> drain();
-    [[nodiscard]] unsigned lost() const noexcept { return m_lost; }
+    [[nodiscard]] unsigned lost() const noexcept { return m_lost + (m_ring ? m_ring->lost() : 0); }
 
 private:
     explicit KmsgReader(Fd fd, bool is_kmsg) : m_fd(std::move(fd)), m_is_kmsg(is_kmsg) {}
+    [[nodiscard]] static Result<KmsgReader> open_ring();
     Fd m_fd;
     bool m_is_kmsg; // a test's plain file or FIFO has no record semantics: split by lines
     unsigned m_lost = 0;
     std::string m_partial;
+    std::optional<KernelRing> m_ring;  // syslog(2): /dev/kmsg without records
+    std::optional<KmsgRecord> m_first; // the record the open-time probe read
 };
 
 // ext4's error counter of a mounted filesystem, and where it was read.

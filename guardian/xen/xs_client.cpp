@@ -1,7 +1,7 @@
 // The connection side of guardian's xenstore client: the only file in
 // guardian that talks to xenstored or the xenbus device. Every failure
-// becomes an Error naming the operation and the path. Only calls Linux 3.2
-// has (epoll_create1, eventfd2, poll), every fd O_CLOEXEC.
+// becomes an Error naming the operation and the path. Only calls Linux
+// 2.6.32 has (epoll_create1, eventfd2: 2.6.27; poll), every fd O_CLOEXEC.
 #include "guardian/xen/xs_client.hpp"
 
 #include <array>

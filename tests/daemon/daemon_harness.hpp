@@ -65,7 +65,16 @@ private:
 
 class ManualClocks final : public Clocks {
 public:
-    ClockSample now() override { return m_now; }
+    // As SystemClocks reads them on this kernel: without CLOCK_BOOTTIME (an
+    // emulated 2.6.32, tests/oldkernel) boottime is monotonic.
+    ClockSample now() override {
+        ClockSample s = m_now;
+        if (!boottime_available()) {
+            s.boottime = s.monotonic;
+            s.boottime_known = false;
+        }
+        return s;
+    }
     void advance(std::chrono::nanoseconds d) {
         m_now.realtime += d;
         m_now.monotonic += d;

@@ -2,6 +2,7 @@
 
 #include <seccomp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -15,24 +16,50 @@ namespace {
 struct Version {
     unsigned major;
     unsigned minor;
+    unsigned patch = 0;
 };
 
 bool before(const OldKernel& k, Version v) {
-    return k.major < v.major || (k.major == v.major && k.minor < v.minor);
+    if (k.major != v.major)
+        return k.major < v.major;
+    if (k.minor != v.minor)
+        return k.minor < v.minor;
+    return k.patch < v.patch;
 }
 
-// System calls added after Linux 3.2 (x86_64), with the release that added
+std::string version_text(Version v) {
+    std::string out = std::to_string(v.major) + "." + std::to_string(v.minor);
+    if (v.patch != 0)
+        out += "." + std::to_string(v.patch);
+    return out;
+}
+
+// System calls added after Linux 2.6.32 (x86_64), with the release that added
 // them: on an older kernel the syscall number is unknown and the call
 // returns ENOSYS. Those guardian (or glibc under it) may reach are the point;
 // the rest are listed so that no later code can start depending on them
-// unnoticed. glibc 2.36 (its floor is 3.2) falls back on ENOSYS for all it
+// unnoticed. glibc 2.36 (built for 3.2 and up) falls back on ENOSYS for all it
 // uses: clone3 (pthread_create, posix_spawn), rseq, close_range, faccessat2,
-// getrandom; guardian's own code must do the same.
+// getrandom; below 3.2 it still copes with prlimit64 failing (the startup
+// RLIMIT_STACK read falls back to a default stack size); guardian's own code
+// must do the same.
 struct MissingSyscall {
     const char* name;
     Version since;
 };
 constexpr MissingSyscall k_missing_syscalls[] = {
+    {"recvmmsg", {2, 6, 33}},
+    {"prlimit64", {2, 6, 36}},
+    {"fanotify_init", {2, 6, 37}},
+    {"fanotify_mark", {2, 6, 37}},
+    {"name_to_handle_at", {2, 6, 39}},
+    {"open_by_handle_at", {2, 6, 39}},
+    {"clock_adjtime", {2, 6, 39}},
+    {"syncfs", {2, 6, 39}},
+    {"sendmmsg", {3, 0}},
+    {"setns", {3, 0}},
+    {"process_vm_readv", {3, 2}},
+    {"process_vm_writev", {3, 2}},
     {"kcmp", {3, 5}},
     {"finit_module", {3, 8}},
     {"sched_setattr", {3, 14}},
@@ -100,14 +127,32 @@ constexpr MissingSyscall k_missing_syscalls[] = {
 // Flags and ioctls of calls the old kernel has:
 //  - mlockall(MCL_ONFAULT) (4.4): unknown flag bits -> EINVAL.
 //  - EXT4_IOC_SHUTDOWN (4.10): ext4_ioctl's default case -> ENOTTY.
+//  - CLOCK_BOOTTIME (2.6.39) in clock_gettime, clock_getres, timerfd_create
+//    and timer_create: an unknown clock id -> EINVAL. Only the system call:
+//    this kernel's vDSO answers clock_gettime(CLOCK_BOOTTIME) without one,
+//    so guardian probes the clock with the raw system call (sys/clocks.cpp).
+//  - TFD_TIMER_CANCEL_ON_SET (3.0) in timerfd_settime: unknown flag -> EINVAL.
+//  - AT_EMPTY_PATH (2.6.39) in newfstatat: vfs_fstatat refuses any flag but
+//    AT_SYMLINK_NOFOLLOW -> EINVAL. glibc 2.36's fstat() is
+//    newfstatat(fd, "", AT_EMPTY_PATH), opendir() calls it: the static
+//    programs carry guardian/util/static/fstat_shim.cpp. A dynamic test binary's
+//    libc.so cannot be shimmed, so OldKernel::at_empty_path lets it opt out.
 //  - O_DIRECT where the device refuses it (not a version): open -> EINVAL.
 // Not emulated, because an old kernel does not fail them: unknown mmap
-// flags such as MAP_FIXED_NOREPLACE (4.17) are ignored, not refused;
-// a missing sysfs node or /dev/xen/xenbus is a path (tests use a SystemRoot).
+// flags such as MAP_FIXED_NOREPLACE (4.17) are ignored, not refused, and so
+// are unknown open flags (O_PATH, 2.6.39; O_TMPFILE, 3.11, which guardian
+// does not use); a missing sysfs node, /dev/xen/xenbus or a /dev/kmsg
+// without records (3.5) is a path (tests use a SystemRoot).
 constexpr std::uint64_t k_mcl_onfault = 4;
 constexpr Version k_mcl_onfault_since{4, 4};
 constexpr std::uint64_t k_ext4_ioc_shutdown = _IOR('X', 125, std::uint32_t);
 constexpr Version k_ext4_shutdown_since{4, 10};
+constexpr std::uint64_t k_clock_boottime = 7;
+constexpr Version k_clock_boottime_since{2, 6, 39};
+constexpr std::uint64_t k_tfd_timer_cancel_on_set = 2;
+constexpr Version k_cancel_on_set_since{3, 0};
+constexpr std::uint64_t k_at_empty_path = 0x1000;
+constexpr Version k_at_empty_path_since{2, 6, 39};
 
 struct CtxFree {
     void operator()(scmp_filter_ctx c) const noexcept { seccomp_release(c); }
@@ -122,13 +167,16 @@ std::string failed(const char* what, int rc) {
 bool parse_old_kernel(const std::string& text, OldKernel& out) {
     unsigned major = 0;
     unsigned minor = 0;
+    unsigned patch = 0;
     char tail = 0;
-    if (std::sscanf(text.c_str(), "%u.%u%c", &major, &minor, &tail) != 2)
+    const int n = std::sscanf(text.c_str(), "%u.%u.%u%c", &major, &minor, &patch, &tail);
+    if (n != 2 && n != 3)
         return false;
     OldKernel k = out;
     k.major = major;
     k.minor = minor;
-    if (before(k, {3, 2}) || !before(k, {4, 10}))
+    k.patch = n == 3 ? patch : 0;
+    if (before(k, {2, 6, 32}) || !before(k, {4, 10}))
         return false;
     out = k;
     return true;
@@ -137,13 +185,20 @@ bool parse_old_kernel(const std::string& text, OldKernel& out) {
 std::vector<std::string> describe_profile(const OldKernel& kernel) {
     std::vector<std::string> out;
     for (const auto& m : k_missing_syscalls)
-        if (before(kernel, m.since))
-            out.push_back(std::string(m.name) + " (" + std::to_string(m.since.major) + "." +
-                          std::to_string(m.since.minor) + ") -> ENOSYS");
+        if (before(kernel, m.since) &&
+            std::find(kernel.keep.begin(), kernel.keep.end(), m.name) == kernel.keep.end())
+            out.push_back(std::string(m.name) + " (" + version_text(m.since) + ") -> ENOSYS");
     if (before(kernel, k_mcl_onfault_since))
         out.emplace_back("mlockall(MCL_ONFAULT) (4.4) -> EINVAL");
     if (before(kernel, k_ext4_shutdown_since))
         out.emplace_back("ioctl(EXT4_IOC_SHUTDOWN) (4.10) -> ENOTTY");
+    if (before(kernel, k_clock_boottime_since))
+        out.emplace_back("CLOCK_BOOTTIME (2.6.39) in clock_gettime, clock_getres, timerfd_create, "
+                         "timer_create -> EINVAL");
+    if (before(kernel, k_cancel_on_set_since))
+        out.emplace_back("timerfd_settime(TFD_TIMER_CANCEL_ON_SET) (3.0) -> EINVAL");
+    if (kernel.at_empty_path && before(kernel, k_at_empty_path_since))
+        out.emplace_back("newfstatat(AT_EMPTY_PATH) (2.6.39), glibc's fstat -> EINVAL");
     if (kernel.no_direct_io)
         out.emplace_back("open(O_DIRECT) (device without it) -> EINVAL");
     return out;
@@ -157,7 +212,8 @@ std::string install_old_kernel_filter(const OldKernel& kernel) {
     if (rc != 0)
         return failed("SCMP_FLTATR_CTL_TSYNC", rc);
     for (const auto& m : k_missing_syscalls) {
-        if (!before(kernel, m.since))
+        if (!before(kernel, m.since) ||
+            std::find(kernel.keep.begin(), kernel.keep.end(), m.name) != kernel.keep.end())
             continue;
         const int nr = seccomp_syscall_resolve_name(m.name);
         if (nr == __NR_SCMP_ERROR)
@@ -177,6 +233,28 @@ std::string install_old_kernel_filter(const OldKernel& kernel) {
                               SCMP_A1(SCMP_CMP_EQ, k_ext4_ioc_shutdown));
         if (rc != 0)
             return failed("ioctl rule", rc);
+    }
+    if (before(kernel, k_clock_boottime_since)) {
+        for (const int call : {SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
+                               SCMP_SYS(timerfd_create), SCMP_SYS(timer_create)}) {
+            rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EINVAL), call, 1,
+                                  SCMP_A0(SCMP_CMP_EQ, k_clock_boottime));
+            if (rc != 0)
+                return failed("CLOCK_BOOTTIME rule", rc);
+        }
+    }
+    if (before(kernel, k_cancel_on_set_since)) {
+        rc = seccomp_rule_add(
+            ctx.get(), SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(timerfd_settime), 1,
+            SCMP_A1(SCMP_CMP_MASKED_EQ, k_tfd_timer_cancel_on_set, k_tfd_timer_cancel_on_set));
+        if (rc != 0)
+            return failed("TFD_TIMER_CANCEL_ON_SET rule", rc);
+    }
+    if (kernel.at_empty_path && before(kernel, k_at_empty_path_since)) {
+        rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(newfstatat), 1,
+                              SCMP_A3(SCMP_CMP_MASKED_EQ, k_at_empty_path, k_at_empty_path));
+        if (rc != 0)
+            return failed("AT_EMPTY_PATH rule", rc);
     }
     if (kernel.no_direct_io) {
         const auto direct = static_cast<std::uint64_t>(O_DIRECT);

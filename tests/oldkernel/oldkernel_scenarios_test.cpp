@@ -21,9 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool emulated_before(unsigned major, unsigned minor) {
-    return g_old_kernel.major < major ||
-           (g_old_kernel.major == major && g_old_kernel.minor < minor);
+bool emulated_before(unsigned major, unsigned minor, unsigned patch = 0) {
+    if (g_old_kernel.major != major)
+        return g_old_kernel.major < major;
+    if (g_old_kernel.minor != minor)
+        return g_old_kernel.minor < minor;
+    return g_old_kernel.patch < patch;
 }
 
 class OldKernelScenario : public DaemonScenario {
@@ -34,33 +37,39 @@ protected:
     [[nodiscard]] std::string kernel_name() const {
         return m_fs->device().substr(m_fs->device().rfind('/') + 1);
     }
+    // `copy` becomes a directory of links to each entry of `real` but one.
+    static void links_except(const fs::path& real, const fs::path& copy, const std::string& but) {
+        fs::create_directory(copy);
+        for (const auto& e : fs::directory_iterator(real))
+            if (e.path().filename() != but)
+                fs::create_symlink(e.path(), copy / e.path().filename());
+    }
     // The test root's /sys becomes a copy of links to the real one without
     // /sys/fs/ext4/<dev>/{errors_count,trigger_fs_error}: what a kernel
     // without those nodes shows.
     void hide_ext4_sysfs_nodes() {
         const fs::path sys = fs::path(m_root.path()) / "sys";
         fs::remove(sys);
-        fs::create_directory(sys);
-        for (const auto& e : fs::directory_iterator("/sys"))
-            if (e.path().filename() != "fs")
-                fs::create_directory_symlink(e.path(), sys / e.path().filename());
-        fs::create_directory(sys / "fs");
-        for (const auto& e : fs::directory_iterator("/sys/fs"))
-            if (e.path().filename() != "ext4")
-                fs::create_directory_symlink(e.path(), sys / "fs" / e.path().filename());
-        fs::create_directory(sys / "fs/ext4");
-        for (const auto& e : fs::directory_iterator("/sys/fs/ext4")) {
-            const fs::path to = sys / "fs/ext4" / e.path().filename();
-            if (e.path().filename() != kernel_name()) {
-                fs::create_symlink(e.path(), to);
-                continue;
-            }
-            fs::create_directory(to);
-            for (const auto& f : fs::directory_iterator(e.path()))
-                if (f.path().filename() != "errors_count" &&
-                    f.path().filename() != "trigger_fs_error")
-                    fs::create_symlink(f.path(), to / f.path().filename());
-        }
+        links_except("/sys", sys, "fs");
+        links_except("/sys/fs", sys / "fs", "ext4");
+        links_except("/sys/fs/ext4", sys / "fs/ext4", kernel_name());
+        const fs::path node = sys / "fs/ext4" / kernel_name();
+        fs::create_directory(node);
+        for (const auto& f : fs::directory_iterator(fs::path("/sys/fs/ext4") / kernel_name()))
+            if (f.path().filename() != "errors_count" && f.path().filename() != "trigger_fs_error")
+                fs::create_symlink(f.path(), node / f.path().filename());
+    }
+    // The test root's /dev becomes links to the real one, except dev/kmsg:
+    // /dev/btrfs-control, a character device that seeks but refuses read
+    // with EINVAL, as /dev/kmsg does before Linux 3.5.
+    [[nodiscard]] bool make_dev_kmsg_record_less() {
+        if (!fs::exists("/dev/btrfs-control"))
+            return false;
+        const fs::path dev = fs::path(m_root.path()) / "dev";
+        fs::remove(dev);
+        links_except("/dev", dev, "kmsg");
+        fs::create_symlink("/dev/btrfs-control", dev / "kmsg");
+        return true;
     }
     void expect_forced_fsck() {
         m_fs->umount();
@@ -93,6 +102,11 @@ TEST_F(OldKernelScenario, MethodsNameEveryFallbackInTheJournalAndXenstore) {
     EXPECT_NE(m.find(g_old_kernel.no_direct_io ? "io=buffered;" : "io=direct;"), std::string::npos)
         << m;
     EXPECT_NE(m.find("errors=sysfs;"), std::string::npos) << m;
+    EXPECT_NE(m.find(";kmsg=dev-kmsg;"), std::string::npos) << m;
+    EXPECT_NE(m.find(emulated_before(2, 6, 39) ? ";clock=wall-step+poll;"
+                                               : ";clock=boottime+cancel-on-set;"),
+              std::string::npos)
+        << m;
     EXPECT_NE(m.find(";xenbus=" + m_xsd->guest_socket()), std::string::npos) << m;
     EXPECT_TRUE(m_log.contains("methods: " + m));
     if (emulated_before(4, 10)) {
@@ -177,6 +191,44 @@ TEST_F(OldKernelScenario, MissingExt4SysfsNodesFallBackToTheSuperblock) {
     ASSERT_EQ(v.evidence.size(), 1u);
     EXPECT_TRUE(v.evidence[0].checked);
     EXPECT_EQ(v.evidence[0].errors_count_growth, 0u);
+}
+
+// Linux 2.6.32 (CentOS 6): no CLOCK_BOOTTIME, no TFD_TIMER_CANCEL_ON_SET.
+// The clocks' fallbacks are named, the clock watcher polls, and a restore is
+// still decided (data/ gone or the domid changed, beside a REALTIME-MONOTONIC
+// step) and verified.
+TEST_F(OldKernelScenario, WithoutBoottimeARestoreIsFoundWithAWallStep) {
+    if (!emulated_before(2, 6, 39))
+        GTEST_SKIP() << "emulated kernel has CLOCK_BOOTTIME";
+    EXPECT_FALSE(boottime_available());
+    EXPECT_FALSE(cancel_on_set_available());
+    auto watcher = ClockChangeWatcher::create();
+    ASSERT_TRUE(watcher.ok()) << watcher.error().message;
+    EXPECT_TRUE(watcher->polling());
+    EXPECT_FALSE(SystemClocks().now().boottime_known);
+    start(fixed_kernel());
+    EXPECT_NE(methods().find(";clock=wall-step+poll;"), std::string::npos) << methods();
+    restore("vbd", TestXenstored::blkback_features());
+    const auto& v = m_daemon->verifications().back();
+    EXPECT_EQ(v.result.verdict, Verdict::healthy) << v.result.summary();
+    const std::string last = m_xsd->read("/local/domain/9/data/guardian/last-restore");
+    // Which strong signal comes first (data/ gone, the domid) is a race.
+    EXPECT_TRUE(last.find("domid-changed") != std::string::npos ||
+                last.find("data-vanished") != std::string::npos)
+        << last;
+    EXPECT_NE(last.find("wall-clock-step"), std::string::npos) << last;
+    EXPECT_EQ(last.find("clock-jump"), std::string::npos) << last;
+}
+
+// Linux < 3.5: /dev/kmsg has no records; the kernel log is read through
+// syslog(2) and the methods say so.
+TEST_F(OldKernelScenario, DevKmsgWithoutRecordsIsReadThroughSyslog) {
+    if (!make_dev_kmsg_record_less())
+        GTEST_SKIP() << "no /dev/btrfs-control to stand for a record-less /dev/kmsg";
+    start(fixed_kernel());
+    EXPECT_NE(methods().find(";kmsg=syslog;"), std::string::npos) << methods();
+    restore("vbd", TestXenstored::blkback_features());
+    EXPECT_EQ(m_daemon->verifications().back().result.verdict, Verdict::healthy);
 }
 
 // A guest kernel with xenfs only (/proc/xen/xenbus, no /dev/xen/xenbus):

@@ -41,6 +41,32 @@ TEST(Clocks, WatcherIsQuietWhileNobodySetsTheClock) {
     EXPECT_FALSE(*r);
 }
 
+// The fallback for Linux < 3.0 (no TFD_TIMER_CANCEL_ON_SET): a timer every
+// poll_period; with the wall clock not stepped, each tick reports nothing.
+TEST(Clocks, PollingWatcherTicksAndReportsNoStepWhenNoneHappened) {
+    auto w = ClockChangeWatcher::create_polling();
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    EXPECT_TRUE(w->polling());
+    EXPECT_FALSE(readable(w->fd(), 50));
+    const auto period_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ClockChangeWatcher::poll_period);
+    ASSERT_TRUE(readable(w->fd(), static_cast<int>(period_ms.count()) + 1000));
+    const auto r = w->consume();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(*r);
+    EXPECT_FALSE(readable(w->fd(), 20)); // the tick was read
+}
+
+TEST(Clocks, ThisKernelHasBoottimeAndCancelOnSet) {
+    EXPECT_TRUE(boottime_available());
+    EXPECT_TRUE(cancel_on_set_available());
+    EXPECT_EQ(clock_methods(), "boottime+cancel-on-set");
+    auto w = ClockChangeWatcher::create();
+    ASSERT_TRUE(w.ok()) << w.error().message;
+    EXPECT_FALSE(w->polling());
+    EXPECT_TRUE(SystemClocks().now().boottime_known);
+}
+
 TEST(Clocks, SettingTheClockWakesTheWatcherButIsNotARestore) {
     auto w = ClockChangeWatcher::create();
     ASSERT_TRUE(w.ok()) << w.error().message;

@@ -145,6 +145,52 @@ TEST(RestoreDetector, WeakSignalsFarApartDoNotAddUp) {
     EXPECT_EQ(d.signals, std::vector<RestoreSignal>{RestoreSignal::vbd_state_changed});
 }
 
+// Linux < 2.6.39 (CentOS 6): no CLOCK_BOOTTIME, so boottime reads as
+// monotonic and a suspend shows only as a REALTIME-MONOTONIC step. That is
+// weak: an NTP step alone is no restore, a step beside re-fired watches or
+// a domid change is.
+ClockSample without_boottime(ClockSample s) {
+    s.boottime = s.monotonic;
+    s.boottime_known = false;
+    return s;
+}
+
+TEST(RestoreDetector, WithoutBoottimeAWallStepAloneIsNotARestore) {
+    FakeClock clock;
+    RestoreDetector det;
+    det.observe_clock(without_boottime(clock.s));
+    det.observe_clock(without_boottime(clock.step(seconds(90))));
+    const auto d = det.decide(without_boottime(clock.s));
+    EXPECT_FALSE(d.restored);
+    EXPECT_EQ(d.signals, std::vector<RestoreSignal>{RestoreSignal::wall_clock_step});
+    EXPECT_FALSE(d.suspended_for.has_value());
+}
+
+TEST(RestoreDetector, WithoutBoottimeAWallStepAndReFiredWatchesAreARestore) {
+    FakeClock clock;
+    RestoreDetector det;
+    det.observe_clock(without_boottime(clock.s));
+    det.observe_capture(capture("1", k_backend), without_boottime(clock.s));
+    det.observe_clock(without_boottime(clock.sleep(seconds(600))));
+    det.observe_watch_refire("device/vbd", without_boottime(clock.advance(milliseconds(5))));
+    const auto d = det.decide(without_boottime(clock.s));
+    EXPECT_TRUE(d.restored);
+    EXPECT_TRUE(has(d, RestoreSignal::wall_clock_step));
+    EXPECT_TRUE(has(d, RestoreSignal::watch_refire));
+    EXPECT_FALSE(has(d, RestoreSignal::clock_jump));
+}
+
+TEST(RestoreDetector, WithoutBoottimeADomidChangeStillDecides) {
+    FakeClock clock;
+    RestoreDetector det;
+    det.observe_clock(without_boottime(clock.s));
+    det.observe_capture(capture("1", k_backend), without_boottime(clock.s));
+    det.observe_capture(capture("2", k_backend), without_boottime(clock.advance(seconds(1))));
+    const auto d = det.decide(without_boottime(clock.s));
+    EXPECT_TRUE(d.restored);
+    EXPECT_TRUE(has(d, RestoreSignal::domid_changed));
+}
+
 TEST(RestoreDetector, DomidChangeIsARestore) {
     FakeClock clock;
     RestoreDetector det;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # install.sh [--uninstall] [DESTDIR]: installs guardian from this release
 # tarball on a guest that has neither the .deb nor the .rpm. The programs are
-# static: any x86_64 Linux >= 3.2 with any libc. It installs the files to
+# static: any x86_64 Linux >= 2.6.32 with any libc. It installs the files to
 # DESTDIR (default /), then, for the running system only (no DESTDIR):
 #   systemd (/run/systemd/system): units to /etc/systemd/system, the old-
 #     systemd drop-ins (guardian-systemd-compat), enable and start guardiand;
