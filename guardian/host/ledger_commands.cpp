@@ -1,8 +1,8 @@
 #include "guardian/host/ledger_commands.hpp"
 
 #include "guardian/core/guest_text.hpp"
+#include "guardian/host/exposition_output.hpp"
 #include "guardian/host/fleet_prometheus.hpp"
-#include "guardian/util/publish_file.hpp"
 #include "guardian/util/time_format.hpp"
 
 #include <fmt/format.h>
@@ -188,49 +188,46 @@ int run_history(const std::string& ledger_path, const std::string& guest, bool j
     return 0;
 }
 
-int run_fleet(const std::string& ledger_path, fleet::Outcome outcome, bool json) {
+namespace {
+
+// The ledger's observations compared per kernel; the error already said.
+std::optional<fleet::KernelComparison> load_comparison(const std::string& ledger_path,
+                                                       fleet::Outcome outcome) {
     auto l = ledger::Ledger::open_read_only(ledger_path);
     if (!l) {
         fmt::print(stderr, "guardian-host: {}\n", l.error().message);
-        return 2;
+        return std::nullopt;
     }
     auto obs = l->kernel_observations();
     if (!obs) {
         fmt::print(stderr, "guardian-host: {}\n", obs.error().message);
+        return std::nullopt;
+    }
+    return fleet::compare_kernels(*obs, outcome);
+}
+
+} // namespace
+
+int run_fleet(const std::string& ledger_path, fleet::Outcome outcome, bool json) {
+    const auto cmp = load_comparison(ledger_path, outcome);
+    if (!cmp) {
         return 2;
     }
-    const auto cmp = fleet::compare_kernels(*obs, outcome);
     if (json) {
-        fmt::print("{}\n", fleet_json(cmp).dump(1));
+        fmt::print("{}\n", fleet_json(*cmp).dump(1));
     } else {
-        fmt::print("{}", render_fleet(cmp));
+        fmt::print("{}", render_fleet(*cmp));
     }
     return 0;
 }
 
 int run_fleet_prometheus(const std::string& ledger_path, fleet::Outcome outcome,
                          const std::string& output) {
-    auto l = ledger::Ledger::open_read_only(ledger_path);
-    if (!l) {
-        fmt::print(stderr, "guardian-host: {}\n", l.error().message);
+    const auto cmp = load_comparison(ledger_path, outcome);
+    if (!cmp) {
         return 2;
     }
-    auto obs = l->kernel_observations();
-    if (!obs) {
-        fmt::print(stderr, "guardian-host: {}\n", obs.error().message);
-        return 2;
-    }
-    const std::string text =
-        prometheus::render(fleet_families(fleet::compare_kernels(*obs, outcome)));
-    if (output.empty()) {
-        fmt::print("{}", text);
-        return 0;
-    }
-    if (auto st = publish_file(output, text, 0644); !st) {
-        fmt::print(stderr, "guardian-host: {}\n", st.error().message);
-        return 2;
-    }
-    return 0;
+    return emit_exposition(prometheus::render(fleet_families(*cmp)), output);
 }
 
 } // namespace guardian::host

@@ -1,7 +1,8 @@
 #include "guardian/host/prometheus_status.hpp"
 
+#include "guardian/host/exposition_output.hpp"
+
 #include "guardian/core/guest_metrics.hpp"
-#include "guardian/util/publish_file.hpp"
 
 #include <fmt/format.h>
 
@@ -60,16 +61,7 @@ int run_status_prometheus(xen::XenStore& xs, const std::vector<std::string>& ids
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    const std::string text = render_host_metrics(guests, now);
-    if (output.empty()) {
-        fmt::print("{}", text);
-        return 0;
-    }
-    if (auto st = publish_file(output, text, 0644); !st) {
-        fmt::print(stderr, "guardian-host: {}\n", st.error().message);
-        return 2;
-    }
-    return 0;
+    return emit_exposition(render_host_metrics(guests, now), output);
 }
 
 } // namespace guardian::host
