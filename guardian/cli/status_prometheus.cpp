@@ -5,6 +5,7 @@
 #include "guardian/core/guest_metrics.hpp"
 #include "guardian/util/fd.hpp"
 #include "guardian/util/publish_file.hpp"
+#include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
 
 #include <fmt/format.h>
@@ -27,9 +28,8 @@ GuestStatus from_xenstore(xen::XenStore& xs) {
     DomainReport own;
     own.domid = read_or_empty(xs, "domid");
     own.name = read_or_empty(xs, "name");
-    for (const std::string_view node : contract::summary_nodes())
-        if (auto v = xs.read(contract::node_path(node)); v)
-            own.nodes[std::string(node)] = *v;
+    if (auto nodes = xen::read_summary_nodes(xs, ""); nodes)
+        own.nodes = std::move(nodes).value();
     GuestStatus g = guest_status_from_report(own);
     g.uuid = uuid_from_vm_node(read_or_empty(xs, "vm"));
     return g;

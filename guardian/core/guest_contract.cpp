@@ -322,6 +322,16 @@ const std::vector<std::string_view>& summary_nodes() {
     return n;
 }
 
+const std::vector<std::string_view>& ledger_nodes() {
+    static const std::vector<std::string_view> n = [] {
+        std::vector<std::string_view> all = summary_nodes();
+        all.insert(all.end(),
+                   {node::last_verdict_reason, node::last_restore_changes, node::boot_report});
+        return all;
+    }();
+    return n;
+}
+
 DecodedReport decode_report(const std::map<std::string, std::string>& nodes) {
     DecodedReport r;
     const std::vector<std::pair<std::string_view, std::string*>> known{

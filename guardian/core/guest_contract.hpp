@@ -182,6 +182,10 @@ struct DecodedReport {
 // The nodes a reader must fetch to decode a report without the vbd details
 // (the metrics read only these, one request each, for thousands of domains).
 [[nodiscard]] const std::vector<std::string_view>& summary_nodes();
+// The summary plus what the provider's ledger keeps of a report
+// (guardian-hostd): the verdict's reason, what a restore changed, the boot
+// report.
+[[nodiscard]] const std::vector<std::string_view>& ledger_nodes();
 
 // From data/guardian/ as read ("name" or "vbd/<id>/name" -> value).
 [[nodiscard]] DecodedReport decode_report(const std::map<std::string, std::string>& nodes);

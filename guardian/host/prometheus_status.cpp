@@ -3,6 +3,7 @@
 #include "guardian/host/exposition_output.hpp"
 
 #include "guardian/core/guest_metrics.hpp"
+#include "guardian/xen/subtree.hpp"
 
 #include <fmt/format.h>
 
@@ -27,15 +28,9 @@ Result<GuestStatus> read_guest(xen::XenStore& xs, const std::string& domid) {
     d.domid = domid;
     GUARDIAN_TRY_ASSIGN(d.name, read_or_empty(xs, home + "/name"));
     // Only the nodes the metrics use, one read each, rather than the whole
-    // subtree: a fleet has thousands of domains, each with up to 175 nodes,
-    // and a guest that stuffs its data/guardian/ with junk must not make dom0
-    // fail the whole file.
-    for (const std::string_view node : contract::summary_nodes()) {
-        GUARDIAN_TRY_ASSIGN(std::string value,
-                            read_or_empty(xs, contract::domain_node_path(domid, node)));
-        if (!value.empty())
-            d.nodes[std::string(node)] = std::move(value);
-    }
+    // subtree: a guest that stuffs its data/guardian/ with junk must not make
+    // dom0 fail the whole file.
+    GUARDIAN_TRY_ASSIGN(d.nodes, xen::read_summary_nodes(xs, domid));
     GuestStatus g = guest_status_from_report(d);
     GUARDIAN_TRY_ASSIGN(std::string vm, read_or_empty(xs, home + "/vm"));
     g.uuid = uuid_from_vm_node(vm);

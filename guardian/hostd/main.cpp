@@ -29,7 +29,7 @@ struct Options {
     ledger::Limits limits;
 };
 
-enum TimerSlot { reconnect_timer = 1, prune_timer = 2 };
+enum TimerSlot { reconnect_timer = 1, prune_timer = 2, tick_timer = 3 };
 
 double wall_clock() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
@@ -106,6 +106,14 @@ int run(const Options& o) {
         }
         systemd::notify_status(fmt::format("recording {} into {}", "domains", o.ledger));
     };
+    // Reports a flooding guest made us hold back, every 10 s.
+    std::function<void()> tick = [&] {
+        if (c.service) {
+            if (auto st = c.service->tick(); !st)
+                lost(st.error().message);
+        }
+        (void)loop->set_timer(tick_timer, std::chrono::seconds(10), tick);
+    };
     // Retention, once a day.
     std::function<void()> prune = [&] {
         if (auto n = ledger->prune(wall_clock()); !n)
@@ -125,6 +133,7 @@ int run(const Options& o) {
         }
     connect();
     prune();
+    tick();
     if (auto st = loop->enable_watchdog(); !st)
         log.warning(st.error().message);
     systemd::notify_ready("recording domains into " + o.ledger);

@@ -1,8 +1,10 @@
 #include "guardian/hostd/service.hpp"
 
 #include "guardian/core/guest_metrics.hpp"
+#include "guardian/hostd/report_changes.hpp"
 #include "guardian/hostd/xl_log.hpp"
 #include "guardian/util/fd.hpp"
+#include "guardian/xen/subtree.hpp"
 
 #include <fmt/format.h>
 
@@ -16,6 +18,8 @@ namespace {
 
 constexpr std::string_view introduce_token = "guardian-hostd:introduce";
 constexpr std::string_view release_token = "guardian-hostd:release";
+// Each followed domain's report watch: this prefix and the domid.
+constexpr std::string_view report_token = "guardian-hostd:report:";
 
 std::optional<std::int64_t> domid_of(std::string_view s) {
     std::int64_t v = 0;
@@ -66,8 +70,12 @@ Status Service::start() {
         return std::move(running).error();
     }
     m_known.clear();
+    m_followed.clear();
     for (const auto& r : *running) {
         m_known[r.domid] = DomainEntry{r.domid, r.guest.uuid, r.guest.name};
+    }
+    for (const auto& [domid, d] : m_known) {
+        GUARDIAN_TRY(follow(d, true)); // it ran before this service: its boot goes on
     }
     GUARDIAN_TRY(m_xs.watch("@introduceDomain", introduce_token));
     GUARDIAN_TRY(m_xs.watch("@releaseDomain", release_token));
@@ -79,12 +87,134 @@ Status Service::on_watch_events() {
     if (!events) {
         return std::move(events).error();
     }
-    // However many fired, one look answers them all: the watches do not
-    // say which domain anyway.
-    if (events->empty()) {
+    // However many fired, one look answers them all: the special watches
+    // do not say which domain anyway. A report watch names its domain.
+    bool look = false;
+    std::set<std::int64_t> reports;
+    for (const auto& e : *events) {
+        if (e.token.starts_with(report_token)) {
+            if (const auto id = domid_of(std::string_view(e.token).substr(report_token.size()))) {
+                reports.insert(*id);
+            }
+        } else {
+            look = true;
+        }
+    }
+    if (look) {
+        GUARDIAN_TRY(rescan());
+    }
+    return read_reports(reports);
+}
+
+Status Service::tick() {
+    std::set<std::int64_t> held;
+    for (const auto& [domid, f] : m_followed) {
+        if (f.held_back) {
+            held.insert(domid);
+        }
+    }
+    return read_reports(held);
+}
+
+Status Service::follow(const DomainEntry& d, bool resumed) {
+    Followed f;
+    // xl restore (and a migration onto this host that it saw leave) gives
+    // the guest a new domain after its old one ended in a suspend: the same
+    // boot goes on. Anything else begins a new one.
+    auto last_end = m_ledger.last_domain_end(d.uuid);
+    if (!last_end) {
+        return std::move(last_end).error();
+    }
+    if ((last_end->has_value() && **last_end == "suspend") || resumed) {
+        auto boot = m_ledger.latest_boot(d.uuid);
+        if (!boot) {
+            return std::move(boot).error();
+        }
+        if (boot->has_value()) {
+            f.boot_key = **boot;
+        }
+    }
+    if (f.boot_key.empty()) {
+        f.boot_key = fmt::format("{}@{:.0f}", d.domid, m_now());
+        f.boot_started = m_now();
+    }
+    m_followed[d.domid] = std::move(f);
+    // The watch fires once at once: the report as it stands is read then.
+    return m_xs.watch(contract::domain_base_path(std::to_string(d.domid)),
+                      std::string(report_token) + std::to_string(d.domid));
+}
+
+void Service::unfollow(std::int64_t domid) {
+    if (m_followed.erase(domid) > 0) {
+        // Best effort: the domain's tree is gone and the watch with it.
+        (void)m_xs.unwatch(contract::domain_base_path(std::to_string(domid)),
+                           std::string(report_token) + std::to_string(domid));
+    }
+}
+
+Status Service::read_reports(const std::set<std::int64_t>& domids) {
+    if (domids.empty()) {
         return ok_status();
     }
-    return rescan();
+    GUARDIAN_TRY(m_ledger.begin_batch());
+    for (const std::int64_t domid : domids) {
+        if (auto st = read_report(domid); !st) {
+            m_ledger.abandon_batch();
+            return st;
+        }
+    }
+    return m_ledger.commit_batch();
+}
+
+Status Service::read_report(std::int64_t domid) {
+    const auto f = m_followed.find(domid);
+    const auto d = m_known.find(domid);
+    if (f == m_followed.end() || d == m_known.end()) {
+        return ok_status(); // gone meanwhile
+    }
+    Followed& w = f->second;
+    const ledger::GuestKey guest{d->second.uuid, d->second.name};
+    const double now = m_now();
+    while (!w.reads.empty() && now - w.reads.front() >= 60) {
+        w.reads.pop_front();
+    }
+    if (w.reads.size() >= m_options.report_reads_per_minute) {
+        w.held_back = true;
+        if (!w.flood_named) {
+            w.flood_named = true;
+            GUARDIAN_TRY(m_ledger.record(
+                guest, domid, ledger::EventKind::hostile, now, w.boot_key,
+                fmt::format("data/guardian/ changed more than {} times a minute; read at most "
+                            "that often",
+                            m_options.report_reads_per_minute)));
+        }
+        return ok_status();
+    }
+    w.reads.push_back(now);
+    w.held_back = false;
+    auto nodes = xen::read_summary_nodes(m_xs, std::to_string(domid), contract::ledger_nodes());
+    if (!nodes) {
+        if (xen::is_not_found(nodes.error())) {
+            return ok_status();
+        }
+        return std::move(nodes).error();
+    }
+    const contract::DecodedReport now_report = contract::decode_report(*nodes);
+    const ReportChanges changes = report_changes(w.last, now_report);
+    if (changes.kernel) {
+        w.kernel = *changes.kernel;
+    }
+    if (!w.kernel.empty()) {
+        // The boot's kernel, and that it is alive now.
+        GUARDIAN_TRY(m_ledger.boot_seen(
+            guest, domid, {w.boot_key, w.kernel, "", "", w.boot_started > 0 ? w.boot_started : now},
+            now));
+    }
+    for (const auto& [kind, text] : changes.events) {
+        GUARDIAN_TRY(m_ledger.record(guest, domid, kind, now, w.boot_key, text));
+    }
+    w.last = now_report;
+    return ok_status();
 }
 
 Result<DomainSet> Service::scan() {
@@ -175,10 +305,12 @@ Service::record_changes(const std::map<std::int64_t, DomainState>& states, bool 
             GUARDIAN_TRY(release(d, reason_from_xl_log(d), said));
         }
         m_released.erase(d.domid);
+        unfollow(d.domid);
     }
     for (const DomainEntry& d : changes.appeared) {
         m_released.erase(d.domid);
         GUARDIAN_TRY(m_ledger.domain_introduced({d.uuid, d.name}, d.domid, m_now()));
+        GUARDIAN_TRY(follow(d, false));
         said.push_back(fmt::format("domain {} appeared: {}", d.domid, d.uuid));
     }
     return said;

@@ -10,12 +10,14 @@
 // xenstored.
 #pragma once
 
+#include "guardian/core/guest_contract.hpp"
 #include "guardian/hostd/domain_tracker.hpp"
 #include "guardian/hostd/hypervisor.hpp"
 #include "guardian/ledger/ledger.hpp"
 #include "guardian/util/log.hpp"
 #include "guardian/xen/xenstore.hpp"
 
+#include <deque>
 #include <functional>
 #include <set>
 
@@ -24,6 +26,10 @@ namespace guardian::hostd {
 struct ServiceOptions {
     std::string xen_log_dir = "/var/log/xen"; // xl-<name>.log, console/guest-<name>.log
     std::size_t console_excerpt_bytes = 2048;
+    // A guest's data/guardian/ is read at most this often a minute; a guest
+    // that changes it faster is named once (a "hostile" event) and read
+    // again on the next tick(), so it cannot make dom0 work for it.
+    std::size_t report_reads_per_minute = 60;
 };
 
 class Service {
@@ -40,6 +46,8 @@ public:
     [[nodiscard]] Status on_watch_events();
     // One look at xenstore and the hypervisor, recording what changed.
     [[nodiscard]] Status rescan();
+    // Reads the reports a flood held back (call every few seconds).
+    [[nodiscard]] Status tick();
 
     [[nodiscard]] const DomainSet& known() const noexcept { return m_known; }
 
@@ -54,6 +62,25 @@ private:
                    const DomainSet& after);
     [[nodiscard]] Status release(const DomainEntry& d, ledger::ShutdownReason reason,
                                  std::vector<std::string>& said);
+    // A domain of a guest: its boot (the guest's previous boot when its last
+    // domain ended in a suspend, i.e. xl restore, or when `resumed`: it ran
+    // before this service started) and the watch on its report.
+    [[nodiscard]] Status follow(const DomainEntry& d, bool resumed);
+    void unfollow(std::int64_t domid);
+    // Reads these domains' reports and records what changed, in one batch.
+    [[nodiscard]] Status read_reports(const std::set<std::int64_t>& domids);
+    [[nodiscard]] Status read_report(std::int64_t domid);
+
+    // What guardian-hostd follows of one domain's report.
+    struct Followed {
+        contract::DecodedReport last;
+        std::string boot_key;     // the ledger's boot this domain runs
+        double boot_started = 0;  // for a boot that began with this domain
+        std::string kernel;       // as the guest reported it
+        std::deque<double> reads; // times of the last minute's reads
+        bool held_back = false;   // an event came while over the budget
+        bool flood_named = false;
+    };
 
     xen::XenStore& m_xs;
     Hypervisor* m_hypervisor;
@@ -63,6 +90,7 @@ private:
     std::function<double()> m_now;
     DomainSet m_known;                 // as of the last scan
     std::set<std::int64_t> m_released; // shut down, tree not yet gone
+    std::map<std::int64_t, Followed> m_followed;
 };
 
 } // namespace guardian::hostd

@@ -83,6 +83,8 @@ std::string_view to_string(EventKind kind) noexcept {
         return "trouble";
     case EventKind::crash:
         return "crash";
+    case EventKind::boot_report:
+        return "boot-report";
     case EventKind::hostile:
         break;
     }
@@ -369,6 +371,33 @@ Result<std::vector<Ledger::RunningDomain>> Ledger::running_domains() {
         out.push_back({as_int(r[0]), {as_text(r[1]), as_text(r[2])}});
     }
     return out;
+}
+
+Result<std::optional<std::string>> Ledger::last_domain_end(std::string_view uuid) {
+    auto rows = m_db.query("SELECT d.shutdown_reason FROM domains d JOIN guests g "
+                           "ON g.id = d.guest_id WHERE g.uuid = ?1 AND d.released IS NOT NULL "
+                           "ORDER BY d.released DESC, d.id DESC LIMIT 1",
+                           {std::string(uuid)});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    if (rows->empty()) {
+        return std::optional<std::string>();
+    }
+    return std::optional<std::string>(as_text(rows->front().front()));
+}
+
+Result<std::optional<std::string>> Ledger::latest_boot(std::string_view uuid) {
+    auto rows = m_db.query("SELECT b.boot_id FROM boots b JOIN guests g ON g.id = b.guest_id "
+                           "WHERE g.uuid = ?1 ORDER BY b.started DESC, b.id DESC LIMIT 1",
+                           {std::string(uuid)});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    if (rows->empty()) {
+        return std::optional<std::string>();
+    }
+    return std::optional<std::string>(as_text(rows->front().front()));
 }
 
 Result<std::vector<fleet::Observation>> Ledger::kernel_observations() {

@@ -58,6 +58,7 @@ enum class EventKind {
     trouble,      // kernel trouble the guest reported
     crash,        // a host-seen crash, with the console's text where logged
     hostile,      // the guest's subtree broke a bound or the contract
+    boot_report,  // the guest's report on its previous boot (fsck, incident)
 };
 [[nodiscard]] std::string_view to_string(EventKind kind) noexcept;
 
@@ -123,6 +124,12 @@ public:
     // Domains recorded as running (no release yet): where a restarted
     // service picks up.
     [[nodiscard]] Result<std::vector<RunningDomain>> running_domains();
+    // How the guest's last ended domain ended ("suspend", "reboot", ...), or
+    // nullopt when none has ended: a domain that follows a suspend continues
+    // the same boot (xl restore, a migration).
+    [[nodiscard]] Result<std::optional<std::string>> last_domain_end(std::string_view uuid);
+    // The guest's newest boot id, or nullopt.
+    [[nodiscard]] Result<std::optional<std::string>> latest_boot(std::string_view uuid);
     // One observation per (guest, kernel): guest-days, unclean ends, crashes.
     [[nodiscard]] Result<std::vector<fleet::Observation>> kernel_observations();
     // The settings the durability promise rests on, as SQLite reports them

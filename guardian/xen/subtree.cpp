@@ -1,5 +1,7 @@
 #include "guardian/xen/subtree.hpp"
 
+#include "guardian/core/guest_contract.hpp"
+
 #include <vector>
 
 namespace guardian::xen {
@@ -36,6 +38,25 @@ Result<std::map<std::string, std::string>> read_subtree(XenStore& xs, const std:
             continue;
         for (const auto& c : *children)
             todo.push_back({item.rel.empty() ? c : item.rel + "/" + c, item.depth + 1});
+    }
+    return out;
+}
+
+Result<std::map<std::string, std::string>>
+read_summary_nodes(XenStore& xs, std::string_view domid,
+                   const std::vector<std::string_view>& nodes) {
+    std::map<std::string, std::string> out;
+    for (const std::string_view node : nodes) {
+        const std::string path =
+            domid.empty() ? contract::node_path(node) : contract::domain_node_path(domid, node);
+        auto v = xs.read(path);
+        if (!v) {
+            if (is_not_found(v.error()))
+                continue;
+            return std::move(v).error();
+        }
+        if (!v->empty())
+            out[std::string(node)] = std::move(v).value();
     }
     return out;
 }

@@ -149,3 +149,153 @@ TEST_F(HostdService, AReusedDomidIsANewDomainOfAnotherGuest) {
     EXPECT_EQ(kinds(l, "old"), (std::vector<std::string>{"domain-start", "domain-end:poweroff"}));
     EXPECT_EQ(kinds(l, "new"), (std::vector<std::string>{"domain-start"}));
 }
+
+namespace {
+
+// What guardiand in domain `domid` publishes (dom0 writes it here, as the
+// rig's dom0 can: the guest's own writes look the same to a dom0 watch).
+void publish(xen::XenStore& dom0, std::int64_t domid,
+             const std::vector<std::pair<std::string, std::string>>& nodes) {
+    for (const auto& [name, value] : nodes) {
+        auto st = dom0.write(contract::domain_node_path(std::to_string(domid), name), value);
+        ASSERT_TRUE(st) << st.error().message;
+    }
+}
+
+std::size_t count_kind(const std::vector<ledger::TimelineEntry>& t, const std::string& kind) {
+    return static_cast<std::size_t>(
+        std::count_if(t.begin(), t.end(), [&](auto& e) { return e.kind == kind; }));
+}
+
+} // namespace
+
+// xl's default on_reboot="restart": the guest that guardian rebooted comes
+// back as a new domain and its data/guardian/ is gone; the ledger keeps it.
+TEST_F(HostdService, AGuestsIncidentOutlivesItsDomainAndTheRestart) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    hv.states[3] = {};
+    toolstack.create(3, Toolstack::uuid_of(3), "web1");
+    pump(*xs, s);
+    clock = 1010;
+    publish(*writer, 3,
+            {{"version", "0.1.0"},
+             {"kernel", "3.16.0-4-amd64"},
+             {"last-verdict-reason", "vbd/51712/feature-persistent 1->-"},
+             {"last-verification", "2026-12-06T05:00:00Z critical"},
+             {"incident", "feature change on an unsafe kernel"},
+             {"state", "incident"}});
+    pump(*xs, s);
+    clock = 1020;
+    hv.states[3] = {false, true, 1}; // guardian's reboot(2)
+    toolstack.shutdown(3, "web1", 1);
+    pump(*xs, s);
+    toolstack.destroy(3);
+    hv.states.erase(3);
+    hv.states[4] = {};
+    toolstack.create(4, Toolstack::uuid_of(3), "web1"); // xl restarts it
+    pump(*xs, s);
+    clock = 1030;
+    publish(*writer, 4,
+            {{"version", "0.1.0"}, {"kernel", "3.16.0-4-amd64"}, {"state", "watching"}});
+    pump(*xs, s);
+    auto t = l.timeline("web1");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(kinds(l, "web1"),
+              (std::vector<std::string>{"domain-start", "boot", "verdict", "incident",
+                                        "domain-end:reboot", "domain-start", "boot"}));
+    const auto incident =
+        std::find_if(t->begin(), t->end(), [](auto& e) { return e.kind == "incident"; });
+    EXPECT_EQ(incident->text, "feature change on an unsafe kernel");
+    EXPECT_EQ(incident->domid, 3);
+    const auto verdict =
+        std::find_if(t->begin(), t->end(), [](auto& e) { return e.kind == "verdict"; });
+    EXPECT_EQ(verdict->text, "2026-12-06T05:00:00Z critical: vbd/51712/feature-persistent 1->-");
+    // Two boots of 3.16 for one guest: one observation, guest-days from both.
+    auto obs = l.kernel_observations();
+    ASSERT_TRUE(obs);
+    ASSERT_EQ(obs->size(), 1u);
+    EXPECT_EQ(obs->front().kernel, "3.16.0-4-amd64");
+    EXPECT_GT(obs->front().days, 0);
+}
+
+// xl save + xl restore: the guest goes on in a new domain with the same
+// boot; a reboot after it begins a new one.
+TEST_F(HostdService, ARestoredGuestContinuesItsBoot) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    const auto kernel = [&](std::int64_t d) {
+        publish(*writer, d, {{"version", "0.1.0"}, {"kernel", "6.1.0-13-amd64"}});
+        pump(*xs, s);
+    };
+    const auto end = [&](std::int64_t d, unsigned reason) {
+        hv.states[d] = {false, true, reason};
+        toolstack.shutdown(d, "db1", reason);
+        pump(*xs, s);
+        toolstack.destroy(d);
+        hv.states.erase(d);
+    };
+    hv.states[5] = {};
+    toolstack.create(5, Toolstack::uuid_of(5), "db1");
+    pump(*xs, s);
+    kernel(5);
+    end(5, 2); // SHUTDOWN_suspend: xl save
+    hv.states[6] = {};
+    toolstack.create(6, Toolstack::uuid_of(5), "db1"); // xl restore
+    pump(*xs, s);
+    kernel(6);
+    auto t = l.timeline("db1");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(count_kind(*t, "boot"), 1u) << "a restore is no new boot";
+    end(6, 1); // a reboot
+    hv.states[7] = {};
+    toolstack.create(7, Toolstack::uuid_of(5), "db1");
+    pump(*xs, s);
+    kernel(7);
+    t = l.timeline("db1");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(count_kind(*t, "boot"), 2u);
+}
+
+// A guest that rewrites its data/guardian/ without pause is named once and
+// read at most so often; an honest guest beside it is recorded as ever.
+TEST_F(HostdService, AFloodingGuestIsNamedAndBoundedAndTheOthersAreRecorded) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    ServiceOptions o{toolstack.log_dir().string(), 256, 5};
+    Service s(*xs, &hv, l, log, o, [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    toolstack.create(8, Toolstack::uuid_of(8), "flood");
+    toolstack.create(9, Toolstack::uuid_of(9), "honest");
+    pump(*xs, s);
+    for (int i = 0; i < 40; ++i) {
+        publish(
+            *writer, 8,
+            {{"version", "0.1.0"},
+             {"last-verification", "2026-12-06T05:00:" + std::to_string(10 + i) + "Z healthy"}});
+        if (i == 20)
+            publish(*writer, 9, {{"version", "0.1.0"}, {"incident", "a real one"}});
+        pump(*xs, s);
+    }
+    auto flood = l.timeline("flood");
+    ASSERT_TRUE(flood);
+    EXPECT_EQ(count_kind(*flood, "hostile"), 1u);
+    EXPECT_LE(count_kind(*flood, "verdict"), 5u);
+    auto honest = l.timeline("honest");
+    ASSERT_TRUE(honest);
+    EXPECT_EQ(count_kind(*honest, "incident"), 1u);
+    // A minute later the held-back state is read on the next tick.
+    clock += 61;
+    ASSERT_TRUE(s.tick());
+    flood = l.timeline("flood");
+    ASSERT_TRUE(flood);
+    EXPECT_EQ(flood->back().kind, "verdict");
+    EXPECT_EQ(flood->back().text, "2026-12-06T05:00:49Z healthy");
+}
