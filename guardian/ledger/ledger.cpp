@@ -373,11 +373,9 @@ Result<std::vector<Ledger::RunningDomain>> Ledger::running_domains() {
     return out;
 }
 
-Result<std::optional<std::string>> Ledger::last_domain_end(std::string_view uuid) {
-    auto rows = m_db.query("SELECT d.shutdown_reason FROM domains d JOIN guests g "
-                           "ON g.id = d.guest_id WHERE g.uuid = ?1 AND d.released IS NOT NULL "
-                           "ORDER BY d.released DESC, d.id DESC LIMIT 1",
-                           {std::string(uuid)});
+Result<std::optional<std::string>> Ledger::first_text(std::string_view sql,
+                                                      const std::vector<SqlValue>& params) {
+    auto rows = m_db.query(sql, params);
     if (!rows) {
         return std::move(rows).error();
     }
@@ -387,17 +385,17 @@ Result<std::optional<std::string>> Ledger::last_domain_end(std::string_view uuid
     return std::optional<std::string>(as_text(rows->front().front()));
 }
 
+Result<std::optional<std::string>> Ledger::last_domain_end(std::string_view uuid) {
+    return first_text("SELECT d.shutdown_reason FROM domains d JOIN guests g "
+                      "ON g.id = d.guest_id WHERE g.uuid = ?1 AND d.released IS NOT NULL "
+                      "ORDER BY d.released DESC, d.id DESC LIMIT 1",
+                      {std::string(uuid)});
+}
+
 Result<std::optional<std::string>> Ledger::latest_boot(std::string_view uuid) {
-    auto rows = m_db.query("SELECT b.boot_id FROM boots b JOIN guests g ON g.id = b.guest_id "
-                           "WHERE g.uuid = ?1 ORDER BY b.started DESC, b.id DESC LIMIT 1",
-                           {std::string(uuid)});
-    if (!rows) {
-        return std::move(rows).error();
-    }
-    if (rows->empty()) {
-        return std::optional<std::string>();
-    }
-    return std::optional<std::string>(as_text(rows->front().front()));
+    return first_text("SELECT b.boot_id FROM boots b JOIN guests g ON g.id = b.guest_id "
+                      "WHERE g.uuid = ?1 ORDER BY b.started DESC, b.id DESC LIMIT 1",
+                      {std::string(uuid)});
 }
 
 Result<std::vector<fleet::Observation>> Ledger::kernel_observations() {

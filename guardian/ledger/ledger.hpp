@@ -149,6 +149,9 @@ private:
                                       EventKind kind, double at, std::string_view boot_id,
                                       std::string_view text);
     [[nodiscard]] std::string bounded(std::string_view text) const;
+    // The first column of the first row, or nullopt when there is none.
+    [[nodiscard]] Result<std::optional<std::string>>
+    first_text(std::string_view sql, const std::vector<SqlValue>& params);
 
     // One call's transaction, or nothing inside a batch.
     class Scope {
