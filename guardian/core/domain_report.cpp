@@ -1,5 +1,7 @@
 #include "guardian/core/domain_report.hpp"
 
+#include "guardian/core/guest_text.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -28,17 +30,26 @@ std::string render_status_table(const std::vector<DomainReport>& domains) {
     std::vector<std::vector<std::string>> rows;
     rows.push_back(
         {"DOMID", "NAME", "STATE", "KERNEL", "SUSPEND", "LAST RESTORE", "LAST VERIFICATION"});
+    // Guest words, escaped and cut: one cell, one line, no terminal control.
+    const auto cell = [](const std::string& s) { return for_terminal(s, 64); };
     for (const auto& d : domains) {
+        if (!d.unreadable.empty()) {
+            rows.push_back({cell(d.domid), cell(d.name), "-", "-", "-", "-",
+                            "(unreadable: " + for_terminal(d.unreadable, 80) + ")"});
+            continue;
+        }
         const contract::DecodedReport r = d.decoded();
         if (!r.present) {
-            rows.push_back({d.domid, d.name, "-", "-", "-", "-", "(no guardian)"});
+            rows.push_back({cell(d.domid), cell(d.name), "-", "-", "-", "-", "(no guardian)"});
             continue;
         }
         // The state as the guest wrote it: a newer guardian's word shows.
         const auto raw = d.nodes.find(std::string(contract::node::state));
-        rows.push_back({d.domid, d.name, or_else(raw == d.nodes.end() ? "" : raw->second, "?"),
-                        or_else(r.kernel, "?"), or_else(r.suspend_safety, "?"),
-                        or_else(r.last_restore, "-"), or_else(r.last_verification, "-")});
+        rows.push_back({cell(d.domid), cell(d.name),
+                        cell(or_else(raw == d.nodes.end() ? "" : raw->second, "?")),
+                        cell(or_else(r.kernel, "?")), cell(or_else(r.suspend_safety, "?")),
+                        cell(or_else(r.last_restore, "-")),
+                        cell(or_else(r.last_verification, "-"))});
     }
     std::vector<std::size_t> width(rows.front().size(), 0);
     for (const auto& r : rows)
@@ -59,12 +70,17 @@ std::string render_status_table(const std::vector<DomainReport>& domains) {
 nlohmann::json status_to_json(const std::vector<DomainReport>& domains) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : domains) {
-        nlohmann::json j{{"domid", d.domid},
-                         {"name", d.name},
-                         {"guardian", d.has_guardian()},
-                         {"data", d.nodes}};
+        nlohmann::json data = nlohmann::json::object();
+        for (const auto& [k, v] : d.nodes)
+            data[as_valid_utf8(k)] = as_valid_utf8(v);
+        nlohmann::json j{{"domid", as_valid_utf8(d.domid)},
+                         {"name", as_valid_utf8(d.name)},
+                         {"guardian", d.unreadable.empty() && d.has_guardian()},
+                         {"data", std::move(data)}};
+        if (!d.unreadable.empty())
+            j["unreadable"] = as_valid_utf8(d.unreadable);
         const auto p = preflight(d);
-        j["preflight"] = {{"ok", p.ok}, {"reason", p.reason}};
+        j["preflight"] = {{"ok", p.ok}, {"reason", as_valid_utf8(p.reason)}};
         arr.push_back(std::move(j));
     }
     return nlohmann::json{{"domains", arr}};

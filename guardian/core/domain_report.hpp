@@ -17,6 +17,10 @@ struct DomainReport {
     std::string domid;
     std::string name;                         // /local/domain/<id>/name, may be empty
     std::map<std::string, std::string> nodes; // data/guardian/ as read
+    // Why this domain's data/guardian/ could not be read (it broke a bound:
+    // more nodes than any guardian writes); its row says so and the report
+    // on every other domain goes on.
+    std::string unreadable;
 
     [[nodiscard]] bool has_guardian() const { return decoded().present; }
     [[nodiscard]] contract::DecodedReport decoded() const { return contract::decode_report(nodes); }
@@ -32,7 +36,11 @@ struct PreflightResult {
 // customers run: docs/design.md, the first incident).
 [[nodiscard]] PreflightResult preflight(const DomainReport& d);
 
+// Guest-written cells are escaped for the terminal (core/guest_text): no
+// control byte of a guest's can redraw another domain's row.
 [[nodiscard]] std::string render_status_table(const std::vector<DomainReport>& domains);
+// Every guest-written string is valid UTF-8 (U+FFFD where it was not), so
+// one guest can never make the encoder fail for the whole host.
 [[nodiscard]] nlohmann::json status_to_json(const std::vector<DomainReport>& domains);
 
 } // namespace guardian

@@ -2,6 +2,7 @@
 // its xenstore data/guardian/ and answers the provider's questions about it.
 #include "guardian/core/domain_report.hpp"
 #include "guardian/core/guest_contract.hpp"
+#include "guardian/core/guest_text.hpp"
 #include "guardian/core/verdict.hpp"
 #include "guardian/host/ledger_commands.hpp"
 #include "guardian/host/prometheus_status.hpp"
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -107,7 +109,8 @@ int run_freeze(guardian::xen::XenStore& xs, const std::string& domid, unsigned t
         return 0;
     }
     fmt::print(stderr, "guardian-host: freeze of domain {} {}\n", domid,
-               answer.empty() ? "not acknowledged in time" : "refused: " + answer);
+               answer.empty() ? "not acknowledged in time"
+                              : "refused: guest says " + guardian::for_terminal(answer));
     return 1;
 }
 
@@ -141,9 +144,12 @@ int run_verify(guardian::xen::XenStore& xs, const std::string& domid, unsigned w
     const bool healthy = terminal(freeze) ? (answer->kind == FreezeAnswerKind::thawed &&
                                              answer->detail == healthy_word)
                                           : contract::decode_last_verdict(last) == healthy_word;
+    // The guest's own words, escaped: they cannot rewrite this line.
+    const auto said = [](const std::string& s) { return guardian::for_terminal(s, 200); };
     fmt::print("domain {}: {}{}\n", domid, healthy ? "healthy" : "NOT healthy",
-               freeze.empty() ? (last.empty() ? " (no verdict in time)" : " (" + last + ")")
-                              : " (" + freeze + "; " + last + ")");
+               freeze.empty()
+                   ? (last.empty() ? " (no verdict in time)" : " (guest says " + said(last) + ")")
+                   : " (guest says " + said(freeze) + "; " + said(last) + ")");
     return healthy ? 0 : 1;
 }
 
@@ -269,7 +275,7 @@ guardian); 2 when xenstore cannot be read.)");
             return 2;
         }
         const auto r = guardian::preflight(*d);
-        fmt::print("{}: {}\n", r.ok ? "safe" : "NOT SAFE", r.reason);
+        fmt::print("{}: {}\n", r.ok ? "safe" : "NOT SAFE", guardian::for_terminal(r.reason));
         return r.ok ? 0 : 1;
     }
     if (ids.empty()) {
@@ -285,8 +291,20 @@ guardian); 2 when xenstore cannot be read.)");
     std::vector<DomainReport> domains;
     for (const auto& id : ids) {
         auto d = read_domain(**xs, id);
+        if (!d && d.error().code == E2BIG) {
+            // One guest's oversized subtree is that guest's row, not the
+            // end of the report on every other domain.
+            DomainReport bad;
+            bad.domid = id;
+            if (auto name = (*xs)->read("/local/domain/" + id + "/name"); name)
+                bad.name = *name;
+            bad.unreadable = d.error().message;
+            domains.push_back(std::move(bad));
+            continue;
+        }
         if (!d) {
-            fmt::print(stderr, "guardian-host: domain {}: {}\n", id, d.error().message);
+            fmt::print(stderr, "guardian-host: domain {}: {}\n", id,
+                       guardian::for_terminal(d.error().message));
             return 2;
         }
         domains.push_back(std::move(d).value());
