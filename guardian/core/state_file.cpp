@@ -90,8 +90,10 @@ std::string line_of(const nlohmann::json& f) {
     if (f.is_string())
         return f.get<std::string>();
     std::string s = text(f, "structure", nullptr);
+    // push_back, not `s = "?"`: GCC 12 at -O2 with ASan warns falsely
+    // (-Wrestrict) on assigning a literal there, which -Werror makes fatal.
     if (s.empty())
-        s = "?";
+        s.push_back('?');
     for (const char* k : {"group", "inode", "block"})
         if (const auto* v = member(f, k); v != nullptr && v->is_number())
             s += fmt::format(" {} {}", k, v->dump());
