@@ -30,20 +30,6 @@ std::string interval(const fleet::Interval& i, const char* fmt_lo_hi) {
                                : fmt::format("[{:.3g}, inf)", i.lo);
 }
 
-std::optional<ledger::GuestSummary> find_guest(const std::vector<ledger::GuestSummary>& all,
-                                               const std::string& key) {
-    std::optional<ledger::GuestSummary> by_name;
-    for (const auto& g : all) {
-        if (g.key.uuid == key) {
-            return g;
-        }
-        if (g.key.name == key && (!by_name || g.last_seen > by_name->last_seen)) {
-            by_name = g;
-        }
-    }
-    return by_name;
-}
-
 } // namespace
 
 bool guest_written(std::string_view kind) noexcept {
@@ -164,12 +150,12 @@ int run_history(const std::string& ledger_path, const std::string& guest, bool j
         fmt::print(stderr, "guardian-host: {}\n", l.error().message);
         return 2;
     }
-    auto all = l->guests();
-    if (!all) {
-        fmt::print(stderr, "guardian-host: {}\n", all.error().message);
+    auto found = l->guest(guest);
+    if (!found) {
+        fmt::print(stderr, "guardian-host: {}\n", found.error().message);
         return 2;
     }
-    const auto g = find_guest(*all, guest);
+    const auto& g = *found;
     if (!g) {
         fmt::print(stderr, "guardian-host: no guest named {} in {}\n", for_terminal(guest, 80),
                    ledger_path);

@@ -13,6 +13,11 @@ namespace {
 
 constexpr double seconds_per_day = 86400;
 
+// The guest a name or a VM UUID means (bound as ?1): the UUID's, else the
+// newest guest of that name (names may be reused; UUIDs are not).
+constexpr std::string_view guest_by_key = "(SELECT id FROM guests WHERE uuid = ?1 OR name = ?1 "
+                                          "ORDER BY (uuid = ?1) DESC, last_seen DESC LIMIT 1)";
+
 // How a domain's end reads as a boot's end.
 std::optional<std::string_view> boot_end_of(ShutdownReason reason) {
     switch (reason) {
@@ -314,9 +319,9 @@ Status Ledger::record(const GuestKey& guest, std::optional<std::int64_t> domid, 
 }
 
 Result<std::vector<TimelineEntry>> Ledger::timeline(std::string_view name_or_uuid) {
-    auto rows = m_db.query("SELECT e.at, e.kind, e.domid, e.boot_id, e.detail FROM events e "
-                           "WHERE e.guest_id = (SELECT id FROM guests WHERE uuid = ?1 OR name = ?1 "
-                           "ORDER BY (uuid = ?1) DESC, last_seen DESC LIMIT 1) ORDER BY e.id",
+    auto rows = m_db.query(fmt::format("SELECT e.at, e.kind, e.domid, e.boot_id, e.detail "
+                                       "FROM events e WHERE e.guest_id = {} ORDER BY e.id",
+                                       guest_by_key),
                            {std::string(name_or_uuid)});
     if (!rows) {
         return std::move(rows).error();
@@ -337,10 +342,29 @@ Result<std::vector<TimelineEntry>> Ledger::timeline(std::string_view name_or_uui
 }
 
 Result<std::vector<GuestSummary>> Ledger::guests() {
-    auto rows =
-        m_db.query("SELECT g.uuid, g.name, g.first_seen, g.last_seen, g.dropped_events, "
-                   "(SELECT d.domid FROM domains d WHERE d.guest_id = g.id AND d.released IS NULL "
-                   "ORDER BY d.id DESC LIMIT 1) FROM guests g ORDER BY g.name, g.uuid");
+    return query_guests("", {});
+}
+
+Result<std::optional<GuestSummary>> Ledger::guest(std::string_view name_or_uuid) {
+    auto found =
+        query_guests(fmt::format("WHERE g.id = {}", guest_by_key), {std::string(name_or_uuid)});
+    if (!found) {
+        return std::move(found).error();
+    }
+    if (found->empty()) {
+        return std::optional<GuestSummary>();
+    }
+    return std::optional<GuestSummary>(std::move(found->front()));
+}
+
+Result<std::vector<GuestSummary>> Ledger::query_guests(std::string_view where,
+                                                       const std::vector<SqlValue>& params) {
+    auto rows = m_db.query(
+        fmt::format("SELECT g.uuid, g.name, g.first_seen, g.last_seen, g.dropped_events, "
+                    "(SELECT d.domid FROM domains d WHERE d.guest_id = g.id AND d.released IS NULL "
+                    "ORDER BY d.id DESC LIMIT 1) FROM guests g {} ORDER BY g.name, g.uuid",
+                    where),
+        params);
     if (!rows) {
         return std::move(rows).error();
     }

@@ -117,6 +117,8 @@ public:
     // By name (the newest guest of that name) or UUID; oldest first.
     [[nodiscard]] Result<std::vector<TimelineEntry>> timeline(std::string_view name_or_uuid);
     [[nodiscard]] Result<std::vector<GuestSummary>> guests();
+    // The guest a name or VM UUID means (as timeline() reads it), or nullopt.
+    [[nodiscard]] Result<std::optional<GuestSummary>> guest(std::string_view name_or_uuid);
     struct RunningDomain {
         std::int64_t domid = 0;
         GuestKey guest;
@@ -149,6 +151,9 @@ private:
                                       EventKind kind, double at, std::string_view boot_id,
                                       std::string_view text);
     [[nodiscard]] std::string bounded(std::string_view text) const;
+    // guests() narrowed by `where` (guardian's own SQL; values are params).
+    [[nodiscard]] Result<std::vector<GuestSummary>>
+    query_guests(std::string_view where, const std::vector<SqlValue>& params);
     // The first column of the first row, or nullopt when there is none.
     [[nodiscard]] Result<std::optional<std::string>>
     first_text(std::string_view sql, const std::vector<SqlValue>& params);

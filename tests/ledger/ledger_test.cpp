@@ -100,6 +100,17 @@ TEST_F(LedgerFile, AnIncidentOutlivesItsDomain) {
     ASSERT_TRUE(g);
     ASSERT_EQ(g->size(), 1u);
     EXPECT_EQ(g->front().running_domid, 8);
+    // One guest, found by name or by UUID, as timeline() finds it.
+    for (const std::string& key : {std::string("web1"), web.uuid}) {
+        auto one = l.guest(key);
+        ASSERT_TRUE(one);
+        ASSERT_TRUE(one->has_value()) << key;
+        EXPECT_EQ((*one)->key.uuid, web.uuid);
+        EXPECT_EQ((*one)->running_domid, 8);
+    }
+    auto none = l.guest("nobody");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->has_value());
     // The guest's own word on its boot's end stands over the host's "reboot".
     auto obs = l.kernel_observations();
     ASSERT_TRUE(obs);
