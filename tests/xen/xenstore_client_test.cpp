@@ -186,22 +186,61 @@ TEST_P(XenStoreClient, NodeSizeQuotaIsEnforcedForTheGuest) {
 TEST_P(XenStoreClient, NodeCountQuotaIsEnforcedForTheGuest) {
     TestXenstored server;
     auto xs = server.guest(GetParam());
-    // The home and data/ are the domain's first two nodes.
+    // The home and data/ are the domain's first two nodes; 100 nodes to a
+    // directory keep each directory's record below its own quota.
     std::size_t written = 0;
     Error last{};
     for (int i = 0; i < 1100; ++i) {
-        auto r = xs->write("data/n" + std::to_string(i), "1");
+        auto r =
+            xs->write("data/d" + std::to_string(i / 100) + "/n" + std::to_string(i % 100), "1");
         if (!r) {
             last = r.error();
             break;
         }
         ++written;
     }
-    EXPECT_EQ(written, 998u);
+    EXPECT_EQ(written, 988u); // and 10 directories: 1000 nodes
     EXPECT_EQ(last.code, ENOSPC);
     // Removing frees quota again.
-    ASSERT_TRUE(xs->remove("data/n0").ok());
+    ASSERT_TRUE(xs->remove("data/d0/n0").ok());
     EXPECT_TRUE(xs->write("data/again", "1").ok());
+}
+
+// A new child is written into its parent's record, which has the 2048-byte
+// quota too: a guest cannot list more than about 2 KiB of names in one
+// directory (xenstored's write_node_raw checks every node it writes).
+TEST_P(XenStoreClient, ADirectoryOfTheGuestStaysWithinTheNodeSizeQuota) {
+    TestXenstored server;
+    auto xs = server.guest(GetParam());
+    std::size_t names = 0;
+    for (int i = 0; i < 400; ++i) {
+        char name[16];
+        std::snprintf(name, sizeof name, "n%06d", i); // 8 bytes in the parent's record
+        if (!xs->write(std::string("data/dir/") + name, "").ok())
+            break;
+        ++names;
+    }
+    EXPECT_EQ(names, (2048u - 28u - 1u) / 8u);
+    auto dom0 = server.dom0(GetParam());
+    EXPECT_TRUE(dom0->write("/local/domain/7/data/dir/n999999", "").ok()) << "dom0 has no quota";
+}
+
+// Several guests at once, each on its own socket, with homes as xl lays
+// them out: each writes its own data/ and nothing else.
+TEST_P(XenStoreClient, FurtherGuestsWriteOnlyTheirOwnData) {
+    TestXenstored server(7, {4, 5});
+    auto four = server.guest(4);
+    auto five = server.guest(5);
+    auto dom0 = server.dom0(GetParam());
+    EXPECT_TRUE(four->write("data/guardian/state", "watching").ok());
+    EXPECT_TRUE(five->write("/local/domain/5/data/guardian/state", "frozen").ok());
+    EXPECT_EQ(dom0->read("/local/domain/4/data/guardian/state").value(), "watching");
+    EXPECT_EQ(four->read("/local/domain/5/data/guardian/state").value(), "frozen");
+    EXPECT_EQ(four->write("/local/domain/5/data/guardian/state", "x").error().code, EACCES);
+    EXPECT_EQ(four->write("name", "web1").error().code, EACCES) << "the toolstack's node";
+    EXPECT_EQ(four->write("/local/domain/7/data/x", "x").error().code, EACCES);
+    ASSERT_TRUE(dom0->write("/local/domain/4/name", "four").ok());
+    EXPECT_EQ(four->read("name").value(), "four");
 }
 
 TEST_P(XenStoreClient, LargeDirectoryComesBackWhole) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <poll.h>
 #include <stdexcept>
@@ -48,19 +49,30 @@ inline int connect_unix(const std::string& path) {
 
 class TestXenstored {
 public:
-    explicit TestXenstored(unsigned domid = 7)
+    // `guests`: further guest domains, each on its own socket, their homes
+    // laid out as xl does (guardian-test-xenstored --guest).
+    explicit TestXenstored(unsigned domid = 7, const std::vector<unsigned>& guests = {})
         : m_guest((m_dir.path() / "guest.sock").string()),
           m_control((m_dir.path() / "control.sock").string()) {
-        const std::string domid_s = std::to_string(domid);
+        std::vector<std::string> args{"guardian-test-xenstored", "--domid", std::to_string(domid),
+                                      "--control", m_control};
+        for (const unsigned g : guests) {
+            m_guests[g] = (m_dir.path() / ("guest-" + std::to_string(g) + ".sock")).string();
+            args.insert(args.end(), {"--guest", std::to_string(g) + ":" + m_guests[g]});
+        }
+        // GUARDIAN_XENSTORED_VERBOSE=1 logs every request (for debugging).
+        if (std::getenv("GUARDIAN_XENSTORED_VERBOSE"))
+            args.emplace_back("--verbose");
+        args.push_back(m_guest);
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
         m_pid = ::fork();
         if (m_pid < 0)
             throw std::runtime_error("fork failed");
         if (m_pid == 0) {
-            // GUARDIAN_XENSTORED_VERBOSE=1 logs every request (for debugging).
-            const char* verbose = std::getenv("GUARDIAN_XENSTORED_VERBOSE") ? "--verbose" : nullptr;
-            ::execl(GUARDIAN_TEST_XENSTORED, "guardian-test-xenstored", "--domid", domid_s.c_str(),
-                    "--control", m_control.c_str(), m_guest.c_str(), verbose,
-                    static_cast<char*>(nullptr));
+            ::execv(GUARDIAN_TEST_XENSTORED, argv.data());
             ::_exit(127);
         }
         // Ready when both sockets accept connections.
@@ -104,6 +116,10 @@ public:
 
     // A real XsClient connected as the guest / as dom0.
     [[nodiscard]] std::unique_ptr<xen::XsClient> guest() const { return open_at(m_guest); }
+    // ... as one of the further guests given to the constructor.
+    [[nodiscard]] std::unique_ptr<xen::XsClient> guest(unsigned domid) const {
+        return open_at(m_guests.at(domid));
+    }
     [[nodiscard]] std::unique_ptr<xen::XsClient> dom0() const { return open_at(m_control); }
     // The same with the client `kind` names.
     [[nodiscard]] std::unique_ptr<xen::XenStore> guest(ClientKind kind) const {
@@ -126,6 +142,7 @@ private:
     TempDir m_dir;
     std::string m_guest;
     std::string m_control;
+    std::map<unsigned, std::string> m_guests;
     pid_t m_pid = -1;
 };
 

@@ -2,7 +2,8 @@
 // xenstore wire protocol on unix sockets, so the real libxenstore client (and
 // guardian's XsClient on top of it) can be driven without Xen.
 //
-// Usage: guardian-test-xenstored [--domid N] [--control PATH] [--verbose] SOCKET
+// Usage: guardian-test-xenstored [--domid N] [--control PATH]
+//                                [--guest DOMID:PATH]... [--verbose] SOCKET
 //   Point a client at it with XENSTORED_PATH=SOCKET.
 //
 // Domains:
@@ -12,6 +13,11 @@
 //   nodes per domain, 2048 bytes per stored node (value + child names + a
 //   28-byte record header) and 128 watches, answered ENOSPC / ENOSPC / E2BIG.
 //   Every connection on the --control socket is dom0: unrestricted, no quota.
+//   Each --guest DOMID:PATH adds a further guest domain on its own socket,
+//   its home laid out as xl does: owned by dom0 and read-only to the guest
+//   (its name and vm nodes are the toolstack's), with data/, drivers/,
+//   feature/, attr/ and error/ the guest's to write, under the same quotas.
+//   (Resume moves only the SOCKET domain.)
 //
 // Protocol: 16-byte header {type, req_id, tx_id, len} in native byte order,
 //   payload at most 4096 bytes. A request announcing more is a protocol
@@ -49,8 +55,10 @@
 namespace {
 
 int usage() {
-    std::fputs("usage: guardian-test-xenstored [--domid N] [--control PATH] [--verbose] SOCKET\n",
-               stderr);
+    std::fputs(
+        "usage: guardian-test-xenstored [--domid N] [--control PATH] [--guest DOMID:PATH]... "
+        "[--verbose] SOCKET\n",
+        stderr);
     return 2;
 }
 
@@ -68,6 +76,15 @@ int main(int argc, char** argv) {
             options.domid = static_cast<unsigned>(v);
         } else if (arg == "--control" && i + 1 < argc) {
             options.control_socket = argv[++i];
+        } else if (arg == "--guest" && i + 1 < argc) {
+            const std::string spec = argv[++i];
+            const auto colon = spec.find(':');
+            char* end = nullptr;
+            const unsigned long v = std::strtoul(spec.c_str(), &end, 10);
+            if (colon == std::string::npos || end != spec.c_str() + colon || v == 0 || v > 0x7fef ||
+                colon + 1 == spec.size())
+                return usage();
+            options.guests.push_back({static_cast<unsigned>(v), spec.substr(colon + 1)});
         } else if (arg == "--verbose") {
             options.verbose = true;
         } else if (!arg.empty() && arg.front() != '-' && options.guest_socket.empty()) {

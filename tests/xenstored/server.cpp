@@ -81,6 +81,10 @@ Server::Server(Options options) : m_options(std::move(options)), m_guest_domid(m
         throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
     std::signal(SIGPIPE, SIG_IGN);
     m_guest_listen = listen_on(m_options.guest_socket);
+    for (const Options::Guest& g : m_options.guests) {
+        m_store.introduce_xl(g.domid);
+        m_other_guests.emplace(listen_on(g.socket), g.domid);
+    }
     if (!m_options.control_socket.empty())
         m_control_listen = listen_on(m_options.control_socket);
 }
@@ -91,7 +95,11 @@ Server::~Server() {
     for (int fd : {m_guest_listen, m_control_listen, m_signal_fd})
         if (fd >= 0)
             ::close(fd);
+    for (const auto& [fd, domid] : m_other_guests)
+        ::close(fd);
     ::unlink(m_options.guest_socket.c_str());
+    for (const Options::Guest& g : m_options.guests)
+        ::unlink(g.socket.c_str());
     if (!m_options.control_socket.empty())
         ::unlink(m_options.control_socket.c_str());
 }
@@ -145,6 +153,8 @@ int Server::run() {
         fds.push_back({m_guest_listen, POLLIN, 0});
         if (m_control_listen >= 0)
             fds.push_back({m_control_listen, POLLIN, 0});
+        for (const auto& [fd, domid] : m_other_guests)
+            fds.push_back({fd, POLLIN, 0});
         for (auto& [fd, c] : m_connections) {
             const short ev = static_cast<short>(POLLIN | (c.out.empty() ? 0 : POLLOUT));
             fds.push_back({fd, ev, 0});
@@ -173,6 +183,8 @@ int Server::run() {
                 accept_on(m_guest_listen, m_guest_domid);
             } else if (p.fd == m_control_listen) {
                 accept_on(m_control_listen, 0);
+            } else if (auto g = m_other_guests.find(p.fd); g != m_other_guests.end()) {
+                accept_on(g->first, g->second);
             } else if (auto it = m_connections.find(p.fd); it != m_connections.end()) {
                 if (p.revents & (POLLIN | POLLHUP | POLLERR))
                     on_readable(it->second);
@@ -316,8 +328,8 @@ void Server::resume(std::optional<unsigned> new_domid) {
     // The guest kernel re-registers every watch (xs_resume); relative ones
     // now resolve under the new home, and each fires once.
     for (auto& [fd, c] : m_connections) {
-        if (c.domid == 0)
-            continue;
+        if (c.domid != m_guest_domid)
+            continue; // dom0, and the other guests (Options::guests), go on
         for (Watch& w : c.watches) {
             if (w.path.front() != '/' && w.path.front() != '@')
                 w.abs = home_of(c.domid) + "/" + w.path;

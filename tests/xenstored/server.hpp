@@ -49,6 +49,14 @@ struct Options {
     std::string control_socket; // connections here are dom0 (may be empty)
     unsigned domid = 7;
     bool verbose = false;
+    // Further guest domains, each on its own socket, with homes as xl lays
+    // them out (Store::introduce_xl): several guests at once, each under
+    // the real guest permissions and quotas.
+    struct Guest {
+        unsigned domid = 0;
+        std::string socket;
+    };
+    std::vector<Guest> guests;
 };
 
 class Server {
@@ -116,6 +124,7 @@ private:
     Store m_store;
     unsigned m_guest_domid;
     int m_guest_listen = -1;
+    std::map<int, unsigned> m_other_guests; // listening fd -> domid (Options::guests)
     int m_control_listen = -1;
     int m_signal_fd = -1;
     std::uint32_t m_next_tx = 1;

@@ -1,6 +1,7 @@
 #include "tests/xenstored/store.hpp"
 #include "tests/support/xs_path_rules.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace guardian::test::xenstored {
@@ -8,6 +9,9 @@ namespace {
 
 // xenstored's limits on path length (XENSTORE_ABS_PATH_MAX / REL_PATH_MAX).
 constexpr std::size_t abs_path_max = 3072;
+
+// The directories of a domain's home that libxl makes writable to it.
+constexpr std::string_view xl_guest_writable[] = {"data", "drivers", "feature", "attr", "error"};
 
 } // namespace
 
@@ -38,6 +42,18 @@ void Store::introduce(unsigned domid) {
     bool created = false;
     (void)mkdir(0, home, created);
     m_nodes[home].owner = domid;
+}
+
+void Store::introduce_xl(unsigned domid) {
+    const std::string home = "/local/domain/" + std::to_string(domid);
+    bool created = false;
+    (void)mkdir(0, home, created);
+    m_nodes[home].owner = 0;
+    for (const std::string_view dir : xl_guest_writable) {
+        (void)mkdir(0, home + "/" + std::string(dir), created);
+        m_nodes[home + "/" + std::string(dir)].owner = domid;
+    }
+    m_xl_domains.push_back(domid);
 }
 
 const Node* Store::find(const std::string& abs) const {
@@ -75,7 +91,14 @@ std::size_t Store::nodes_owned_by(unsigned domid) const {
 // Unprivileged domains write only inside their own home; the real daemon
 // decides by node permissions, which the toolstack sets up exactly so.
 bool Store::may_write(unsigned domid, const std::string& abs) const {
-    return domid == 0 || at_or_below(abs, "/local/domain/" + std::to_string(domid));
+    const std::string home = "/local/domain/" + std::to_string(domid);
+    if (domid == 0)
+        return true;
+    if (std::find(m_xl_domains.begin(), m_xl_domains.end(), domid) == m_xl_domains.end())
+        return at_or_below(abs, home);
+    return std::any_of(
+        std::begin(xl_guest_writable), std::end(xl_guest_writable),
+        [&](std::string_view dir) { return at_or_below(abs, home + "/" + std::string(dir)); });
 }
 
 // Creates every missing node on the way to `abs` (inclusive). New nodes
@@ -86,6 +109,14 @@ int Store::create_missing(unsigned domid, const std::string& abs) {
     for (std::string p = abs; !m_nodes.contains(p); p = xs_parent_of(p))
         missing.push_back(p);
     if (domid != 0 && nodes_owned_by(domid) + missing.size() > quota_nodes_per_domain)
+        return ENOSPC;
+    // A new child is written into its parent's record too, and that record
+    // has the same size quota (write_node_raw checks every node it writes):
+    // an unprivileged domain cannot grow one directory past 2048 bytes.
+    if (const std::string& top = missing.back(), parent = xs_parent_of(top);
+        domid != 0 && node_record_overhead + m_nodes.at(parent).value.size() +
+                              children_size(parent) + (top.size() - parent.size()) >=
+                          quota_max_node_size)
         return ENOSPC;
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
         const unsigned owner = domid != 0 ? domid : m_nodes.at(xs_parent_of(*it)).owner;

@@ -38,6 +38,12 @@ public:
 
     // Creates /local/domain/<domid> owned by the domain, as the toolstack does.
     void introduce(unsigned domid);
+    // Creates /local/domain/<domid> as xl lays it out (libxl__domain_make):
+    // the home and everything in it owned by dom0 and read-only to the guest
+    // (so its name and vm nodes are the toolstack's), except the directories
+    // the guest may write (data/, drivers/, feature/, attr/, error/). From
+    // then on the domain writes only there.
+    void introduce_xl(unsigned domid);
 
     [[nodiscard]] const Node* find(const std::string& abs) const;
     [[nodiscard]] std::vector<std::string> children(const std::string& abs) const;
@@ -60,6 +66,7 @@ private:
     [[nodiscard]] int create_missing(unsigned domid, const std::string& abs);
 
     std::map<std::string, Node> m_nodes;
+    std::vector<unsigned> m_xl_domains; // introduced by introduce_xl()
     unsigned long long m_generation = 0;
 };
 
