@@ -15,6 +15,8 @@ std::string or_else(const std::string& v, const std::string& fallback) {
 } // namespace
 
 PreflightResult preflight(const DomainReport& d) {
+    if (!d.unreadable.empty())
+        return {false, "domain " + d.domid + "'s report is unreadable: " + d.unreadable};
     const contract::DecodedReport r = d.decoded();
     if (!r.present)
         return {false, "domain " + d.domid + " does not run guardian (no " +

@@ -73,6 +73,14 @@ bool hidden_control(char32_t cp) {
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C;
 }
 
+} // namespace
+
+bool is_hidden_control(std::string_view s, std::size_t i, std::size_t n) noexcept {
+    return n > 1 && hidden_control(decode(s, i, n));
+}
+
+namespace {
+
 std::string visible_ascii(unsigned char c) {
     switch (c) {
     case '\r':
@@ -103,8 +111,8 @@ std::string for_terminal(std::string_view raw, std::size_t max_bytes) {
             piece = fmt::format("\\x{:02x}", static_cast<unsigned char>(raw[i]));
         } else if (n == 1) {
             piece = visible_ascii(static_cast<unsigned char>(raw[i]));
-        } else if (const char32_t cp = decode(raw, i, n); hidden_control(cp)) {
-            piece = fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp));
+        } else if (is_hidden_control(raw, i, n)) {
+            piece = fmt::format("\\u{:04x}", static_cast<std::uint32_t>(decode(raw, i, n)));
         } else {
             piece = std::string(raw.substr(i, n));
         }

@@ -20,6 +20,18 @@ namespace guardian {
 
 [[nodiscard]] bool is_valid_utf8(std::string_view s) noexcept;
 
+// Whether the well-formed sequence of length n (utf8_sequence) at s[i] is
+// one a terminal acts on rather than shows: a C1 control (U+0080..U+009F,
+// e.g. U+009B, the one-character CSI) or a bidirectional embedding,
+// override, isolate or mark (U+202E reverses what follows on the line).
+[[nodiscard]] bool is_hidden_control(std::string_view s, std::size_t i, std::size_t n) noexcept;
+
+// Guest text inside JSON that a person may read (status --json, history
+// --json): dump with ensure_ascii, so DEL, C1 controls and bidirectional
+// overrides travel as \u escapes, never as raw bytes. Decoders read back
+// the same strings.
+inline constexpr bool k_json_ascii = true;
+
 // For a terminal: printable text stays; C0 controls (\r, \n, \t, ESC ...),
 // DEL, C1 controls, bytes that are not UTF-8 and the bidirectional
 // overrides that reorder what a terminal shows become visible escapes

@@ -61,8 +61,8 @@ std::string escape_label_value(std::string_view raw) {
     while (i < raw.size()) {
         const std::size_t n = utf8_sequence(raw, i);
         std::string piece;
-        if (n == 0)
-            piece = "?";
+        if (n == 0 || is_hidden_control(raw, i, n))
+            piece = "?"; // nothing in a label may act on the terminal that shows it
         else if (n > 1)
             piece = std::string(raw.substr(i, n));
         else if (raw[i] == '\\')

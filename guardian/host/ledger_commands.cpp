@@ -167,7 +167,7 @@ int run_history(const std::string& ledger_path, const std::string& guest, bool j
         return 2;
     }
     if (json) {
-        fmt::print("{}\n", history_json(*g, *events).dump(1));
+        fmt::print("{}\n", history_json(*g, *events).dump(1, ' ', guardian::k_json_ascii));
     } else {
         fmt::print("{}", render_history(*g, *events));
     }
@@ -200,7 +200,7 @@ int run_fleet(const std::string& ledger_path, fleet::Outcome outcome, bool json)
         return 2;
     }
     if (json) {
-        fmt::print("{}\n", fleet_json(*cmp).dump(1));
+        fmt::print("{}\n", fleet_json(*cmp).dump(1, ' ', guardian::k_json_ascii));
     } else {
         fmt::print("{}", render_fleet(*cmp));
     }

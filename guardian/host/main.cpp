@@ -42,6 +42,22 @@ Result<DomainReport> read_domain(guardian::xen::XenStore& xs, const std::string&
     return d;
 }
 
+// One guest's oversized subtree is that guest's answer ("unreadable": its
+// row in the table, NOT SAFE for preflight), not the end of the report on
+// every other domain; only xenstore failing is an error.
+Result<DomainReport> read_domain_or_unreadable(guardian::xen::XenStore& xs,
+                                               const std::string& domid) {
+    auto d = read_domain(xs, domid);
+    if (d || d.error().code != E2BIG)
+        return d;
+    DomainReport bad;
+    bad.domid = domid;
+    if (auto name = xs.read("/local/domain/" + domid + "/name"); name)
+        bad.name = *name;
+    bad.unreadable = d.error().message;
+    return bad;
+}
+
 Result<std::vector<std::string>> all_domids(guardian::xen::XenStore& xs) {
     auto ids = xs.directory("/local/domain");
     if (!ids)
@@ -269,7 +285,7 @@ guardian); 2 when xenstore cannot be read.)");
     if (verify->parsed())
         return run_verify(**xs, vf_id, wait);
     if (pre->parsed()) {
-        auto d = read_domain(**xs, pf_id);
+        auto d = read_domain_or_unreadable(**xs, pf_id);
         if (!d) {
             fmt::print(stderr, "guardian-host: {}\n", d.error().message);
             return 2;
@@ -290,18 +306,7 @@ guardian); 2 when xenstore cannot be read.)");
         return guardian::host::run_status_prometheus(**xs, ids, prom_output);
     std::vector<DomainReport> domains;
     for (const auto& id : ids) {
-        auto d = read_domain(**xs, id);
-        if (!d && d.error().code == E2BIG) {
-            // One guest's oversized subtree is that guest's row, not the
-            // end of the report on every other domain.
-            DomainReport bad;
-            bad.domid = id;
-            if (auto name = (*xs)->read("/local/domain/" + id + "/name"); name)
-                bad.name = *name;
-            bad.unreadable = d.error().message;
-            domains.push_back(std::move(bad));
-            continue;
-        }
+        auto d = read_domain_or_unreadable(**xs, id);
         if (!d) {
             fmt::print(stderr, "guardian-host: domain {}: {}\n", id,
                        guardian::for_terminal(d.error().message));
@@ -310,7 +315,7 @@ guardian); 2 when xenstore cannot be read.)");
         domains.push_back(std::move(d).value());
     }
     if (json)
-        fmt::print("{}\n", guardian::status_to_json(domains).dump(1));
+        fmt::print("{}\n", guardian::status_to_json(domains).dump(1, ' ', guardian::k_json_ascii));
     else
         fmt::print("{}", guardian::render_status_table(domains));
     return 0;

@@ -25,7 +25,11 @@ TEST(PrometheusEscape, ControlCharactersAndInvalidUtf8BecomeQuestionMarks) {
     EXPECT_EQ(escape_label_value(std::string("a\0b", 3)), "a?b");
     EXPECT_EQ(escape_label_value("tab\there\r\x7f"), "tab?here??");
     EXPECT_EQ(escape_label_value("\xff\xfe"), "??");
-    EXPECT_EQ(escape_label_value("\xc3"), "?");                  // truncated sequence
+    EXPECT_EQ(escape_label_value("\xc3"), "?"); // truncated sequence
+    EXPECT_EQ(escape_label_value("a\xc2\x9b"
+                                 "b\xe2\x80\xae"
+                                 "c\xc3\xa9"),
+              "a?b?c\xc3\xa9");                                  // C1, RLO
     EXPECT_EQ(escape_label_value("\xc0\xaf"), "??");             // overlong '/'
     EXPECT_EQ(escape_label_value("\xed\xa0\x80"), "???");        // surrogate
     EXPECT_EQ(escape_label_value("caf\xc3\xa9"), "caf\xc3\xa9"); // valid UTF-8 kept
