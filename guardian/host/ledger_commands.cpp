@@ -33,7 +33,8 @@ std::string interval(const fleet::Interval& i, const char* fmt_lo_hi) {
 } // namespace
 
 bool guest_written(std::string_view kind) noexcept {
-    return kind != "domain-start" && kind != "domain-end";
+    // hostile: guardian-hostd's own words about the guest (a flood), not the guest's.
+    return kind != "domain-start" && kind != "domain-end" && kind != "hostile";
 }
 
 std::string render_history(const ledger::GuestSummary& guest,

@@ -1,6 +1,7 @@
 #include "guardian/hostd/service.hpp"
 
 #include "guardian/core/guest_metrics.hpp"
+#include "guardian/core/guest_text.hpp"
 #include "guardian/hostd/report_changes.hpp"
 #include "guardian/hostd/xl_log.hpp"
 #include "guardian/util/fd.hpp"
@@ -95,6 +96,15 @@ Status Service::on_watch_events() {
         if (e.token.starts_with(report_token)) {
             if (const auto id = domid_of(std::string_view(e.token).substr(report_token.size()))) {
                 reports.insert(*id);
+                if (const auto f = m_followed.find(*id); f != m_followed.end()) {
+                    Followed& w = f->second;
+                    const double now = m_now();
+                    if (now - w.events_since >= 60) {
+                        w.events_since = now;
+                        w.events = 0;
+                    }
+                    ++w.events;
+                }
             }
         } else {
             look = true;
@@ -178,15 +188,24 @@ Status Service::read_report(std::int64_t domid) {
     while (!w.reads.empty() && now - w.reads.front() >= 60) {
         w.reads.pop_front();
     }
-    if (w.reads.size() >= m_options.report_reads_per_minute) {
+    const bool event_flood =
+        now - w.events_since < 60 && w.events > m_options.report_events_per_minute;
+    if (w.reads.size() >= m_options.report_reads_per_minute || event_flood) {
         w.held_back = true;
         if (!w.flood_named) {
             w.flood_named = true;
-            GUARDIAN_TRY(m_ledger.record(
-                guest, domid, ledger::EventKind::hostile, now, w.boot_key,
-                fmt::format("data/guardian/ changed more than {} times a minute; read at most "
-                            "that often",
-                            m_options.report_reads_per_minute)));
+            const std::string what =
+                event_flood ? fmt::format("data/guardian/ changed more than {} times a minute; "
+                                          "read at most {} times a minute",
+                                          m_options.report_events_per_minute,
+                                          m_options.report_reads_per_minute)
+                            : fmt::format("data/guardian/ changed more than {} times a minute; "
+                                          "read at most that often",
+                                          m_options.report_reads_per_minute);
+            GUARDIAN_TRY(
+                m_ledger.record(guest, domid, ledger::EventKind::hostile, now, w.boot_key, what));
+            m_log.warning(fmt::format("domain {} ({}) floods its report: {}", domid,
+                                      for_terminal(guest.uuid, 64), what));
         }
         return ok_status();
     }
