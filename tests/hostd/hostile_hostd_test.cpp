@@ -45,6 +45,7 @@ struct Recorded {
     test::CommandResult hostile, hostile_json;
     std::vector<std::string> log;
     std::vector<std::string> hostile_texts; // as the ledger keeps them
+    std::vector<test::CommandResult> fleet; // table, JSON, Prometheus
 };
 
 // The same story on every host: web1 and db1 report, then (beside them)
@@ -111,6 +112,9 @@ Recorded record(const Case* c, Via via) {
     r.db1_json = ok(history(ledger_path, "db1 --json"));
     r.hostile = history(ledger_path, Toolstack::uuid_of(4));
     r.hostile_json = history(ledger_path, Toolstack::uuid_of(4) + " --json");
+    for (const char* args : {"fleet", "fleet --json", "fleet --prometheus"})
+        r.fleet.push_back(run_command(GUARDIAN_HOST " " + std::string(args) + " --ledger " +
+                                      ledger_path.string()));
     if (auto t = ledger->timeline(Toolstack::uuid_of(4)); t)
         for (const auto& e : *t)
             r.hostile_texts.push_back(e.text);
@@ -167,6 +171,12 @@ TEST_P(HostileHostd, TheLedgerKeepsTheHonestGuestsAndBoundsTheHostileOne) {
                   std::string::npos)
             << now.hostile.out;
     }
+    // The fleet view shows the hostile guest's kernel, escaped.
+    for (const auto& f : now.fleet) {
+        EXPECT_EQ(f.exit_code, 0) << f.err;
+        EXPECT_EQ(terminal_violation(f.out + f.err), "") << f.out;
+    }
+    EXPECT_TRUE(nlohmann::json::accept(now.fleet.at(1).out)) << now.fleet.at(1).out;
     for (const auto& line : now.log)
         EXPECT_EQ(terminal_violation(line), "") << line;
 }
