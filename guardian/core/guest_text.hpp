@@ -4,8 +4,9 @@
 // printed raw can redraw another domain's row on the operator's terminal,
 // one invalid UTF-8 byte can make a JSON encoder give up on the whole host.
 // So every output escapes guest text on the way out, each in its own way
-// (ARCHITECTURE.md, "hostile guests"); the Prometheus writer's label escaping
-// (core/prometheus) builds on the same UTF-8 reader.
+// (ARCHITECTURE.md, "Hostile guests"; docs/hostile-guests.md); the
+// Prometheus writer's label escaping (core/prometheus) builds on the same
+// UTF-8 reader.
 #pragma once
 
 #include <cstddef>

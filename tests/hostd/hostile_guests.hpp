@@ -169,8 +169,9 @@ inline std::vector<Case> cases() {
                      put(xs, base + "/schema", "18446744073709551616");
                      put(xs, base + "/vbd-count", "-1");
                      put(xs, base + "/updated", "NaN");
-                     put(xs, base + "/last-verification", "1e999 healthy");
-                     put(xs, base + "/last-restore", "-0001-02-30T25:61:61Z xenbus");
+                     put(xs, base + "/last-verification", "9999-12-31T23:59:60Z critical");
+                     put(xs, base + "/last-restore", "0000-01-01T00:00:00Z 1e999");
+                     put(xs, base + "/incident", "-0001-02-30T25:61:61Z 18446744073709551616");
                      put(xs, base + "/last-verification-timing",
                          "restore noticed +NaN ms, verdict +18446744073709551616 ms");
                      put(xs, base + "/vbd/51712/features", "feature-persistent=1e999");
