@@ -159,7 +159,8 @@ class HostileHost : public ::testing::TestWithParam<std::tuple<Case, Via>> {};
 } // namespace
 
 TEST_P(HostileHost, TheHonestViewHoldsAndNothingReachesTheTerminal) {
-    const auto& [c, via] = GetParam();
+    const Case& c = std::get<0>(GetParam());
+    const Via via = std::get<1>(GetParam());
     const HonestView& alone = baseline();
     ASSERT_FALSE(alone.table3.empty());
     ASSERT_NE(alone.json3, "");

@@ -133,7 +133,8 @@ class HostileHostd : public ::testing::TestWithParam<std::tuple<Case, Via>> {};
 } // namespace
 
 TEST_P(HostileHostd, TheLedgerKeepsTheHonestGuestsAndBoundsTheHostileOne) {
-    const auto& [c, via] = GetParam();
+    const Case& c = std::get<0>(GetParam());
+    const Via via = std::get<1>(GetParam());
     const Recorded& alone = baseline();
     ASSERT_NE(alone.web1.find("2026-12-06T06:00:00Z healthy: nothing changed"), std::string::npos)
         << alone.web1;
