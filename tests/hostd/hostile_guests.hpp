@@ -40,9 +40,10 @@ inline void put(xen::XenStore& xs, const std::string& path, const std::string& v
 // Everything a terminal, a JSON decoder or a reader's eye can trip on:
 // C0 (NUL, BEL, ESC sequences, \r, \n), DEL, C1 (U+009B CSI), U+202E,
 // bytes that are not UTF-8 (0xff, an overlong NUL, a surrogate), an OSC
-// title change, and a line that mimics the honest domains' rows.
+// title change, lines that mimic the honest domains' rows, and a label
+// value that tries to end itself and forge db1's series.
 inline std::string nasty(std::string_view tag) {
-    return std::string(tag) +
+    return std::string(tag) + "\"} 1\nguardian_present{domid=\"6\",name=\"db1\",uuid=\"\"} 0\n" +
            std::string("\x1b[2J\x1b[H\r3  web1  incident  critical\n6  db1  watching\x00\x01\x7f"
                        "\xc2\x9b"
                        "1A\xe2\x80\xae\xff\xfe\xc0\x80\xed\xa0\x80\x1b]0;owned\x07\x1b[1A\t",
