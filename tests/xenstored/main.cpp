@@ -11,7 +11,8 @@
 //   /local/domain/<domid>; relative paths resolve there). A guest may read
 //   anything and write only under its home. Quotas as xenstored 4.17: 1000
 //   nodes per domain, 2048 bytes per stored node (value + child names + a
-//   28-byte record header) and 128 watches, answered ENOSPC / ENOSPC / E2BIG.
+//   28-byte record header; a new child is checked against its parent's
+//   record too) and 128 watches, answered ENOSPC / ENOSPC / E2BIG.
 //   Every connection on the --control socket is dom0: unrestricted, no quota.
 //   Each --guest DOMID:PATH adds a further guest domain on its own socket,
 //   its home laid out as xl does: owned by dom0 and read-only to the guest
