@@ -119,15 +119,7 @@ std::optional<ConsoleBanner> banner_of(const Line& line) {
             b.build = std::string(s.substr(at + 2));
         }
     }
-    constexpr std::string_view debian = " Debian ";
-    if (const std::size_t d = b.build.find(debian); d != std::string::npos) {
-        const std::size_t start = d + debian.size();
-        const std::size_t end = b.build.find(' ', start);
-        const std::string v = b.build.substr(start, end == std::string::npos ? end : end - start);
-        if (!v.empty() && is_digit(v.front())) {
-            b.package_version = v;
-        }
-    }
+    b.package_version = package_version_from_kernel_version(b.build).value_or("");
     return b;
 }
 
@@ -155,17 +147,20 @@ constexpr std::string_view unvouched =
 
 } // namespace
 
-BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since) {
+BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since,
+                              std::size_t log_base) {
     BannerSearch out;
     if (since) {
-        if (*since > log.size()) {
+        const std::size_t log_size = log_base + log.size();
+        if (*since > log_size || *since < log_base) {
             out.why = fmt::format("the console log ({} bytes) is shorter than when the domain was "
                                   "created ({} bytes): rotated or truncated",
-                                  log.size(), *since);
+                                  log_size, *since);
+            out.conclusive = true;
             return out;
         }
         // A start in the middle of a line belongs to the line before.
-        std::size_t from = *since;
+        std::size_t from = *since - log_base;
         if (from > 0 && log[from - 1] != '\n') {
             const std::size_t nl = log.find('\n', from);
             from = nl == std::string_view::npos ? log.size() : nl + 1;
@@ -176,6 +171,7 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
             if (!b) {
                 continue;
             }
+            out.conclusive = true; // the first 'Linux version' line decides
             if (b->printk_stamped && !b->printk_time_zero) {
                 // The kernel stamps its banner at time zero; a later stamp
                 // was printed after the boot began (or forged).
@@ -192,6 +188,7 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
                             "created, stamped at boot time zero"
                           : "kernel banner: the first 'Linux version' line since the domain was "
                             "created, followed by the kernel's 'Command line:' (no printk time)";
+            b->offset += log_base;
             out.banner = std::move(b);
             return out;
         }
@@ -200,7 +197,11 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
         return out;
     }
 
-    // No start offset: only an unambiguous log will do.
+    // No start offset: only an unambiguous log will do, and all of it.
+    if (log_base != 0) {
+        out.why = "no record of where this domain's boot began in the console log";
+        return out;
+    }
     std::vector<ConsoleBanner> found;
     bool vouched = false;
     const std::vector<Line> lines = split_lines(log, 0);

@@ -11,7 +11,7 @@ namespace {
 
 // migrations[i] takes a ledger from version i to i + 1. Never edit one that
 // has shipped: add the next.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: guests (keyed by the toolstack's VM UUID, never the domid), the
     // domains each ran as, the boots guests reported and the events of both
     // sides. Times are seconds since the epoch (REAL).
@@ -58,6 +58,17 @@ CREATE TABLE events (
 );
 CREATE INDEX events_guest ON events(guest_id, id);
 CREATE INDEX events_at ON events(at);
+)sql",
+    // 2: the kernels of guests without guardian. Where xenconsoled logs a
+    // guest's console, guardian-hostd records the log's size when the domain
+    // appeared (console_offset; NULL when it did not see the domain appear)
+    // and how its search for the kernel's boot banner from there ended
+    // (console_note; NULL while it still looks). A boot's kernel says where
+    // it came from: the guest's guardian, or its console's banner.
+    R"sql(
+ALTER TABLE domains ADD COLUMN console_offset INTEGER;
+ALTER TABLE domains ADD COLUMN console_note TEXT;
+ALTER TABLE boots ADD COLUMN kernel_source TEXT NOT NULL DEFAULT 'guardian report';
 )sql",
 };
 

@@ -30,6 +30,12 @@ struct HostdService : ::testing::Test {
     FakeHypervisor hv;
     double clock = 1000;
 
+    ServiceOptions options() const {
+        ServiceOptions o;
+        o.xen_log_dir = toolstack.log_dir().string();
+        o.console_excerpt_bytes = 256;
+        return o;
+    }
     ledger::Ledger open_ledger() {
         auto l = ledger::Ledger::open((dir.path() / "ledger.sqlite").string());
         if (!l)
@@ -61,7 +67,7 @@ struct HostdService : ::testing::Test {
 TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     pump(*xs, s);
     hv.states[3] = {};
@@ -92,7 +98,7 @@ TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
 TEST_F(HostdService, ADomainTheToolstackDestroyedFirstEndsWithXlsReason) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     toolstack.create(4, Toolstack::uuid_of(4), "db1");
     toolstack.create(5, Toolstack::uuid_of(5), "db2");
@@ -111,8 +117,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
     auto l = open_ledger();
     {
         auto xs = xsd.dom0();
-        Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256},
-                  [this] { return clock; });
+        Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
         ASSERT_TRUE(s.start());
         toolstack.create(5, Toolstack::uuid_of(5), "a");
         toolstack.create(6, Toolstack::uuid_of(6), "b");
@@ -123,7 +128,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
     toolstack.destroy(6);
     toolstack.create(8, Toolstack::uuid_of(8), "c");
     auto xs = xsd.dom0();
-    Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     pump(*xs, s); // the watches' first firing is the first scan
     EXPECT_EQ(kinds(l, "a"), (std::vector<std::string>{"domain-start"})); // not started twice
@@ -134,7 +139,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
 TEST_F(HostdService, AReusedDomidIsANewDomainOfAnotherGuest) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     hv.states[9] = {};
     toolstack.create(9, Toolstack::uuid_of(9), "old");
@@ -175,7 +180,7 @@ TEST_F(HostdService, AGuestsIncidentOutlivesItsDomainAndTheRestart) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     hv.states[3] = {};
     toolstack.create(3, Toolstack::uuid_of(3), "web1");
@@ -228,7 +233,7 @@ TEST_F(HostdService, ARestoredGuestContinuesItsBoot) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     const auto kernel = [&](std::int64_t d) {
         publish(*writer, d, {{"version", "0.1.0"}, {"kernel", "6.1.0-13-amd64"}});
@@ -269,7 +274,8 @@ TEST_F(HostdService, AFloodingGuestIsNamedAndBoundedAndTheOthersAreRecorded) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    ServiceOptions o{toolstack.log_dir().string(), 256, 5};
+    ServiceOptions o = options();
+    o.report_reads_per_minute = 5;
     Service s(*xs, &hv, l, log, o, [this] { return clock; });
     ASSERT_TRUE(s.start());
     toolstack.create(8, Toolstack::uuid_of(8), "flood");
