@@ -487,9 +487,9 @@ Status Service::search_banner(std::int64_t domid, bool last) {
     const bool waited = last || now - w.appeared >= m_options.banner_wait_seconds;
     if (!part) {
         return waited ? end_banner_search(
-                            domid, fmt::format("no console log {} ({}): xenconsoled does not log "
+                            domid, fmt::format("no console log ({}): xenconsoled does not log "
                                                "this guest (xenconsoled --log=guest)",
-                                               path, part.error().message))
+                                               part.error().message))
                       : ok_status();
     }
     const BannerSearch found = find_boot_banner(part->bytes, since, part->base);

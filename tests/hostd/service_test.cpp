@@ -1,68 +1,14 @@
 // guardian-hostd's service against the wire-protocol test xenstored, with
 // domains introduced and released as the toolstack does (toolstack.hpp),
 // and a hypervisor port that says what Xen would.
-#include "guardian/hostd/service.hpp"
-
-#include "tests/hostd/toolstack.hpp"
-
-#include <gtest/gtest.h>
+#include "tests/hostd/service_fixture.hpp"
 
 #include <algorithm>
 
 using namespace guardian;
 using namespace guardian::hostd;
-using guardian::test::TestXenstored;
+using guardian::test::HostdService;
 using guardian::test::Toolstack;
-
-namespace {
-
-class FakeHypervisor final : public Hypervisor {
-public:
-    std::map<std::int64_t, DomainState> states;
-    Result<std::map<std::int64_t, DomainState>> domains() override { return states; }
-};
-
-struct HostdService : ::testing::Test {
-    TestXenstored xsd;
-    test::TempDir dir;
-    Toolstack toolstack{xsd, dir.path() / "xen"};
-    CapturingLogger log;
-    FakeHypervisor hv;
-    double clock = 1000;
-
-    ServiceOptions options() const {
-        ServiceOptions o;
-        o.xen_log_dir = toolstack.log_dir().string();
-        o.console_excerpt_bytes = 256;
-        return o;
-    }
-    ledger::Ledger open_ledger() {
-        auto l = ledger::Ledger::open((dir.path() / "ledger.sqlite").string());
-        if (!l)
-            throw std::runtime_error(l.error().message);
-        return std::move(l).value();
-    }
-    // Delivers watch events to the service until none came for a while.
-    static void pump(xen::XenStore& xs, Service& s) {
-        for (;;) {
-            pollfd p{xs.watch_fd(), POLLIN, 0};
-            if (::poll(&p, 1, 150) <= 0)
-                return;
-            auto st = s.on_watch_events();
-            ASSERT_TRUE(st) << st.error().message;
-        }
-    }
-    std::vector<std::string> kinds(ledger::Ledger& l, const std::string& guest) {
-        auto t = l.timeline(guest);
-        EXPECT_TRUE(t);
-        std::vector<std::string> out;
-        for (const auto& e : t.value_or(std::vector<ledger::TimelineEntry>{}))
-            out.push_back(e.kind + (e.kind == "domain-end" ? ":" + e.text : ""));
-        return out;
-    }
-};
-
-} // namespace
 
 TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
     auto l = open_ledger();
