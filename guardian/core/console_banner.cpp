@@ -141,6 +141,20 @@ bool vouched_for(const std::vector<Line>& lines, std::size_t i) {
     return false;
 }
 
+// Lines that show userspace has run (or the kernel has handed over to it):
+// after one of them this boot's kernel prints no banner any more, and a
+// "Linux version" line is some program's output.
+bool shows_userspace(std::string_view line) {
+    bool stamped = false;
+    bool zero = false;
+    const std::string_view s = strip_printk_time(strip_console_timestamp(line), stamped, zero);
+    return s.starts_with("Freeing unused kernel") ||
+           (s.starts_with("Run /") && s.find(" as init process") != std::string_view::npos) ||
+           s.starts_with("INIT: version") || s.starts_with("Welcome to ") ||
+           s.find("systemd[1]:") != std::string_view::npos ||
+           s.find(" login:") != std::string_view::npos;
+}
+
 constexpr std::string_view unvouched =
     "a 'Linux version' line without the kernel's boot-time stamp and not followed by its "
     "'Command line:' line: not taken for the kernel's banner";
@@ -169,6 +183,13 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
         for (std::size_t i = 0; i < lines.size(); ++i) {
             auto b = banner_of(lines[i]);
             if (!b) {
+                if (shows_userspace(lines[i].text)) {
+                    out.why = "userspace ran on the console before any kernel banner (a kernel "
+                              "booted with 'quiet' prints none): a later 'Linux version' line "
+                              "is not the kernel's own";
+                    out.conclusive = true;
+                    return out;
+                }
                 continue;
             }
             out.conclusive = true; // the first 'Linux version' line decides
