@@ -146,6 +146,11 @@ TEST_F(HostdService, AGuestsKernelIsItsBannerAfterTheDomainAppearedAndPreflightS
                                   [](auto& o) { return o.kernel == "6.1.0-13-amd64"; });
     ASSERT_NE(k61, obs->end());
     EXPECT_EQ(k61->crashes, 1u);
+    // And the fleet's table shows the banners' kernels beside the reported.
+    const auto fleet = test::run_command(GUARDIAN_HOST " fleet --ledger " + path);
+    EXPECT_EQ(fleet.exit_code, 0) << fleet.err;
+    for (const char* kernel : {"6.1.0-13-amd64", "3.16.0-4-amd64"})
+        EXPECT_NE(fleet.out.find(kernel), std::string::npos) << fleet.out;
 }
 
 // Where the domain's start is unknown the kernel is unknown, banner or not;
