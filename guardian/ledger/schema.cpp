@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -86,7 +87,7 @@ Result<int> schema_version(Database& db) {
     return rows->empty() ? 0 : static_cast<int>(as_int(rows->front().front()));
 }
 
-Result<int> migrate(Database& db) {
+Result<int> migrate(Database& db, int target) {
     Transaction tx(db);
     GUARDIAN_TRY(tx.begin());
     auto found = schema_version(db);
@@ -100,7 +101,8 @@ Result<int> migrate(Database& db) {
                                  from, current_schema_version()),
                      0};
     }
-    for (int v = from; v < current_schema_version(); ++v) {
+    target = std::min(target, current_schema_version());
+    for (int v = from; v < target; ++v) {
         if (auto st = db.exec(migrations[static_cast<std::size_t>(v)]); !st) {
             return Error{
                 fmt::format("ledger schema migration {} -> {}: {}", v, v + 1, st.error().message),
@@ -108,7 +110,7 @@ Result<int> migrate(Database& db) {
         }
     }
     // PRAGMA takes no parameters; the value is our own constant.
-    GUARDIAN_TRY(db.exec(fmt::format("PRAGMA user_version = {}", current_schema_version())));
+    GUARDIAN_TRY(db.exec(fmt::format("PRAGMA user_version = {}", std::max(from, target))));
     GUARDIAN_TRY(tx.commit());
     return from;
 }

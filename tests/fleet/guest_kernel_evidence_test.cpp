@@ -4,26 +4,17 @@
 // unknown with the reason.
 #include "guardian/core/guest_kernel_evidence.hpp"
 
-#include "tests/support/test_env.hpp"
+#include "tests/support/shipped_risk_table.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <sstream>
 
 using namespace guardian;
 
 namespace {
 
 RiskTable shipped_table() {
-    std::ifstream in(test::source_dir() / "data/kernel-risk.json");
-    std::ostringstream s;
-    s << in.rdbuf();
-    auto t = parse_risk_table(s.str());
-    if (!t)
-        throw std::runtime_error(t.error().message);
-    return std::move(t).value();
+    return test::shipped_risk_table();
 }
 
 DomainReport domain(const std::string& id) {

@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 using namespace guardian;
 using namespace guardian::ledger;
@@ -256,16 +254,13 @@ TEST_F(LedgerFile, ASchemaOneLedgerMigratesKeepingItsBoots) {
     {
         auto raw = Database::open(path);
         ASSERT_TRUE(raw);
-        std::ifstream in(test::source_dir() / "tests/ledger/fixtures/schema-1.sql");
-        std::ostringstream sql;
-        sql << in.rdbuf();
-        ASSERT_TRUE(raw->exec(sql.str()));
+        ASSERT_TRUE(migrate(*raw, 1)); // as guardian-host with schema 1 left it
+        ASSERT_EQ(*schema_version(*raw), 1);
         ASSERT_TRUE(raw->exec(
             "INSERT INTO guests VALUES (1, 'u1', 'web1', 1000, 2000, 0);"
             "INSERT INTO domains VALUES (1, 1, 7, 1000, NULL, NULL);"
             "INSERT INTO boots VALUES (1, 1, 1, 'b1', '3.16.0-4-amd64', '', 'Debian 8', 1000, "
-            "2000, NULL);"
-            "PRAGMA user_version = 1;"));
+            "2000, NULL);"));
     }
     Ledger l = open();
     auto k = l.domain_kernel(7);
