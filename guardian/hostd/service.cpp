@@ -156,9 +156,12 @@ Status Service::tick() {
         if (!st) {
             break;
         }
+        const auto d = m_known.find(domid);
+        if (d == m_known.end()) {
+            continue; // gone meanwhile
+        }
         Followed& w = m_followed[domid];
-        const DomainEntry& d = m_known[domid];
-        st = m_ledger.boot_continues({d.uuid, d.name}, domid, w.boot_key, now);
+        st = m_ledger.boot_continues({d->second.uuid, d->second.name}, domid, w.boot_key, now);
         w.alive_marked = now;
     }
     if (!st) {
@@ -517,7 +520,9 @@ Status Service::search_banner(std::int64_t domid, bool last) {
 }
 
 Status Service::end_banner_search(std::int64_t domid, std::string_view note) {
-    m_followed[domid].banner_pending = false;
+    if (const auto f = m_followed.find(domid); f != m_followed.end()) {
+        f->second.banner_pending = false;
+    }
     return m_ledger.console_searched(domid, note);
 }
 
