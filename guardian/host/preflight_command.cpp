@@ -53,7 +53,10 @@ int run_preflight(xen::XenStore& xs, const PreflightArgs& args) {
             fmt::print(stderr, "guardian-host: {}\n", all.error().message);
             return 2;
         }
-        ids = std::move(all).value();
+        // Every guest: dom0 is never saved or migrated.
+        for (auto& id : *all)
+            if (id != "0")
+                ids.push_back(std::move(id));
     }
     // Neither the ledger nor the risk table is needed for guests that run
     // guardian: without them the others are "unknown", and say why.

@@ -16,7 +16,7 @@ namespace guardian::host {
 inline constexpr const char* default_risk_table = "/usr/share/guardian-host/kernel-risk.json";
 
 struct PreflightArgs {
-    std::vector<std::string> domids; // empty: every domain
+    std::vector<std::string> domids; // empty: every guest (every domain but dom0)
     std::string ledger;
     std::string risk_table;
     bool json = false;

@@ -129,6 +129,11 @@ TEST_F(HostdService, AGuestsKernelIsItsBannerAfterTheDomainAppearedAndPreflightS
     EXPECT_EQ(table.find("9.9.9"), std::string::npos) << "a forged banner reached preflight";
     (void)preflight(xsd, path, "3", rc);
     EXPECT_EQ(rc, 0);
+    // Without domain ids: every guest (the test xenstored has no dom0 node).
+    const std::string all = preflight(xsd, path, "", rc);
+    EXPECT_EQ(rc, 1);
+    for (const char* id : {"3", "4", "5", "6"})
+        EXPECT_FALSE(line_of(all, id).empty()) << all;
 
     const auto json = nlohmann::json::parse(preflight(xsd, path, "--json 3 4", rc));
     EXPECT_EQ(json["domains"][0]["source"], "console banner");
