@@ -76,7 +76,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/completions/guardianctl
         DESTINATION ${GUARDIAN_BASH_COMPLETIONDIR} PERMISSIONS ${_ro})
 
 # guardian-host (dom0): the Prometheus rules over its fleet exposition and a
-# Grafana dashboard, for the provider's own Prometheus and Grafana.
+# Grafana dashboard, for the provider's own Prometheus and Grafana; and its
+# own copy of the kernel risk table (preflight judges guests without
+# guardian by it; the guest package's copy is not installed on dom0).
 install(FILES ${PROJECT_SOURCE_DIR}/data/prometheus/guardian-fleet.rules.yml
               ${PROJECT_SOURCE_DIR}/data/grafana/guardian-fleet.json
+              ${PROJECT_SOURCE_DIR}/data/kernel-risk.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/guardian-host)

@@ -119,15 +119,7 @@ std::optional<ConsoleBanner> banner_of(const Line& line) {
             b.build = std::string(s.substr(at + 2));
         }
     }
-    constexpr std::string_view debian = " Debian ";
-    if (const std::size_t d = b.build.find(debian); d != std::string::npos) {
-        const std::size_t start = d + debian.size();
-        const std::size_t end = b.build.find(' ', start);
-        const std::string v = b.build.substr(start, end == std::string::npos ? end : end - start);
-        if (!v.empty() && is_digit(v.front())) {
-            b.package_version = v;
-        }
-    }
+    b.package_version = package_version_from_kernel_version(b.build).value_or("");
     return b;
 }
 
@@ -149,23 +141,40 @@ bool vouched_for(const std::vector<Line>& lines, std::size_t i) {
     return false;
 }
 
+// Lines that show userspace has run (or the kernel has handed over to it):
+// after one of them this boot's kernel prints no banner any more, and a
+// "Linux version" line is some program's output.
+bool shows_userspace(std::string_view line) {
+    bool stamped = false;
+    bool zero = false;
+    const std::string_view s = strip_printk_time(strip_console_timestamp(line), stamped, zero);
+    return s.starts_with("Freeing unused kernel") ||
+           (s.starts_with("Run /") && s.find(" as init process") != std::string_view::npos) ||
+           s.starts_with("INIT: version") || s.starts_with("Welcome to ") ||
+           s.find("systemd[1]:") != std::string_view::npos ||
+           s.find(" login:") != std::string_view::npos;
+}
+
 constexpr std::string_view unvouched =
     "a 'Linux version' line without the kernel's boot-time stamp and not followed by its "
     "'Command line:' line: not taken for the kernel's banner";
 
 } // namespace
 
-BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since) {
+BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since,
+                              std::size_t log_base) {
     BannerSearch out;
     if (since) {
-        if (*since > log.size()) {
+        const std::size_t log_size = log_base + log.size();
+        if (*since > log_size || *since < log_base) {
             out.why = fmt::format("the console log ({} bytes) is shorter than when the domain was "
                                   "created ({} bytes): rotated or truncated",
-                                  log.size(), *since);
+                                  log_size, *since);
+            out.conclusive = true;
             return out;
         }
         // A start in the middle of a line belongs to the line before.
-        std::size_t from = *since;
+        std::size_t from = *since - log_base;
         if (from > 0 && log[from - 1] != '\n') {
             const std::size_t nl = log.find('\n', from);
             from = nl == std::string_view::npos ? log.size() : nl + 1;
@@ -174,8 +183,16 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
         for (std::size_t i = 0; i < lines.size(); ++i) {
             auto b = banner_of(lines[i]);
             if (!b) {
+                if (shows_userspace(lines[i].text)) {
+                    out.why = "userspace ran on the console before any kernel banner (a kernel "
+                              "booted with 'quiet' prints none): a later 'Linux version' line "
+                              "is not the kernel's own";
+                    out.conclusive = true;
+                    return out;
+                }
                 continue;
             }
+            out.conclusive = true; // the first 'Linux version' line decides
             if (b->printk_stamped && !b->printk_time_zero) {
                 // The kernel stamps its banner at time zero; a later stamp
                 // was printed after the boot began (or forged).
@@ -192,6 +209,7 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
                             "created, stamped at boot time zero"
                           : "kernel banner: the first 'Linux version' line since the domain was "
                             "created, followed by the kernel's 'Command line:' (no printk time)";
+            b->offset += log_base;
             out.banner = std::move(b);
             return out;
         }
@@ -200,7 +218,11 @@ BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> s
         return out;
     }
 
-    // No start offset: only an unambiguous log will do.
+    // No start offset: only an unambiguous log will do, and all of it.
+    if (log_base != 0) {
+        out.why = "no record of where this domain's boot began in the console log";
+        return out;
+    }
     std::vector<ConsoleBanner> found;
     bool vouched = false;
     const std::vector<Line> lines = split_lines(log, 0);

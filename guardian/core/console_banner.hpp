@@ -37,6 +37,11 @@ struct ConsoleBanner {
 struct BannerSearch {
     std::optional<ConsoleBanner> banner;
     std::string why; // how it was found, or why it is unknown
+    // Whether more of the log could change the answer: false only while no
+    // 'Linux version' line has come since the start (the kernel may not have
+    // printed it yet); a found or refused first line, or a log shorter than
+    // the start, is final.
+    bool conclusive = false;
 };
 
 // Finds the banner of the boot that began at `since` (byte offset of the log
@@ -47,6 +52,13 @@ struct BannerSearch {
 // kernel prints no stamps, followed by its "Command line:" line. A guest whose
 // own boot loader or initramfs prints a fake banner first can still mislead
 // about itself, and only about itself.
-[[nodiscard]] BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since);
+//
+// `log` may be the log's tail only: the bytes from `log_base` on (a guest's
+// console log grows without bound; the caller reads from the start it
+// recorded). Pass the byte before `since` too (log_base = since - 1) so that
+// a start in the middle of a line is recognised. Offsets in the result are
+// the whole log's.
+[[nodiscard]] BannerSearch find_boot_banner(std::string_view log, std::optional<std::size_t> since,
+                                            std::size_t log_base = 0);
 
 } // namespace guardian

@@ -53,15 +53,20 @@ std::string render_status_table(const std::vector<DomainReport>& domains) {
                         cell(or_else(r.last_restore, "-")),
                         cell(or_else(r.last_verification, "-"))});
     }
-    std::vector<std::size_t> width(rows.front().size(), 0);
+    return render_columns(rows);
+}
+
+std::string render_columns(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width(rows.empty() ? 0 : rows.front().size(), 0);
     for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i)
+        for (std::size_t i = 0; i < r.size() && i < width.size(); ++i)
             width[i] = std::max(width[i], r[i].size());
     std::string out;
     for (const auto& r : rows) {
         std::string line;
         for (std::size_t i = 0; i < r.size(); ++i)
-            line += fmt::format("{:<{}}", r[i], i + 1 == r.size() ? 0 : width[i] + 2);
+            line += fmt::format("{:<{}}", r[i],
+                                i + 1 == r.size() || i >= width.size() ? 0 : width[i] + 2);
         while (!line.empty() && line.back() == ' ')
             line.pop_back();
         out += line + "\n";

@@ -39,6 +39,9 @@ struct PreflightResult {
 // Guest-written cells are escaped for the terminal (core/guest_text): no
 // control byte of a guest's can redraw another domain's row.
 [[nodiscard]] std::string render_status_table(const std::vector<DomainReport>& domains);
+// Columns padded to their widest cell, two spaces apart; the first row is
+// the header. Cells must already be escaped (one line each).
+[[nodiscard]] std::string render_columns(const std::vector<std::vector<std::string>>& rows);
 // Every guest-written string is valid UTF-8 (U+FFFD where it was not), so
 // one guest can never make the encoder fail for the whole host.
 [[nodiscard]] nlohmann::json status_to_json(const std::vector<DomainReport>& domains);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <regex>
 #include <utility>
 
 namespace guardian {
@@ -226,6 +227,15 @@ int compare_package_versions(std::string_view a, std::string_view b) {
         if (const int c = x.compare(y); c != 0)
             return c < 0 ? -1 : 1;
     }
+}
+
+std::optional<std::string> package_version_from_kernel_version(std::string_view text) {
+    static const std::regex debian(R"((?:Debian|Ubuntu) ([0-9][0-9A-Za-z.+~:-]*))");
+    std::optional<std::string> last;
+    for (auto it = std::cregex_iterator(text.data(), text.data() + text.size(), debian);
+         it != std::cregex_iterator(); ++it)
+        last = (*it)[1].str();
+    return last;
 }
 
 } // namespace guardian

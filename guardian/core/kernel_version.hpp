@@ -49,4 +49,12 @@ struct KernelRelease {
 // positive like strcmp.
 [[nodiscard]] int compare_package_versions(std::string_view a, std::string_view b);
 
+// The distribution's kernel package version where the kernel's own version
+// string (`uname -v`, the end of /proc/version and of the boot banner) names
+// it: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)" -> "6.1.76-1".
+// Debian's release "6.1.0-18-amd64" hides the upstream version; this does not.
+// The compiler's version may come earlier ("gcc-12 (Debian 12.2.0-14)"), so
+// the kernel package is the last match.
+[[nodiscard]] std::optional<std::string> package_version_from_kernel_version(std::string_view text);
+
 } // namespace guardian

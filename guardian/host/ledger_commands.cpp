@@ -89,7 +89,7 @@ nlohmann::json history_json(const ledger::GuestSummary& guest,
 std::string render_fleet(const fleet::KernelComparison& c) {
     std::string out = fmt::format(
         "{} guests, {:.0f} guest-days, {} {} ({}% intervals; rates per 1,000 guest-days; "
-        "kernel names as guests reported them)\n",
+        "kernel names as guests reported them or their consoles' boot banners showed them)\n",
         c.guests, c.guest_days, c.events,
         c.outcome == fleet::Outcome::crashes ? "crashes" : "unclean ends",
         static_cast<int>(std::lround(c.confidence * 100)));

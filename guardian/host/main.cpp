@@ -4,9 +4,10 @@
 #include "guardian/core/guest_contract.hpp"
 #include "guardian/core/guest_text.hpp"
 #include "guardian/core/verdict.hpp"
+#include "guardian/host/domain_reads.hpp"
 #include "guardian/host/ledger_commands.hpp"
+#include "guardian/host/preflight_command.hpp"
 #include "guardian/host/prometheus_status.hpp"
-#include "guardian/xen/subtree.hpp"
 #include "guardian/xen/xs_client.hpp"
 
 #include "guardian/util/cli_parse.hpp"
@@ -16,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -28,46 +28,6 @@ using guardian::DomainReport;
 using guardian::Result;
 namespace contract = guardian::contract;
 using contract::FreezeAnswerKind;
-
-Result<DomainReport> read_domain(guardian::xen::XenStore& xs, const std::string& domid) {
-    DomainReport d;
-    d.domid = domid;
-    const std::string home = "/local/domain/" + domid;
-    if (auto name = xs.read(home + "/name"); name)
-        d.name = *name;
-    auto nodes = guardian::xen::read_subtree(xs, contract::domain_base_path(domid));
-    if (!nodes)
-        return std::move(nodes).error();
-    d.nodes = std::move(nodes).value();
-    return d;
-}
-
-// One guest's oversized subtree is that guest's answer ("unreadable": its
-// row in the table, NOT SAFE for preflight), not the end of the report on
-// every other domain; only xenstore failing is an error.
-Result<DomainReport> read_domain_or_unreadable(guardian::xen::XenStore& xs,
-                                               const std::string& domid) {
-    auto d = read_domain(xs, domid);
-    if (d || d.error().code != E2BIG)
-        return d;
-    DomainReport bad;
-    bad.domid = domid;
-    if (auto name = xs.read("/local/domain/" + domid + "/name"); name)
-        bad.name = *name;
-    bad.unreadable = d.error().message;
-    return bad;
-}
-
-Result<std::vector<std::string>> all_domids(guardian::xen::XenStore& xs) {
-    auto ids = xs.directory("/local/domain");
-    if (!ids)
-        return std::move(ids).error();
-    std::vector<std::string> out = std::move(ids).value();
-    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;
-    });
-    return out;
-}
 
 // Waits until `pred` accepts the value of `path` (absent reads as ""), or the
 // timeout; returns the last value read. A dom0 command-line tool may poll.
@@ -186,9 +146,11 @@ Examples:
   guardian-host history web1         web1's domains, verdicts, incidents, crashes
   guardian-host fleet                crash rates per kernel, with exact intervals
 
-preflight exits 0 only when the guest runs guardian and reports its kernel
-safe to suspend and restore; 1 when it reports unsafe or unknown (or runs no
-guardian); 2 when xenstore cannot be read.)");
+preflight exits 0 only when every domain's kernel is known safe to suspend
+and restore: the guest's guardian reports it safe, or (a guest without
+guardian) the kernel guardian-hostd found in its console's boot banner is safe
+by the risk table; 1 when any is unsafe or unknown; 2 when xenstore cannot be
+read. Its SOURCE column says where each verdict comes from.)");
 
     std::vector<std::string> ids;
     bool json = false;
@@ -207,9 +169,14 @@ guardian); 2 when xenstore cannot be read.)");
                      "/var/lib/prometheus/node-exporter/guardian.prom")
         ->needs(prom_flag);
 
-    std::string pf_id;
-    auto* pre = app.add_subcommand("preflight", "exit 0 only if DOMID is safe to save/restore");
-    pre->add_option("DOMID", pf_id, "domain id")->required();
+    guardian::host::PreflightArgs pf;
+    pf.risk_table = guardian::host::default_risk_table;
+    auto* pre = app.add_subcommand(
+        "preflight", "is each domain safe to save/restore? verdict, its source (guardian report, "
+                     "console banner, key evidence, unknown), kernel and reason; exit 0 only if "
+                     "all are safe");
+    pre->add_option("DOMID", pf.domids, "domain ids (default: all)");
+    pre->add_flag("--json", pf.json, "JSON output");
 
     std::string fr_id;
     unsigned fr_timeout = 60;
@@ -262,6 +229,11 @@ guardian); 2 when xenstore cannot be read.)");
                     "rate the unclean ends (crash, watchdog, destroy) instead of the crashes");
     fleet->add_option("--ledger", ledger_path, "guardian-hostd's ledger")->capture_default_str();
 
+    pre->add_option("--ledger", ledger_path,
+                    "guardian-hostd's ledger (the kernels of guests without guardian)")
+        ->capture_default_str();
+    pre->add_option("--risk-table", pf.risk_table, "the kernel risk table")->capture_default_str();
+
     if (const auto done = guardian::parse_command_line(app, argc, argv))
         return *done;
 
@@ -285,17 +257,11 @@ guardian); 2 when xenstore cannot be read.)");
     if (verify->parsed())
         return run_verify(**xs, vf_id, wait);
     if (pre->parsed()) {
-        auto d = read_domain_or_unreadable(**xs, pf_id);
-        if (!d) {
-            fmt::print(stderr, "guardian-host: {}\n", d.error().message);
-            return 2;
-        }
-        const auto r = guardian::preflight(*d);
-        fmt::print("{}: {}\n", r.ok ? "safe" : "NOT SAFE", guardian::for_terminal(r.reason));
-        return r.ok ? 0 : 1;
+        pf.ledger = ledger_path;
+        return guardian::host::run_preflight(**xs, pf);
     }
     if (ids.empty()) {
-        auto all = all_domids(**xs);
+        auto all = guardian::host::all_domids(**xs);
         if (!all) {
             fmt::print(stderr, "guardian-host: {}\n", all.error().message);
             return 2;
@@ -306,7 +272,7 @@ guardian); 2 when xenstore cannot be read.)");
         return guardian::host::run_status_prometheus(**xs, ids, prom_output);
     std::vector<DomainReport> domains;
     for (const auto& id : ids) {
-        auto d = read_domain_or_unreadable(**xs, id);
+        auto d = guardian::host::read_domain(**xs, id);
         if (!d) {
             fmt::print(stderr, "guardian-host: domain {}: {}\n", id,
                        guardian::for_terminal(d.error().message));
@@ -315,7 +281,7 @@ guardian); 2 when xenstore cannot be read.)");
         domains.push_back(std::move(d).value());
     }
     if (json)
-        fmt::print("{}\n", guardian::status_to_json(domains).dump(1, ' ', guardian::k_json_ascii));
+        fmt::print("{}\n", guardian::status_to_json(domains).dump(1));
     else
         fmt::print("{}", guardian::render_status_table(domains));
     return 0;

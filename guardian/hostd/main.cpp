@@ -24,6 +24,7 @@ using namespace guardian; // NOLINT: a main file, not a header
 struct Options {
     std::string ledger = "/var/lib/guardian-host/ledger.sqlite";
     std::string xen_log_dir = "/var/log/xen";
+    std::string console_log_dir; // "" = <xen_log_dir>/console
     bool foreground = false;
     bool no_hypervisor = false;
     ledger::Limits limits;
@@ -34,6 +35,14 @@ enum TimerSlot { reconnect_timer = 1, prune_timer = 2, tick_timer = 3 };
 double wall_clock() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+hostd::ServiceOptions service_options(const Options& o) {
+    hostd::ServiceOptions s;
+    s.xen_log_dir = o.xen_log_dir;
+    s.console_excerpt_bytes = 2048;
+    s.console_dir = o.console_log_dir;
+    return s;
 }
 
 // The service and its xenstore connection; rebuilt when xenstored restarts.
@@ -89,8 +98,7 @@ int run(const Options& o) {
         }
         c.xs = std::move(xs).value();
         c.service = std::make_unique<hostd::Service>(*c.xs, hypervisor.get(), *ledger, log,
-                                                     hostd::ServiceOptions{o.xen_log_dir, 2048},
-                                                     wall_clock);
+                                                     service_options(o), wall_clock);
         if (auto st = c.service->start(); !st) {
             lost(st.error().message);
             return;
@@ -160,6 +168,9 @@ guardian-hostd.service; `guardian-host history DOMAIN` reads the ledger.)");
     app.add_option("--xen-log-dir", o.xen_log_dir,
                    "where xl-<name>.log and console/guest-<name>.log are")
         ->capture_default_str();
+    app.add_option("--console-log-dir", o.console_log_dir,
+                   "where xenconsoled --log=guest writes guest-<name>.log (its --log-dir; "
+                   "default: <xen-log-dir>/console)");
     app.add_option("--retention-days", o.limits.retention_days,
                    "drop events and ended boots older than this")
         ->capture_default_str()

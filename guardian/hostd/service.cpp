@@ -1,5 +1,6 @@
 #include "guardian/hostd/service.hpp"
 
+#include "guardian/core/console_banner.hpp"
 #include "guardian/core/guest_metrics.hpp"
 #include "guardian/core/guest_text.hpp"
 #include "guardian/hostd/report_changes.hpp"
@@ -21,6 +22,8 @@ constexpr std::string_view introduce_token = "guardian-hostd:introduce";
 constexpr std::string_view release_token = "guardian-hostd:release";
 // Each followed domain's report watch: this prefix and the domid.
 constexpr std::string_view report_token = "guardian-hostd:report:";
+// How often the boot of a running domain is marked alive in the ledger.
+constexpr double alive_mark_seconds = 3600;
 
 std::optional<std::int64_t> domid_of(std::string_view s) {
     std::int64_t v = 0;
@@ -31,8 +34,16 @@ std::optional<std::int64_t> domid_of(std::string_view s) {
     return v;
 }
 
-// The last `limit` bytes of a log file that may have grown without bound.
-Result<std::string> file_tail(const std::string& path, std::size_t limit) {
+// Part of a log file that may have grown without bound: `limit` bytes from
+// `from`, or the last `limit` bytes when `from` is not given.
+struct FilePart {
+    std::uint64_t size = 0; // the whole file's
+    std::uint64_t base = 0; // where `bytes` begins
+    std::string bytes;
+};
+
+Result<FilePart> read_file_part(const std::string& path, std::optional<std::uint64_t> from,
+                                std::size_t limit) {
     auto fd = open_fd(path, O_RDONLY);
     if (!fd) {
         return std::move(fd).error();
@@ -41,11 +52,16 @@ Result<std::string> file_tail(const std::string& path, std::size_t limit) {
     if (fstat(fd->get(), &st) != 0) {
         return Error::from_errno("fstat " + path);
     }
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    const std::size_t n = size < limit ? static_cast<std::size_t>(size) : limit;
-    std::string out(n, '\0');
-    GUARDIAN_TRY(pread_full(fd->get(), std::as_writable_bytes(std::span(out.data(), out.size())),
-                            size - n, path));
+    FilePart out;
+    out.size = static_cast<std::uint64_t>(st.st_size);
+    out.base =
+        from ? std::min(*from, out.size) : out.size - std::min<std::uint64_t>(out.size, limit);
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.size - out.base, limit));
+    out.bytes.assign(n, '\0');
+    GUARDIAN_TRY(pread_full(fd->get(),
+                            std::as_writable_bytes(std::span(out.bytes.data(), out.bytes.size())),
+                            out.base, path));
     return out;
 }
 
@@ -72,11 +88,12 @@ Status Service::start() {
     }
     m_known.clear();
     m_followed.clear();
+    m_first_scan = true;
     for (const auto& r : *running) {
         m_known[r.domid] = DomainEntry{r.domid, r.guest.uuid, r.guest.name};
-    }
-    for (const auto& [domid, d] : m_known) {
-        GUARDIAN_TRY(follow(d, true)); // it ran before this service: its boot goes on
+        // It ran before this service: its boot goes on, and so does the
+        // search for its banner if that had not ended.
+        GUARDIAN_TRY(follow(m_known[r.domid], Start{true, r.console_offset, r.console_searched}));
     }
     GUARDIAN_TRY(m_xs.watch("@introduceDomain", introduce_token));
     GUARDIAN_TRY(m_xs.watch("@releaseDomain", release_token));
@@ -118,16 +135,57 @@ Status Service::on_watch_events() {
 
 Status Service::tick() {
     std::set<std::int64_t> held;
+    std::set<std::int64_t> banners;
+    std::set<std::int64_t> alive;
+    const double now = m_now();
     for (const auto& [domid, f] : m_followed) {
         if (f.held_back) {
             held.insert(domid);
         }
+        if (f.banner_pending) {
+            banners.insert(domid);
+        }
+        // The hypervisor runs it: its boot is alive (the guest-days of a
+        // guest without guardian, which reports nothing, count from this).
+        if (f.boot_recorded && now - f.alive_marked >= alive_mark_seconds) {
+            alive.insert(domid);
+        }
     }
-    return read_reports(held);
+    GUARDIAN_TRY(read_reports(held));
+    if (banners.empty() && alive.empty()) {
+        return ok_status();
+    }
+    GUARDIAN_TRY(m_ledger.begin_batch());
+    Status st = ok_status();
+    for (const std::int64_t domid : banners) {
+        if (st = search_banner(domid, false); !st) {
+            break;
+        }
+    }
+    for (const std::int64_t domid : alive) {
+        if (!st) {
+            break;
+        }
+        const auto d = m_known.find(domid);
+        if (d == m_known.end()) {
+            continue; // gone meanwhile
+        }
+        Followed& w = m_followed[domid];
+        st = m_ledger.boot_continues({d->second.uuid, d->second.name}, domid, w.boot_key, now);
+        w.alive_marked = now;
+    }
+    if (!st) {
+        m_ledger.abandon_batch();
+        return st;
+    }
+    return m_ledger.commit_batch();
 }
 
-Status Service::follow(const DomainEntry& d, bool resumed) {
+Status Service::follow(const DomainEntry& d, const Start& start) {
     Followed f;
+    const double now = m_now();
+    f.appeared = now;
+    f.console_offset = start.console_offset;
     // xl restore (and a migration onto this host that it saw leave) gives
     // the guest a new domain after its old one ended in a suspend: the same
     // boot goes on. Anything else begins a new one.
@@ -135,23 +193,47 @@ Status Service::follow(const DomainEntry& d, bool resumed) {
     if (!last_end) {
         return std::move(last_end).error();
     }
-    if ((last_end->has_value() && **last_end == "suspend") || resumed) {
+    const bool restored = last_end->has_value() && **last_end == "suspend";
+    if (restored || start.resumed) {
         auto boot = m_ledger.latest_boot(d.uuid);
         if (!boot) {
             return std::move(boot).error();
         }
         if (boot->has_value()) {
             f.boot_key = **boot;
+            f.boot_recorded = true;
         }
     }
+    const ledger::GuestKey guest{d.uuid, d.name};
     if (f.boot_key.empty()) {
-        f.boot_key = fmt::format("{}@{:.0f}", d.domid, m_now());
-        f.boot_started = m_now();
+        f.boot_key = fmt::format("{}@{:.0f}", d.domid, now);
+        f.boot_started = now;
+    } else if (restored && !start.resumed) {
+        // A restored kernel prints no banner: its boot, and the kernel the
+        // boot was known to run, go on in this domain.
+        GUARDIAN_TRY(m_ledger.boot_continues(guest, d.domid, f.boot_key, now));
+        GUARDIAN_TRY(m_ledger.console_searched(
+            d.domid, "restored: the boot goes on from the guest's previous domain, whose "
+                     "kernel it runs (a restored kernel prints no banner)"));
+        f.alive_marked = now;
+        m_followed[d.domid] = std::move(f);
+        return watch_report(d.domid);
+    }
+    f.banner_pending = f.console_offset.has_value() && !start.console_searched;
+    if (!f.console_offset && !start.console_searched) {
+        GUARDIAN_TRY(m_ledger.console_searched(
+            d.domid, "guardian-hostd did not see this domain appear (it was running before the "
+                     "service started or reconnected), so where its boot begins in the console "
+                     "log is unknown"));
     }
     m_followed[d.domid] = std::move(f);
+    return watch_report(d.domid);
+}
+
+Status Service::watch_report(std::int64_t domid) {
     // The watch fires once at once: the report as it stands is read then.
-    return m_xs.watch(contract::domain_base_path(std::to_string(d.domid)),
-                      std::string(report_token) + std::to_string(d.domid));
+    return m_xs.watch(contract::domain_base_path(std::to_string(domid)),
+                      std::string(report_token) + std::to_string(domid));
 }
 
 void Service::unfollow(std::int64_t domid) {
@@ -228,6 +310,8 @@ Status Service::read_report(std::int64_t domid) {
         GUARDIAN_TRY(m_ledger.boot_seen(
             guest, domid, {w.boot_key, w.kernel, "", "", w.boot_started > 0 ? w.boot_started : now},
             now));
+        w.boot_recorded = true;
+        w.alive_marked = now;
     }
     for (const auto& [kind, text] : changes.events) {
         GUARDIAN_TRY(m_ledger.record(guest, domid, kind, now, w.boot_key, text));
@@ -299,6 +383,7 @@ Status Service::rescan() {
         m_log.info(line);
     }
     m_known = std::move(after).value();
+    m_first_scan = false;
     return ok_status();
 }
 
@@ -328,8 +413,12 @@ Service::record_changes(const std::map<std::int64_t, DomainState>& states, bool 
     }
     for (const DomainEntry& d : changes.appeared) {
         m_released.erase(d.domid);
-        GUARDIAN_TRY(m_ledger.domain_introduced({d.uuid, d.name}, d.domid, m_now()));
-        GUARDIAN_TRY(follow(d, false));
+        // Seen appearing: nothing of its boot is on its console yet (xl
+        // unpauses a domain after introducing it), so the log's size now is
+        // where the boot's output will begin.
+        const auto offset = m_first_scan ? std::nullopt : console_size(d);
+        GUARDIAN_TRY(m_ledger.domain_introduced({d.uuid, d.name}, d.domid, m_now(), offset));
+        GUARDIAN_TRY(follow(d, Start{false, offset, false}));
         said.push_back(fmt::format("domain {} appeared: {}", d.domid, d.uuid));
     }
     return said;
@@ -337,6 +426,9 @@ Service::record_changes(const std::map<std::int64_t, DomainState>& states, bool 
 
 Status Service::release(const DomainEntry& d, ledger::ShutdownReason reason,
                         std::vector<std::string>& said) {
+    // A domain that dies young has printed all it ever will: its banner
+    // (if any) goes to its boot before the boot's end is recorded.
+    GUARDIAN_TRY(search_banner(d.domid, true));
     std::string excerpt;
     if (reason == ledger::ShutdownReason::crash || reason == ledger::ShutdownReason::watchdog) {
         excerpt = console_excerpt(d);
@@ -352,28 +444,105 @@ ledger::ShutdownReason Service::reason_from_xl_log(const DomainEntry& d) const {
     if (!safe_file_name(d.name)) {
         return ledger::ShutdownReason::destroyed;
     }
-    auto text = file_tail(m_options.xen_log_dir + "/xl-" + d.name + ".log", 64U << 10);
+    auto text = read_file_part(m_options.xen_log_dir + "/xl-" + d.name + ".log", {}, 64U << 10);
     if (!text) {
         return ledger::ShutdownReason::destroyed;
     }
-    const auto code = shutdown_code_in_xl_log(*text, d.domid);
+    const auto code = shutdown_code_in_xl_log(text->bytes, d.domid);
     if (!code) {
         return ledger::ShutdownReason::destroyed;
     }
     return ledger::shutdown_reason_from_xen(*code).value_or(ledger::ShutdownReason::destroyed);
 }
 
-std::string Service::console_excerpt(const DomainEntry& d) const {
+std::string Service::console_log(const DomainEntry& d) const {
     if (!safe_file_name(d.name)) {
         return {};
     }
-    // xenconsoled --log=guest keeps the guest's console here; its end holds
-    // the kernel's last words (a PV guest's panic reaches its console when
+    const std::string dir =
+        m_options.console_dir.empty() ? m_options.xen_log_dir + "/console" : m_options.console_dir;
+    return dir + "/guest-" + d.name + ".log";
+}
+
+std::optional<std::int64_t> Service::console_size(const DomainEntry& d) const {
+    const std::string path = console_log(d);
+    if (path.empty()) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    // No log yet: xenconsoled creates it when the guest first writes.
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+std::string Service::console_excerpt(const DomainEntry& d) const {
+    // xenconsoled --log=guest keeps the guest's console; its end holds the
+    // kernel's last words (a PV guest's panic reaches its console when
     // nothing inside it survives). Guest-written: stored as is, escaped by
     // each output.
-    auto text = file_tail(m_options.xen_log_dir + "/console/guest-" + d.name + ".log",
-                          m_options.console_excerpt_bytes);
-    return text ? std::move(text).value() : std::string();
+    const std::string path = console_log(d);
+    if (path.empty()) {
+        return {};
+    }
+    auto text = read_file_part(path, {}, m_options.console_excerpt_bytes);
+    return text ? std::move(text->bytes) : std::string();
+}
+
+Status Service::search_banner(std::int64_t domid, bool last) {
+    const auto f = m_followed.find(domid);
+    const auto d = m_known.find(domid);
+    if (f == m_followed.end() || d == m_known.end() || !f->second.banner_pending ||
+        !f->second.console_offset) {
+        return ok_status();
+    }
+    Followed& w = f->second;
+    const std::string path = console_log(d->second);
+    if (path.empty()) {
+        return end_banner_search(domid, "the domain's name cannot name a console log");
+    }
+    const double now = m_now();
+    const auto since = static_cast<std::uint64_t>(*w.console_offset);
+    // From the byte before the start: a start in mid-line is recognised.
+    const std::uint64_t base = since > 0 ? since - 1 : 0;
+    const std::size_t limit =
+        m_options.banner_window_bytes + static_cast<std::size_t>(since - base);
+    auto part = read_file_part(path, base, limit);
+    const bool waited = last || now - w.appeared >= m_options.banner_wait_seconds;
+    if (!part) {
+        return waited ? end_banner_search(
+                            domid, fmt::format("no console log ({}): xenconsoled does not log "
+                                               "this guest (xenconsoled --log=guest)",
+                                               part.error().message))
+                      : ok_status();
+    }
+    const BannerSearch found = find_boot_banner(part->bytes, since, part->base);
+    if (found.banner) {
+        const ConsoleBanner& b = *found.banner;
+        GUARDIAN_TRY(m_ledger.boot_seen({d->second.uuid, d->second.name}, domid,
+                                        {w.boot_key, b.release, b.build, "",
+                                         w.boot_started > 0 ? w.boot_started : now,
+                                         ledger::KernelSource::console_banner},
+                                        now));
+        w.boot_recorded = true;
+        w.alive_marked = now;
+        m_log.info(fmt::format("domain {} ({}): kernel {} from its console's boot banner", domid,
+                               d->second.uuid, b.release));
+        return end_banner_search(domid, found.why);
+    }
+    const bool window_full = part->bytes.size() >= limit;
+    if (found.conclusive || window_full || waited) {
+        return end_banner_search(domid, window_full
+                                            ? fmt::format("{} (within its first {} bytes)",
+                                                          found.why, m_options.banner_window_bytes)
+                                            : found.why);
+    }
+    return ok_status(); // the kernel may not have printed it yet
+}
+
+Status Service::end_banner_search(std::int64_t domid, std::string_view note) {
+    if (const auto f = m_followed.find(domid); f != m_followed.end()) {
+        f->second.banner_pending = false;
+    }
+    return m_ledger.console_searched(domid, note);
 }
 
 } // namespace guardian::hostd

@@ -96,6 +96,10 @@ std::string_view to_string(EventKind kind) noexcept {
     return "hostile";
 }
 
+std::string_view to_string(KernelSource source) noexcept {
+    return source == KernelSource::console_banner ? "console banner" : "guardian report";
+}
+
 bool is_unclean_end(std::string_view end_kind) noexcept {
     return end_kind == "crash" || end_kind == "watchdog" || end_kind == "destroyed" ||
            end_kind == "unclean";
@@ -199,7 +203,8 @@ void Ledger::abandon_batch() {
     m_batch.reset(); // rolls back
 }
 
-Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, double at) {
+Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, double at,
+                                 std::optional<std::int64_t> console_offset) {
     Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto id = guest_id(guest, at);
@@ -219,8 +224,10 @@ Status Ledger::domain_introduced(const GuestKey& guest, std::int64_t domid, doub
     GUARDIAN_TRY(m_db.run("UPDATE domains SET released = ?2, shutdown_reason = 'unknown' "
                           "WHERE domid = ?1 AND released IS NULL",
                           {domid, at}));
-    GUARDIAN_TRY(m_db.run("INSERT INTO domains (guest_id, domid, created) VALUES (?1, ?2, ?3)",
-                          {*id, domid, at}));
+    GUARDIAN_TRY(
+        m_db.run("INSERT INTO domains (guest_id, domid, created, console_offset) "
+                 "VALUES (?1, ?2, ?3, ?4)",
+                 {*id, domid, at, console_offset ? SqlValue(*console_offset) : SqlValue()}));
     GUARDIAN_TRY(insert_event(*id, domid, EventKind::domain_start, at, {}, {}));
     return tx.commit();
 }
@@ -258,6 +265,20 @@ Status Ledger::domain_released(std::int64_t domid, double at, ShutdownReason rea
     return tx.commit();
 }
 
+Status Ledger::console_searched(std::int64_t domid, std::string_view note) {
+    return m_db.run("UPDATE domains SET console_note = ?2 WHERE domid = ?1 AND released IS NULL",
+                    {domid, bounded(note)});
+}
+
+Status Ledger::boot_continues(const GuestKey& guest, std::int64_t domid, std::string_view boot_id,
+                              double at) {
+    return m_db.run("UPDATE boots SET last_alive = max(last_alive, ?4), domain_id = coalesce(("
+                    "SELECT d.id FROM domains d WHERE d.domid = ?3 AND d.released IS NULL "
+                    "AND d.guest_id = boots.guest_id), domain_id) "
+                    "WHERE boot_id = ?2 AND guest_id = (SELECT id FROM guests WHERE uuid = ?1)",
+                    {guest.uuid, bounded(boot_id), domid, at});
+}
+
 Status Ledger::boot_seen(const GuestKey& guest, std::int64_t domid, const BootSeen& boot,
                          double at) {
     Scope tx(*this);
@@ -273,24 +294,38 @@ Status Ledger::boot_seen(const GuestKey& guest, std::int64_t domid, const BootSe
         return std::move(domain).error();
     }
     const SqlValue domain_id = domain->empty() ? SqlValue() : domain->front().front();
-    auto known = m_db.query("SELECT id FROM boots WHERE guest_id = ?1 AND boot_id = ?2",
+    auto known = m_db.query("SELECT id, kernel_source FROM boots WHERE guest_id = ?1 AND "
+                            "boot_id = ?2",
                             {*id, bounded(boot.boot_id)});
     if (!known) {
         return std::move(known).error();
     }
+    const std::string source(to_string(boot.source));
     if (!known->empty()) {
         GUARDIAN_TRY(m_db.run("UPDATE boots SET last_alive = max(last_alive, ?2), "
                               "domain_id = coalesce(?3, domain_id) WHERE id = ?1",
-                              {known->front().front(), at, domain_id}));
+                              {known->front()[0], at, domain_id}));
+        // The guest's own word outranks what its console showed.
+        if (boot.source == KernelSource::guardian_report && !boot.kernel.empty() &&
+            as_text(known->front()[1]) != source) {
+            GUARDIAN_TRY(
+                m_db.run("UPDATE boots SET kernel = ?2, kernel_version = ?3, "
+                         "distribution = ?4, kernel_source = ?5 WHERE id = ?1",
+                         {known->front()[0], bounded(boot.kernel), bounded(boot.kernel_version),
+                          bounded(boot.distribution), source}));
+        }
         return tx.commit();
     }
     GUARDIAN_TRY(m_db.run(
         "INSERT INTO boots (guest_id, domain_id, boot_id, kernel, kernel_version, distribution, "
-        "started, last_alive) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "started, last_alive, kernel_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         {*id, domain_id, bounded(boot.boot_id), bounded(boot.kernel), bounded(boot.kernel_version),
-         bounded(boot.distribution), boot.started, std::max(at, boot.started)}));
-    GUARDIAN_TRY(insert_event(*id, domid, EventKind::boot, at, boot.boot_id,
-                              fmt::format("{} {}", boot.kernel, boot.distribution)));
+         bounded(boot.distribution), boot.started, std::max(at, boot.started), source}));
+    GUARDIAN_TRY(insert_event(
+        *id, domid, EventKind::boot, at, boot.boot_id,
+        boot.source == KernelSource::console_banner
+            ? fmt::format("{} (from the kernel's boot banner on the console)", boot.kernel)
+            : fmt::format("{} {}", boot.kernel, boot.distribution)));
     // The per-guest bound on boots: the oldest ended ones go first.
     GUARDIAN_TRY(m_db.run("DELETE FROM boots WHERE guest_id = ?1 AND id <= ("
                           "SELECT id FROM boots WHERE guest_id = ?1 "
@@ -384,17 +419,52 @@ Result<std::vector<GuestSummary>> Ledger::query_guests(std::string_view where,
 }
 
 Result<std::vector<Ledger::RunningDomain>> Ledger::running_domains() {
-    auto rows = m_db.query("SELECT d.domid, g.uuid, g.name FROM domains d "
-                           "JOIN guests g ON g.id = d.guest_id WHERE d.released IS NULL "
-                           "ORDER BY d.domid");
+    auto rows = m_db.query("SELECT d.domid, g.uuid, g.name, d.console_offset, d.console_note "
+                           "FROM domains d JOIN guests g ON g.id = d.guest_id "
+                           "WHERE d.released IS NULL ORDER BY d.domid");
     if (!rows) {
         return std::move(rows).error();
     }
     std::vector<RunningDomain> out;
     for (const auto& r : *rows) {
-        out.push_back({as_int(r[0]), {as_text(r[1]), as_text(r[2])}});
+        RunningDomain d{as_int(r[0]), {as_text(r[1]), as_text(r[2])}, {}, !is_null(r[4])};
+        if (!is_null(r[3])) {
+            d.console_offset = as_int(r[3]);
+        }
+        out.push_back(std::move(d));
     }
     return out;
+}
+
+Result<std::optional<Ledger::DomainKernel>> Ledger::domain_kernel(std::int64_t domid) {
+    // The boot that runs in the domain: the newest one attached to it.
+    auto rows = m_db.query(
+        "SELECT g.uuid, g.name, d.created, d.console_offset, d.console_note, b.kernel, "
+        "b.kernel_version, b.kernel_source FROM domains d JOIN guests g ON g.id = d.guest_id "
+        "LEFT JOIN boots b ON b.id = (SELECT id FROM boots WHERE domain_id = d.id "
+        "ORDER BY started DESC, id DESC LIMIT 1) "
+        "WHERE d.domid = ?1 AND d.released IS NULL ORDER BY d.id DESC LIMIT 1",
+        {domid});
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    if (rows->empty()) {
+        return std::optional<DomainKernel>();
+    }
+    const auto& r = rows->front();
+    DomainKernel k;
+    k.guest = {as_text(r[0]), as_text(r[1])};
+    k.created = as_real(r[2]);
+    if (!is_null(r[3])) {
+        k.console_offset = as_int(r[3]);
+    }
+    if (!is_null(r[4])) {
+        k.console_note = as_text(r[4]);
+    }
+    k.kernel = as_text(r[5]); // "" when no boot is attached
+    k.kernel_version = as_text(r[6]);
+    k.kernel_source = as_text(r[7]);
+    return std::optional<DomainKernel>(std::move(k));
 }
 
 Result<std::optional<std::string>> Ledger::first_text(std::string_view sql,

@@ -62,12 +62,19 @@ enum class EventKind {
 };
 [[nodiscard]] std::string_view to_string(EventKind kind) noexcept;
 
+// Where a boot's kernel release came from: the guest's guardian reported
+// it, or guardian-hostd found the kernel's boot banner on the guest's console
+// (a guest without guardian; core/console_banner).
+enum class KernelSource { guardian_report, console_banner };
+[[nodiscard]] std::string_view to_string(KernelSource source) noexcept;
+
 struct BootSeen {
     std::string boot_id;
     std::string kernel;         // uname -r
-    std::string kernel_version; // uname -v
+    std::string kernel_version; // uname -v (the banner's build string)
     std::string distribution;
     double started = 0; // the boot's start as the guest reported it
+    KernelSource source = KernelSource::guardian_report;
 };
 
 struct TimelineEntry {
@@ -99,12 +106,22 @@ public:
     [[nodiscard]] Status commit_batch();
     void abandon_batch();
 
-    [[nodiscard]] Status domain_introduced(const GuestKey& guest, std::int64_t domid, double at);
+    // `console_offset`: the size of the guest's console log when the domain
+    // appeared (where its boot's output begins), when it was seen appearing.
+    [[nodiscard]] Status domain_introduced(const GuestKey& guest, std::int64_t domid, double at,
+                                           std::optional<std::int64_t> console_offset = {});
+    // How the search for the running domain's kernel banner ended (the
+    // release itself goes to its boot, with boot_seen()).
+    [[nodiscard]] Status console_searched(std::int64_t domid, std::string_view note);
+    // The boot `boot_id` goes on in domain `domid` (xl restore): alive at `at`.
+    [[nodiscard]] Status boot_continues(const GuestKey& guest, std::int64_t domid,
+                                        std::string_view boot_id, double at);
     // Closes the domain's record; ends the boot that ran in it (a suspend
     // ends no boot: the guest resumes in its next domain).
     [[nodiscard]] Status domain_released(std::int64_t domid, double at, ShutdownReason reason,
                                          std::string_view console_excerpt = {});
-    // A boot the guest reported, seen alive at `at` in domain `domid`.
+    // A boot the guest reported (or its console showed), seen alive at `at`
+    // in domain `domid`. A guardian report replaces a banner's kernel.
     [[nodiscard]] Status boot_seen(const GuestKey& guest, std::int64_t domid, const BootSeen& boot,
                                    double at);
     // The guest's own word on how a boot ended (its boot history).
@@ -122,6 +139,8 @@ public:
     struct RunningDomain {
         std::int64_t domid = 0;
         GuestKey guest;
+        std::optional<std::int64_t> console_offset;
+        bool console_searched = false; // the banner search has ended
     };
     // Domains recorded as running (no release yet): where a restarted
     // service picks up.
@@ -130,6 +149,18 @@ public:
     // nullopt when none has ended: a domain that follows a suspend continues
     // the same boot (xl restore, a migration).
     [[nodiscard]] Result<std::optional<std::string>> last_domain_end(std::string_view uuid);
+    // What the ledger knows of the kernel running in domain `domid`.
+    struct DomainKernel {
+        GuestKey guest;
+        double created = 0;
+        std::optional<std::int64_t> console_offset;
+        std::optional<std::string> console_note; // how the banner search ended
+        std::string kernel;                      // empty when no boot names one
+        std::string kernel_version;
+        std::string kernel_source; // to_string(KernelSource)
+    };
+    // nullopt when no running domain has this domid.
+    [[nodiscard]] Result<std::optional<DomainKernel>> domain_kernel(std::int64_t domid);
     // The guest's newest boot id, or nullopt.
     [[nodiscard]] Result<std::optional<std::string>> latest_boot(std::string_view uuid);
     // One observation per (guest, kernel): guest-days, unclean ends, crashes.

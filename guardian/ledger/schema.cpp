@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -11,7 +12,7 @@ namespace {
 
 // migrations[i] takes a ledger from version i to i + 1. Never edit one that
 // has shipped: add the next.
-constexpr std::array<std::string_view, 1> migrations = {
+constexpr std::array<std::string_view, 2> migrations = {
     // 1: guests (keyed by the toolstack's VM UUID, never the domid), the
     // domains each ran as, the boots guests reported and the events of both
     // sides. Times are seconds since the epoch (REAL).
@@ -59,6 +60,17 @@ CREATE TABLE events (
 CREATE INDEX events_guest ON events(guest_id, id);
 CREATE INDEX events_at ON events(at);
 )sql",
+    // 2: the kernels of guests without guardian. Where xenconsoled logs a
+    // guest's console, guardian-hostd records the log's size when the domain
+    // appeared (console_offset; NULL when it did not see the domain appear)
+    // and how its search for the kernel's boot banner from there ended
+    // (console_note; NULL while it still looks). A boot's kernel says where
+    // it came from: the guest's guardian, or its console's banner.
+    R"sql(
+ALTER TABLE domains ADD COLUMN console_offset INTEGER;
+ALTER TABLE domains ADD COLUMN console_note TEXT;
+ALTER TABLE boots ADD COLUMN kernel_source TEXT NOT NULL DEFAULT 'guardian report';
+)sql",
 };
 
 } // namespace
@@ -75,7 +87,7 @@ Result<int> schema_version(Database& db) {
     return rows->empty() ? 0 : static_cast<int>(as_int(rows->front().front()));
 }
 
-Result<int> migrate(Database& db) {
+Result<int> migrate(Database& db, int target) {
     Transaction tx(db);
     GUARDIAN_TRY(tx.begin());
     auto found = schema_version(db);
@@ -89,7 +101,8 @@ Result<int> migrate(Database& db) {
                                  from, current_schema_version()),
                      0};
     }
-    for (int v = from; v < current_schema_version(); ++v) {
+    target = std::min(target, current_schema_version());
+    for (int v = from; v < target; ++v) {
         if (auto st = db.exec(migrations[static_cast<std::size_t>(v)]); !st) {
             return Error{
                 fmt::format("ledger schema migration {} -> {}: {}", v, v + 1, st.error().message),
@@ -97,7 +110,7 @@ Result<int> migrate(Database& db) {
         }
     }
     // PRAGMA takes no parameters; the value is our own constant.
-    GUARDIAN_TRY(db.exec(fmt::format("PRAGMA user_version = {}", current_schema_version())));
+    GUARDIAN_TRY(db.exec(fmt::format("PRAGMA user_version = {}", std::max(from, target))));
     GUARDIAN_TRY(tx.commit());
     return from;
 }

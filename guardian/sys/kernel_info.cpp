@@ -1,21 +1,12 @@
 #include "guardian/sys/kernel_info.hpp"
 
+#include "guardian/core/kernel_version.hpp"
 #include "guardian/util/fd.hpp"
-
-#include <regex>
 
 namespace guardian::sys {
 
 std::optional<std::string> package_version_from_proc_version(const std::string& text) {
-    // Debian and Ubuntu kernels: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)". The
-    // compiler's version comes earlier in the line ("gcc-12 (Debian 12.2.0-14)"), so the
-    // kernel package is the last match.
-    static const std::regex debian(R"((?:Debian|Ubuntu) ([0-9][0-9A-Za-z.+~:-]*))");
-    std::optional<std::string> last;
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), debian);
-         it != std::sregex_iterator(); ++it)
-        last = (*it)[1].str();
-    return last;
+    return package_version_from_kernel_version(text);
 }
 
 Result<KernelInfo> read_kernel_info(const SystemRoot& root) {

@@ -201,6 +201,8 @@ TEST_F(Completion, GuardianHostCommandsAndOptions) {
     EXPECT_EQ(complete("guardian-host", "guardian-host history --"),
               (Words{"--help", "--json", "--ledger"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host history "), Words{});
+    EXPECT_EQ(complete("guardian-host", "guardian-host preflight --"),
+              (Words{"--help", "--json", "--ledger", "--risk-table"}));
 }
 
 TEST_F(Completion, GuardianHostDomainIdsFromXenstore) {
@@ -208,8 +210,10 @@ TEST_F(Completion, GuardianHostDomainIdsFromXenstore) {
     EXPECT_EQ(complete("guardian-host", "guardian-host freeze ", dom0.where()),
               (Words{"0", "17", "3"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host verify 1", dom0.where()), Words{"17"});
-    // One domain for freeze, verify, preflight; any number for status.
-    EXPECT_EQ(complete("guardian-host", "guardian-host preflight 3 ", dom0.where()), Words{});
+    // One domain for freeze and verify; any number for status and preflight.
+    EXPECT_EQ(complete("guardian-host", "guardian-host verify 3 ", dom0.where()), Words{});
+    EXPECT_EQ(complete("guardian-host", "guardian-host preflight 3 ", dom0.where()),
+              (Words{"0", "17", "3"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host freeze --timeout 120 ", dom0.where()),
               (Words{"0", "17", "3"}));
     EXPECT_EQ(complete("guardian-host", "guardian-host status 3 ", dom0.where()),

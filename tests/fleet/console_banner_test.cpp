@@ -86,11 +86,49 @@ TEST(ConsoleBanner, SeveralBootsNeedTheDomainsStart) {
 
 TEST(ConsoleBanner, AQuietKernelGivesUnknownNotUserspacesWord) {
     const std::string log = console_log("debian12-quiet-userspace-only.log");
-    for (const auto since : {std::optional<std::size_t>{0}, std::optional<std::size_t>{}}) {
-        const BannerSearch found = find_boot_banner(log, since);
-        EXPECT_FALSE(found.banner) << found.banner->release;
-        EXPECT_NE(found.why.find("Command line"), std::string::npos) << found.why;
-    }
+    const BannerSearch from_start = find_boot_banner(log, 0);
+    EXPECT_FALSE(from_start.banner) << from_start.banner->release;
+    EXPECT_NE(from_start.why.find("userspace ran"), std::string::npos) << from_start.why;
+    EXPECT_TRUE(from_start.conclusive); // no kernel banner comes after userspace
+    const BannerSearch anywhere = find_boot_banner(log, std::nullopt);
+    EXPECT_FALSE(anywhere.banner) << anywhere.banner->release;
+    EXPECT_NE(anywhere.why.find("Command line"), std::string::npos) << anywhere.why;
+}
+
+// The start recorded after this boot's banner (its kernel already ran):
+// what userspace prints later, even shaped like a banner with its
+// "Command line:", is never taken.
+TEST(ConsoleBanner, UserspacesBannerAfterTheStartIsNotTheKernels) {
+    const std::string log = console_log("debian12-userspace-after-offset.log");
+    const std::size_t start = std::stoul(console_log("debian12-userspace-after-offset.offset"));
+    const BannerSearch found = find_boot_banner(log, start);
+    EXPECT_FALSE(found.banner) << found.banner->release;
+    EXPECT_TRUE(found.conclusive);
+    // From the boot's real start it is the kernel's own.
+    const BannerSearch real = find_boot_banner(log, 0);
+    ASSERT_TRUE(real.banner) << real.why;
+    EXPECT_EQ(real.banner->release, "6.1.0-18-amd64");
+    EXPECT_EQ(real.banner->package_version, "6.1.76-1");
+    // Only the tail read (the caller's window), offsets still the log's.
+    const BannerSearch tail =
+        find_boot_banner(std::string_view(log).substr(start - 1), start, start - 1);
+    EXPECT_FALSE(tail.banner);
+    const std::string two = console_log("debian12-two-boots.log");
+    const std::size_t second = std::stoul(console_log("debian12-two-boots.second-boot-offset"));
+    const BannerSearch part =
+        find_boot_banner(std::string_view(two).substr(second - 1), second, second - 1);
+    ASSERT_TRUE(part.banner) << part.why;
+    EXPECT_EQ(part.banner->release, "6.1.0-27-amd64");
+    EXPECT_EQ(part.banner->offset, second);
+    EXPECT_FALSE(find_boot_banner("", second, second + 5).banner); // shorter than the start
+}
+
+// Before its banner a boot shows only its loader's output: a domain whose
+// kernel has not printed yet is still open, not unknown.
+TEST(ConsoleBanner, NoBannerYetIsNotConclusive) {
+    const BannerSearch pvgrub = find_boot_banner("    Booting 'Debian GNU/Linux'\n\n", 0);
+    EXPECT_FALSE(pvgrub.banner);
+    EXPECT_FALSE(pvgrub.conclusive);
 }
 
 TEST(ConsoleBanner, ALaterBannerNeverOverridesTheKernels) {
@@ -105,7 +143,7 @@ TEST(ConsoleBanner, ALaterBannerNeverOverridesTheKernels) {
 }
 
 TEST(ConsoleBanner, AFirstBannerStampedAfterBootIsRefused) {
-    const std::string log = "[   35.000001] systemd[1]: Started getty@hvc0.service.\n"
+    const std::string log = "[   35.000001] random: crng init done\n"
                             "[   36.120000] Linux version 4.2.0-1-amd64 (x) (gcc) #1 SMP\n"
                             "[   36.120001] Command line: root=/dev/xvda\n";
     const BannerSearch found = find_boot_banner(log, 0);

@@ -11,9 +11,13 @@
 #include <algorithm>
 #include <deque>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
+#include <vector>
 
 using namespace guardian;
 using guardian::test::TestXenstored;
@@ -24,14 +28,25 @@ namespace {
 struct Hostd {
     pid_t pid = -1;
     Hostd(const std::string& control, const std::string& ledger, const std::string& logs,
-          const std::string& out) {
+          const std::string& out, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"guardian-hostd",
+                                         "--foreground",
+                                         "--no-hypervisor",
+                                         "--ledger",
+                                         ledger,
+                                         "--xen-log-dir",
+                                         logs};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid = ::fork();
         if (pid == 0) {
             ::setenv("XENSTORED_PATH", control.c_str(), 1);
             const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             ::dup2(fd, 2);
-            ::execl(GUARDIAN_HOSTD, "guardian-hostd", "--foreground", "--no-hypervisor", "--ledger",
-                    ledger.c_str(), "--xen-log-dir", logs.c_str(), static_cast<char*>(nullptr));
+            ::execv(GUARDIAN_HOSTD, argv.data());
             ::_exit(127);
         }
     }
@@ -234,4 +249,40 @@ TEST(HostdProcess, TwoThousandDomainsAcrossAKill9) {
     std::printf("XS_INTRODUCE -> ledger (%zu samples): median %.2f ms, p99 %.2f ms\n",
                 latency_ms.size(), latency_ms[latency_ms.size() / 2],
                 latency_ms[latency_ms.size() * 99 / 100]);
+}
+
+// The real service finds a guest's kernel in its console log where
+// --console-log-dir says xenconsoled writes it, on its own timer.
+TEST(HostdProcess, FindsTheBannerInTheConsoleLogDir) {
+    TestXenstored xsd;
+    test::TempDir dir;
+    Toolstack ts(xsd, dir.path() / "xen");
+    const std::string ledger_path = (dir.path() / "ledger.sqlite").string();
+    const auto consoles = dir.path() / "consoles";
+    std::filesystem::create_directories(consoles);
+    Hostd hostd(xsd.control_socket(), ledger_path, ts.log_dir().string(),
+                (dir.path() / "hostd.log").string(), {"--console-log-dir", consoles.string()});
+    ASSERT_TRUE(wait_until([&] { return ledger::Ledger::open_read_only(ledger_path).ok(); },
+                           std::chrono::seconds(10)));
+    // Past the service's first look: this domain is seen appearing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ts.create(3, Toolstack::uuid_of(3), "web1");
+    // What guardian-host would read now.
+    const auto seen = [&]() -> std::optional<ledger::Ledger::DomainKernel> {
+        auto l = ledger::Ledger::open_read_only(ledger_path);
+        if (!l)
+            return std::nullopt;
+        auto k = l->domain_kernel(3);
+        return k ? *k : std::nullopt;
+    };
+    ASSERT_TRUE(
+        wait_until([&] { return seen() && seen()->console_offset; }, std::chrono::seconds(10)))
+        << tail_of((dir.path() / "hostd.log").string());
+    std::ofstream(consoles / "guest-web1.log")
+        << "[    0.000000] Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org) (gcc-12 "
+           "(Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)\n"
+           "[    0.000000] Command line: root=/dev/xvda ro console=hvc0\n";
+    EXPECT_TRUE(wait_until([&] { return seen() && seen()->kernel == "6.1.0-13-amd64"; },
+                           std::chrono::seconds(30)))
+        << tail_of((dir.path() / "hostd.log").string());
 }

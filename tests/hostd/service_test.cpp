@@ -1,67 +1,19 @@
 // guardian-hostd's service against the wire-protocol test xenstored, with
 // domains introduced and released as the toolstack does (toolstack.hpp),
 // and a hypervisor port that says what Xen would.
-#include "guardian/hostd/service.hpp"
-
-#include "tests/hostd/toolstack.hpp"
-
-#include <gtest/gtest.h>
+#include "tests/hostd/service_fixture.hpp"
 
 #include <algorithm>
 
 using namespace guardian;
 using namespace guardian::hostd;
-using guardian::test::TestXenstored;
+using guardian::test::HostdService;
 using guardian::test::Toolstack;
-
-namespace {
-
-class FakeHypervisor final : public Hypervisor {
-public:
-    std::map<std::int64_t, DomainState> states;
-    Result<std::map<std::int64_t, DomainState>> domains() override { return states; }
-};
-
-struct HostdService : ::testing::Test {
-    TestXenstored xsd;
-    test::TempDir dir;
-    Toolstack toolstack{xsd, dir.path() / "xen"};
-    CapturingLogger log;
-    FakeHypervisor hv;
-    double clock = 1000;
-
-    ledger::Ledger open_ledger() {
-        auto l = ledger::Ledger::open((dir.path() / "ledger.sqlite").string());
-        if (!l)
-            throw std::runtime_error(l.error().message);
-        return std::move(l).value();
-    }
-    // Delivers watch events to the service until none came for a while.
-    static void pump(xen::XenStore& xs, Service& s) {
-        for (;;) {
-            pollfd p{xs.watch_fd(), POLLIN, 0};
-            if (::poll(&p, 1, 150) <= 0)
-                return;
-            auto st = s.on_watch_events();
-            ASSERT_TRUE(st) << st.error().message;
-        }
-    }
-    std::vector<std::string> kinds(ledger::Ledger& l, const std::string& guest) {
-        auto t = l.timeline(guest);
-        EXPECT_TRUE(t);
-        std::vector<std::string> out;
-        for (const auto& e : t.value_or(std::vector<ledger::TimelineEntry>{}))
-            out.push_back(e.kind + (e.kind == "domain-end" ? ":" + e.text : ""));
-        return out;
-    }
-};
-
-} // namespace
 
 TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     pump(*xs, s);
     hv.states[3] = {};
@@ -92,7 +44,7 @@ TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
 TEST_F(HostdService, ADomainTheToolstackDestroyedFirstEndsWithXlsReason) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     toolstack.create(4, Toolstack::uuid_of(4), "db1");
     toolstack.create(5, Toolstack::uuid_of(5), "db2");
@@ -111,8 +63,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
     auto l = open_ledger();
     {
         auto xs = xsd.dom0();
-        Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256},
-                  [this] { return clock; });
+        Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
         ASSERT_TRUE(s.start());
         toolstack.create(5, Toolstack::uuid_of(5), "a");
         toolstack.create(6, Toolstack::uuid_of(6), "b");
@@ -123,7 +74,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
     toolstack.destroy(6);
     toolstack.create(8, Toolstack::uuid_of(8), "c");
     auto xs = xsd.dom0();
-    Service s(*xs, nullptr, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, nullptr, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     pump(*xs, s); // the watches' first firing is the first scan
     EXPECT_EQ(kinds(l, "a"), (std::vector<std::string>{"domain-start"})); // not started twice
@@ -134,7 +85,7 @@ TEST_F(HostdService, ARestartedServicePicksUpWhereTheLedgerStands) {
 TEST_F(HostdService, AReusedDomidIsANewDomainOfAnotherGuest) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     hv.states[9] = {};
     toolstack.create(9, Toolstack::uuid_of(9), "old");
@@ -175,7 +126,7 @@ TEST_F(HostdService, AGuestsIncidentOutlivesItsDomainAndTheRestart) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     hv.states[3] = {};
     toolstack.create(3, Toolstack::uuid_of(3), "web1");
@@ -228,7 +179,7 @@ TEST_F(HostdService, ARestoredGuestContinuesItsBoot) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    Service s(*xs, &hv, l, log, {toolstack.log_dir().string(), 256}, [this] { return clock; });
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     const auto kernel = [&](std::int64_t d) {
         publish(*writer, d, {{"version", "0.1.0"}, {"kernel", "6.1.0-13-amd64"}});
@@ -269,7 +220,8 @@ TEST_F(HostdService, AFloodingGuestIsNamedAndBoundedAndTheOthersAreRecorded) {
     auto l = open_ledger();
     auto xs = xsd.dom0();
     auto writer = xsd.dom0();
-    ServiceOptions o{toolstack.log_dir().string(), 256, 5};
+    ServiceOptions o = options();
+    o.report_reads_per_minute = 5;
     Service s(*xs, &hv, l, log, o, [this] { return clock; });
     ASSERT_TRUE(s.start());
     toolstack.create(8, Toolstack::uuid_of(8), "flood");

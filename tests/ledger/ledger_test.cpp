@@ -247,3 +247,53 @@ TEST(ShutdownReasons, XenCodesMapAndUnknownOnesDoNot) {
     EXPECT_FALSE(is_unclean_end("orderly"));
     EXPECT_FALSE(is_unclean_end("guardian-reboot"));
 }
+
+// A ledger written by schema 1 (before guests without guardian) is migrated
+// in place: its boots keep their kernels, now marked as guardian's reports.
+TEST_F(LedgerFile, ASchemaOneLedgerMigratesKeepingItsBoots) {
+    {
+        auto raw = Database::open(path);
+        ASSERT_TRUE(raw);
+        ASSERT_TRUE(migrate(*raw, 1)); // as guardian-host with schema 1 left it
+        ASSERT_EQ(*schema_version(*raw), 1);
+        ASSERT_TRUE(raw->exec(
+            "INSERT INTO guests VALUES (1, 'u1', 'web1', 1000, 2000, 0);"
+            "INSERT INTO domains VALUES (1, 1, 7, 1000, NULL, NULL);"
+            "INSERT INTO boots VALUES (1, 1, 1, 'b1', '3.16.0-4-amd64', '', 'Debian 8', 1000, "
+            "2000, NULL);"));
+    }
+    Ledger l = open();
+    auto k = l.domain_kernel(7);
+    ASSERT_TRUE(k && k->has_value());
+    EXPECT_EQ((*k)->kernel, "3.16.0-4-amd64");
+    EXPECT_EQ((*k)->kernel_source, "guardian report");
+    EXPECT_FALSE((*k)->console_offset);
+    EXPECT_FALSE((*k)->console_note);
+}
+
+// A banner's kernel yields to the guest's own report of the same boot; a
+// restored domain carries its boot on.
+TEST_F(LedgerFile, ABannersKernelYieldsToTheGuestsReport) {
+    Ledger l = open();
+    ASSERT_TRUE(l.domain_introduced(web, 7, 1000, 4096));
+    ASSERT_TRUE(l.boot_seen(web, 7,
+                            {"7@1000", "6.1.0-13-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1",
+                             "", 1000, KernelSource::console_banner},
+                            1001));
+    ASSERT_TRUE(l.console_searched(7, "kernel banner: ..."));
+    auto k = l.domain_kernel(7);
+    ASSERT_TRUE(k && k->has_value());
+    EXPECT_EQ((*k)->kernel_source, "console banner");
+    EXPECT_EQ((*k)->console_offset, 4096);
+    EXPECT_EQ((*k)->console_note, "kernel banner: ...");
+    ASSERT_TRUE(l.boot_seen(web, 7, {"7@1000", "6.1.0-13-amd64", "", "Debian 12", 1000}, 1002));
+    k = l.domain_kernel(7);
+    EXPECT_EQ((*k)->kernel_source, "guardian report");
+    // xl save, xl restore: domain 8 runs the same boot.
+    ASSERT_TRUE(l.domain_released(7, 1100, ShutdownReason::suspend));
+    ASSERT_TRUE(l.domain_introduced(web, 8, 1101, 9000));
+    EXPECT_EQ((*l.domain_kernel(8))->kernel, ""); // not yet attached
+    ASSERT_TRUE(l.boot_continues(web, 8, "7@1000", 1102));
+    EXPECT_EQ((*l.domain_kernel(8))->kernel, "6.1.0-13-amd64");
+    EXPECT_FALSE(*l.domain_kernel(7)); // no longer running
+}

@@ -2,24 +2,16 @@
 // (before any trouble) and matched against events assembled from real log
 // text (after it).
 #include "guardian/core/known_bugs.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/support/shipped_risk_table.hpp"
 #include "tests/unit/kmsg_corpus.hpp"
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <sstream>
 
 namespace guardian {
 namespace {
 
 RiskTable shipped() {
-    std::ifstream in(test::source_dir() / "data/kernel-risk.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto t = parse_risk_table(ss.str());
-    EXPECT_TRUE(t.ok()) << (t ? "" : t.error().message);
-    return t ? std::move(*t) : RiskTable{};
+    return test::shipped_risk_table();
 }
 
 BugVerdict verdict(const RiskTable& t, std::string_view id, KernelFacts f) {

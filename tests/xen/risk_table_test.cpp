@@ -4,7 +4,7 @@
 #include "guardian/core/kernel_version.hpp"
 #include "guardian/core/risk_table.hpp"
 #include "guardian/util/fd.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/support/shipped_risk_table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,11 +12,7 @@ namespace guardian {
 namespace {
 
 RiskTable shipped_table() {
-    const auto text = read_text_file((test::source_dir() / "data" / "kernel-risk.json").string());
-    EXPECT_TRUE(text.ok()) << text.error().message;
-    auto table = parse_risk_table(text.value());
-    EXPECT_TRUE(table.ok()) << table.error().message;
-    return std::move(table).value();
+    return test::shipped_risk_table();
 }
 
 struct ReleaseCase {
