@@ -281,7 +281,7 @@ read. Its SOURCE column says where each verdict comes from.)");
         domains.push_back(std::move(d).value());
     }
     if (json)
-        fmt::print("{}\n", guardian::status_to_json(domains).dump(1));
+        fmt::print("{}\n", guardian::status_to_json(domains).dump(1, ' ', guardian::k_json_ascii));
     else
         fmt::print("{}", guardian::render_status_table(domains));
     return 0;

@@ -96,7 +96,7 @@ int run_preflight(xen::XenStore& xs, const PreflightArgs& args) {
         rows.push_back({std::move(d).value(), std::move(v)});
     }
     if (args.json)
-        fmt::print("{}\n", preflight_to_json(rows).dump(1));
+        fmt::print("{}\n", preflight_to_json(rows).dump(1, ' ', k_json_ascii));
     else
         fmt::print("{}", render_preflight_table(rows));
     for (const auto& r : rows)

@@ -62,8 +62,10 @@ Recorded record(const Case* c, Via via) {
     if (!ledger)
         throw std::runtime_error(ledger.error().message);
     auto xs = xsd.dom0();
-    hostd::Service s(*xs, nullptr, *ledger, log, {toolstack.log_dir().string(), 256},
-                     [&] { return clock; });
+    hostd::ServiceOptions options;
+    options.xen_log_dir = toolstack.log_dir().string();
+    options.console_excerpt_bytes = 256;
+    hostd::Service s(*xs, nullptr, *ledger, log, options, [&] { return clock; });
     must(s.start());
     pump(*xs, s);
     toolstack.create(web1, Toolstack::uuid_of(3), "web1");
