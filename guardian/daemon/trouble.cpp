@@ -107,7 +107,7 @@ void Daemon::record_end_at_shutdown() {
     if (system_going_down(m_ports.root))
         m_trouble->end_boot(BootEnd::orderly);
     else
-        (void)m_trouble->heartbeat(std::chrono::milliseconds(0), false, false);
+        (void)m_trouble->record_alive();
 }
 
 void Daemon::record_emergency_end(const VerdictResult& result) {

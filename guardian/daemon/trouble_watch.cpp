@@ -161,7 +161,8 @@ void TroubleWatch::start(const std::vector<std::string>& conditions) {
 }
 
 bool TroubleWatch::save(const char* why) {
-    if (!m_history_error.empty() && m_boot.boot_id.empty())
+    // A history that could not be read is never overwritten.
+    if (!m_history_error.empty())
         return false;
     if (auto st = m_file.save(m_boot); !st) {
         m_log.warning(std::string("boot history (") + why + "): " + st.error().message);
@@ -255,6 +256,11 @@ bool TroubleWatch::heartbeat(std::chrono::milliseconds interval, bool frozen, bo
         return false;
     stamp_alive();
     return save("heartbeat");
+}
+
+bool TroubleWatch::record_alive() {
+    stamp_alive();
+    return save("stop");
 }
 
 void TroubleWatch::end_boot(BootEnd end) {

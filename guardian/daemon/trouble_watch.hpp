@@ -52,6 +52,8 @@ public:
     // The heartbeat: this boot's record with "last alive" now, if due.
     // True when it wrote.
     bool heartbeat(std::chrono::milliseconds interval, bool frozen, bool critical);
+    // "Last alive" now, whatever the interval (guardiand stops, the boot goes on).
+    bool record_alive();
     // The end this boot records for itself (orderly, emergency_reboot).
     void end_boot(BootEnd end);
 
