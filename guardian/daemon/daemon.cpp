@@ -39,7 +39,9 @@ Status Daemon::start() {
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
     // Before the baseline, whose methods line names how the log is read.
-    if (auto k = sys::KmsgReader::open(m_ports.root); k)
+    // From the start of the ring: the trouble watch takes what this boot
+    // logged before guardiand ran (trouble.cpp), the first time in a boot.
+    if (auto k = sys::KmsgReader::open(m_ports.root, /*from_start=*/true); k)
         m_kmsg.emplace(std::move(k).value());
     else
         log.warning("kernel log: " + k.error().message +

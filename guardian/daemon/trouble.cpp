@@ -54,6 +54,13 @@ void Daemon::start_trouble_watch(const std::vector<MountEntry>& mounts) {
     ts.journal_dir = m_settings.previous_journal_dir;
     m_trouble = std::make_unique<TroubleWatch>(*m_ports.log, *m_ports.clocks, m_ports.root, ts);
     m_trouble->start(guest_conditions(mounts, sys::read_guest_shape(m_ports.root)));
+    // What the ring holds of this boot so far (an oops during boot, before
+    // guardiand ran); a guardiand restarted within the boot saw it already.
+    if (m_kmsg) {
+        auto backlog = m_kmsg->drain();
+        if (backlog && m_trouble->first_start_in_boot())
+            (void)m_trouble->feed(*backlog, may_write());
+    }
     arm_heartbeat();
 }
 

@@ -118,6 +118,7 @@ void TroubleWatch::start(const std::vector<std::string>& conditions) {
     // guardiand restarted within this boot: keep what the boot recorded.
     for (const auto& b : m_file.boots())
         if (b.boot_id == m_boot.boot_id) {
+            m_first_start = false;
             m_boot.trouble_kind = b.trouble_kind;
             m_boot.trouble_signature = b.trouble_signature;
             m_boot.trouble_function = b.trouble_function;

@@ -62,6 +62,8 @@ public:
     // "boot history: active (...)", "previous boot: ...": for status.
     [[nodiscard]] std::vector<PartStatus> parts() const;
     [[nodiscard]] const BootEntry& this_boot() const noexcept { return m_boot; }
+    // False when the history already had this boot (guardiand restarted).
+    [[nodiscard]] bool first_start_in_boot() const noexcept { return m_first_start; }
     [[nodiscard]] std::size_t history_writes() const noexcept { return m_file.writes(); }
 
 private:
@@ -85,6 +87,7 @@ private:
     std::string m_previous_source; // where its attribution came from
     std::vector<contract::TroubleNote> m_last;
     std::int64_t m_last_written_us = 0;
+    bool m_first_start = true;
 };
 
 } // namespace guardian::daemon

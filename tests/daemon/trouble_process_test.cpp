@@ -215,6 +215,9 @@ TEST(TroubleProcess, BootsTroubleAndTheirEndsReachTheReportHistoryAndTextfile) {
     // Boot C, off Xen: the previous boot ended orderly; guardiand runs
     // without xenstore and says which parts are idle.
     root.boot(k_boot_c);
+    // Logged during boot, before guardiand runs: the first start in a boot
+    // reads what the ring holds.
+    root.write_kmsg(as_kmsg_records(corpus("linux-3.16-i915-thunderbolt-warnings.log"), seq));
     {
         Guardiand d(root.path(), "");
         ASSERT_TRUE(wait_until(
@@ -225,7 +228,6 @@ TEST(TroubleProcess, BootsTroubleAndTheirEndsReachTheReportHistoryAndTextfile) {
             },
             std::chrono::seconds(30)));
         EXPECT_EQ(root.state().kernel_trouble->previous_boot->end, BootEnd::orderly);
-        root.write_kmsg(as_kmsg_records(corpus("linux-3.16-i915-thunderbolt-warnings.log"), seq));
         ASSERT_TRUE(wait_until([&] { return root.seen(TroubleKind::warning) >= 1; },
                                std::chrono::seconds(20)));
         EXPECT_TRUE(d.running());
