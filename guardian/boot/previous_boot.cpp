@@ -1,6 +1,7 @@
 #include "guardian/boot/previous_boot.hpp"
 
 #include "guardian/boot/journal_reader.hpp"
+#include "guardian/core/message_ids.hpp"
 #include "guardian/core/trouble_sources.hpp"
 #include "guardian/util/fd.hpp"
 
@@ -96,6 +97,36 @@ std::vector<KmsgRecord> journal_records(const BootEntry& previous, const Previou
     return out;
 }
 
+// guardian's own journal entries of that boot: a critical verdict under
+// policy protect ends the boot with guardian's emergency reboot, which the
+// boot history cannot record when /var/lib/guardian is on the suspect disk
+// (daemon/trouble.cpp). journald syncs on the verdict's crit entry, before
+// the writes stop. Under policy observe the verdict is followed by the
+// "policy observe: reporting only" entry (daemon/emergency.cpp), and the
+// boot goes on.
+bool emergency_in_journal(const BootEntry& previous, const PreviousBootOptions& o,
+                          std::vector<std::string>& notes) {
+    auto reader = o.journal_dir.empty() ? JournalReader::open_system()
+                                        : JournalReader::open_directory(o.journal_dir);
+    if (!reader)
+        return false;
+    auto lines = reader->entries_with_ids(
+        previous.boot_id, {message_id::verification_critical, message_id::protective_action}, 50);
+    if (!lines) {
+        notes.push_back("journal: " + lines.error().message);
+        return false;
+    }
+    bool critical = false;
+    for (const auto& l : *lines) {
+        if (l.message_id == message_id::protective_action)
+            return true;
+        if (l.message.starts_with("policy observe"))
+            return false;
+        critical = true;
+    }
+    return critical;
+}
+
 } // namespace
 
 PreviousBootEvidence gather_previous_boot(const BootEntry& previous, const PreviousBootOptions& o) {
@@ -104,6 +135,11 @@ PreviousBootEvidence gather_previous_boot(const BootEntry& previous, const Previ
     out.evidence.emergency_reboot = previous.end == BootEnd::emergency_reboot;
     if (previous.end != BootEnd::running)
         return out; // the boot recorded its own end: nothing to look for
+    if (o.journal && !previous.boot_id.empty() && emergency_in_journal(previous, o, out.notes)) {
+        out.evidence.emergency_reboot = true;
+        out.source = "journal";
+        return out;
+    }
 
     auto seen = trouble_seen(pstore_records(o.root, previous.start_us, out.notes), o.table);
     if (!seen.empty()) {
