@@ -81,7 +81,11 @@ void render_trouble(const DecodedState& state, std::string& out) {
         if (b.exposure != BugExposure::not_affected)
             out +=
                 fmt::format("  known kernel bug {}: {}{} ({})\n", b.bug_id, to_string(b.exposure),
-                            b.fixed_in.empty() ? "" : ", fixed in " + b.fixed_in, b.reason);
+                            b.fixed_in.empty() ? ""
+                            : (b.fixed_in.front() >= '0' && b.fixed_in.front() <= '9')
+                                ? ", fixed in " + b.fixed_in
+                                : ", " + b.fixed_in,
+                            b.reason);
 }
 
 } // namespace

@@ -184,9 +184,15 @@ std::vector<PartStatus> parts_from_json(const json& j) {
 
 std::vector<contract::KnownBugNote> known_bug_notes(const std::vector<BugVerdict>& verdicts) {
     std::vector<contract::KnownBugNote> out;
-    for (const auto& v : verdicts)
-        if (v.exposure != BugExposure::not_affected)
-            out.push_back({v.bug_id, std::string(to_string(v.exposure)), v.fixed_in});
+    for (const auto& v : verdicts) {
+        if (v.exposure == BugExposure::not_affected)
+            continue;
+        // A version only ("6.1.113"); "no fix known" leaves the field out.
+        const bool version =
+            !v.fixed_in.empty() && v.fixed_in.front() >= '0' && v.fixed_in.front() <= '9';
+        out.push_back(
+            {v.bug_id, std::string(to_string(v.exposure)), version ? v.fixed_in : std::string()});
+    }
     return out;
 }
 

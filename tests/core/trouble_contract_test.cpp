@@ -167,6 +167,8 @@ TEST(TroubleState, ReportViewsOfTheSnapshot) {
     BugVerdict a{"a", BugExposure::affected, "6.1.113", {}, ""};
     BugVerdict n{"n", BugExposure::not_affected, "6.1", {}, ""};
     EXPECT_EQ(contract::encode_known_bugs(known_bug_notes({a, n})), "a=affected@6.1.113");
+    BugVerdict nofix{"b", BugExposure::latent, "no fix known", {}, ""};
+    EXPECT_EQ(contract::encode_known_bugs(known_bug_notes({nofix})), "b=latent");
     BootEntry prev;
     prev.boot_id = "ab";
     prev.end = BootEnd::no_trace;
