@@ -192,6 +192,19 @@ Result<std::int64_t> JournalReader::last_entry_realtime_us(std::string_view boot
     return last.empty() ? 0 : last.front().realtime_us;
 }
 
+Result<std::vector<std::string>> JournalReader::kernel_json_lines(std::string_view boot_id,
+                                                                  std::size_t limit) {
+    // Not -k: it implies -b (this boot). --lines reads from the tail, where
+    // the end of the boot is.
+    GUARDIAN_TRY_ASSIGN(const std::string out,
+                        run({"--output=json", "--all", "--lines=" + std::to_string(limit),
+                             "_TRANSPORT=kernel", "_BOOT_ID=" + std::string(boot_id)}));
+    std::vector<std::string> lines = lines_of(out);
+    if (lines.size() > limit)
+        lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(limit));
+    return lines;
+}
+
 Result<std::vector<JournalLine>> JournalReader::entries_with_ids(
     std::string_view boot_id, const std::vector<std::string_view>& message_ids, std::size_t limit) {
     std::vector<std::string> matches;

@@ -46,6 +46,13 @@ public:
     entries_with_ids(std::string_view boot_id, const std::vector<std::string_view>& message_ids,
                      std::size_t limit = 200);
 
+    // The last `limit` kernel-transport entries of boot `boot_id` as
+    // journalctl's JSON lines (core/trouble_sources' reader decodes them;
+    // SYSLOG_FACILITY tells the kernel's own lines from a process's write to
+    // /dev/kmsg).
+    [[nodiscard]] Result<std::vector<std::string>> kernel_json_lines(std::string_view boot_id,
+                                                                     std::size_t limit = 4000);
+
 private:
     JournalReader(std::string journalctl, std::string source)
         : m_journalctl(std::move(journalctl)), m_source(std::move(source)) {}

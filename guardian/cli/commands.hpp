@@ -49,6 +49,7 @@ struct StatusArgs {
 
 struct HistoryArgs {
     bool json = false;
+    bool boots = false;     // the boot history instead of the verifications
     std::size_t limit = 20; // newest N verifications; 0: all
     std::string root;
 };
@@ -61,6 +62,7 @@ struct SleepHookArgs {
 
 [[nodiscard]] int run_status(const StatusArgs& args);
 [[nodiscard]] int run_history(const HistoryArgs& args);
+[[nodiscard]] int run_boot_history(const HistoryArgs& args);
 // Always 0: a sleep hook must never fail the sleep.
 [[nodiscard]] int run_sleep_hook(const SleepHookArgs& args);
 [[nodiscard]] int run_check(const CheckArgs& args);

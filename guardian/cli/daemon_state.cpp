@@ -1,6 +1,7 @@
 #include "guardian/cli/daemon_state.hpp"
 
 #include "guardian/core/state_file.hpp"
+#include "guardian/util/time_format.hpp"
 
 #include <fmt/format.h>
 
@@ -47,6 +48,46 @@ void render_verification(const DecodedVerification& v, std::string& out) {
     }
 }
 
+// Each part of guardiand, active or idle and why; then this boot's kernel
+// trouble, the previous boot and the known bugs (state.json since the
+// kernel trouble watch; older files have neither).
+void render_trouble(const DecodedState& state, std::string& out) {
+    for (const auto& p : state.parts)
+        out += fmt::format("  {}: {}{}\n", p.part, p.active ? "active" : "idle",
+                           p.detail.empty() ? "" : " (" + p.detail + ")");
+    if (!state.kernel_trouble)
+        return;
+    const TroubleSnapshot& t = *state.kernel_trouble;
+    std::string counts;
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < t.counts.seen.size(); ++i)
+        if (t.counts.seen[i] > 0) {
+            counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", t.counts.seen[i],
+                                  to_string(static_cast<TroubleKind>(i)));
+            total += t.counts.seen[i];
+        }
+    out += "  kernel trouble this boot: " + (total == 0 ? std::string("none") : counts);
+    if (t.counts.forged > 0)
+        out += fmt::format(" ({} forged line(s) from processes ignored)", t.counts.forged);
+    out += "\n";
+    for (const auto& n : t.last)
+        out +=
+            fmt::format("    {} {} in {} (signature {}){}\n",
+                        iso8601_utc(std::chrono::seconds(n.time)), n.kind, or_else(n.function, "?"),
+                        n.signature, n.known_bug.empty() ? "" : ", known bug " + n.known_bug);
+    if (t.previous_boot)
+        out += "  previous boot: " + describe_end(*t.previous_boot) + "\n";
+    for (const auto& b : t.known_bugs)
+        if (b.exposure != BugExposure::not_affected)
+            out +=
+                fmt::format("  known kernel bug {}: {}{} ({})\n", b.bug_id, to_string(b.exposure),
+                            b.fixed_in.empty() ? ""
+                            : (b.fixed_in.front() >= '0' && b.fixed_in.front() <= '9')
+                                ? ", fixed in " + b.fixed_in
+                                : ", " + b.fixed_in,
+                            b.reason);
+}
+
 } // namespace
 
 std::string history_row(const nlohmann::json& v) {
@@ -81,6 +122,7 @@ std::string render_state(const nlohmann::json& json) {
             out += line + "\n";
         }
     }
+    render_trouble(state, out);
     return out;
 }
 

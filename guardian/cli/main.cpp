@@ -93,6 +93,9 @@ int main(int argc, char** argv) try {
     guardian::cli::HistoryArgs history;
     auto* h = app.add_subcommand("history", "guardiand's verifications, newest last");
     h->add_flag("--json", history.json, "machine-readable output");
+    h->add_flag("--boots", history.boots,
+                "the boot history: each boot's kernel, how it ended and the trouble its end is "
+                "attributed to, then unclean ends per kernel release");
     h->add_option("--limit", history.limit, "show the newest N (0: all)")->capture_default_str();
     h->add_option("--root", history.root, "system root for /var/lib (for tests)")->group("");
 
@@ -116,7 +119,8 @@ int main(int argc, char** argv) try {
     if (st->parsed())
         return guardian::cli::run_status(status);
     if (h->parsed())
-        return guardian::cli::run_history(history);
+        return history.boots ? guardian::cli::run_boot_history(history)
+                             : guardian::cli::run_history(history);
     if (sh->parsed())
         return guardian::cli::run_sleep_hook(sleep);
     return guardian::cli::run_compare(cmp);

@@ -3,6 +3,8 @@
 #include "guardian/cli/daemon_state.hpp"
 
 #include "guardian/core/guest_metrics.hpp"
+#include "guardian/core/state_file.hpp"
+#include "guardian/core/trouble_metrics.hpp"
 #include "guardian/util/fd.hpp"
 #include "guardian/util/publish_file.hpp"
 #include "guardian/xen/subtree.hpp"
@@ -44,6 +46,7 @@ int run_status_prometheus(const StatusArgs& args) {
         guest = from_xenstore(**xs);
 
     const std::string state_path = root.path(k_state_file);
+    std::optional<TroubleSnapshot> trouble; // from a guardiand with the trouble watch
     if (auto content = read_text_file(state_path, 16u << 20); content) {
         auto state = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
         if (state.is_object()) {
@@ -52,6 +55,7 @@ int run_status_prometheus(const StatusArgs& args) {
             if (guest.version.empty())
                 guest.version = GUARDIAN_VERSION;
             guest = guest_status_from_state(state, std::move(guest));
+            trouble = decode_state(state).kernel_trouble;
         } else {
             fmt::print(stderr, "guardianctl: {} is not a JSON object; ignored\n", state_path);
         }
@@ -60,7 +64,18 @@ int run_status_prometheus(const StatusArgs& args) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    const std::string text = render_guest_metrics(guest, now);
+    // The boot history is guardiand's file; read here so the textfile shows
+    // it also while guardiand is stopped.
+    std::vector<BootEntry> boots;
+    if (auto history = read_text_file(root.path(k_boot_history_path), 4u << 20); history)
+        boots = decode_boot_history(*history).boots;
+    std::string text = render_guest_metrics(guest, now);
+    // Only where there is something to say: a guest without guardiand's
+    // trouble watch and without a boot history exports no zero series.
+    if (trouble || !boots.empty()) {
+        const TroubleSnapshot t = trouble.value_or(TroubleSnapshot{});
+        text += prometheus::render(trouble_metric_families(t.counts, t.known_bugs, boots));
+    }
     if (args.output.empty()) {
         fmt::print("{}", text);
         return k_exit_ok;

@@ -104,9 +104,7 @@ void keep_newest(std::vector<BootEntry>& boots) {
 }
 
 bool fatal(std::string_view kind) {
-    return kind == "oops" || kind == "kernel_bug" || kind == "bug" || kind == "panic" ||
-           kind == "machine_check" || kind == "bad_page" || kind == "rcu_stall" ||
-           kind == "soft_lockup" || kind == "hard_lockup" || kind == "hung_task";
+    return trouble_is_fatal(kind);
 }
 
 BootEnd end_for(std::string_view kind) {
@@ -119,6 +117,41 @@ BootEnd end_for(std::string_view kind) {
 }
 
 } // namespace
+
+bool trouble_is_fatal(std::string_view kind) noexcept {
+    return kind == "oops" || kind == "kernel_bug" || kind == "bug" || kind == "panic" ||
+           kind == "machine_check" || kind == "bad_page" || kind == "rcu_stall" ||
+           kind == "soft_lockup" || kind == "hard_lockup" || kind == "hung_task";
+}
+
+std::string distribution_from_os_release(std::string_view text) {
+    std::string pretty, name, version;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string_view::npos)
+            nl = text.size();
+        const std::string_view line = text.substr(start, nl - start);
+        start = nl + 1;
+        const auto eq = line.find('=');
+        if (eq == std::string_view::npos)
+            continue;
+        std::string_view value = line.substr(eq + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+        const std::string_view key = line.substr(0, eq);
+        if (key == "PRETTY_NAME")
+            pretty = value;
+        else if (key == "NAME")
+            name = value;
+        else if (key == "VERSION_ID")
+            version = value;
+    }
+    if (!pretty.empty())
+        return pretty;
+    return version.empty() ? name : name + " " + version;
+}
 
 std::string_view to_string(BootEnd e) noexcept {
     const auto i = static_cast<std::size_t>(e);

@@ -40,6 +40,13 @@ enum class BootEnd {
 [[nodiscard]] std::string_view to_string(BootEnd e) noexcept;
 [[nodiscard]] std::optional<BootEnd> boot_end_from_string(std::string_view s) noexcept;
 [[nodiscard]] bool unclean(BootEnd e) noexcept;
+// Trouble that may end a boot by itself (oops, BUG, panic, stall, lockup,
+// hung task, bad page, machine check): what an unclean end is attributed to.
+[[nodiscard]] bool trouble_is_fatal(std::string_view kind) noexcept;
+
+// PRETTY_NAME of an os-release file ("Debian GNU/Linux 12 (bookworm)"),
+// else NAME and VERSION_ID; "" when neither is there.
+[[nodiscard]] std::string distribution_from_os_release(std::string_view text);
 
 struct BootEntry {
     std::string boot_id;            // /proc/sys/kernel/random/boot_id
@@ -61,6 +68,8 @@ struct BootEntry {
 };
 
 inline constexpr std::size_t k_boot_history_kept = 256;
+// Where guardiand keeps it (under the system root); read by guardianctl too.
+inline constexpr const char* k_boot_history_path = "/var/lib/guardian/boot-history";
 
 [[nodiscard]] std::string encode_boot_record(const BootEntry& e);
 

@@ -48,6 +48,7 @@ struct Config {
     Duration kmsg_window = std::chrono::minutes(10); // 0: do not watch the kernel log
     bool verify_live_checksums = true;
     Duration baseline_refresh = std::chrono::minutes(10);
+    Duration heartbeat = std::chrono::minutes(10); // boot history "last alive"; 0: never
     std::string hook_dir = "/etc/guardian/hooks.d";
     Duration hook_timeout = std::chrono::seconds(30);
     std::string risk_table = "/usr/share/guardian/kernel-risk.json";

@@ -178,6 +178,19 @@ const std::vector<ConfigKey>& table() {
              return parse_duration_in(v, seconds(10), hours(24), c.baseline_refresh);
          },
          [](const Config& c) { return format_duration(c.baseline_refresh); }},
+        {"heartbeat", "duration", "10m", "0 or a duration from 1m to 24h",
+         "How often the boot history records that this boot is still alive (one small "
+         "append to /var/lib/guardian/boot-history, fsync'd), which bounds when an unclean end "
+         "happened. Never written while a filesystem is frozen or after a critical verdict. 0: "
+         "only at start and shutdown.",
+         [](Config& c, std::string_view v) {
+             Duration d{};
+             if (!parse_duration(v, d) || (d != Duration(0) && (d < minutes(1) || d > hours(24))))
+                 return false;
+             c.heartbeat = d;
+             return true;
+         },
+         [](const Config& c) { return format_duration(c.heartbeat); }},
         {"hook_dir", "path", "/etc/guardian/hooks.d", "an absolute path",
          "Directory of hooks: executables run in name order with the event (pre-freeze, "
          "post-thaw, restore, incident) as argument.",

@@ -74,6 +74,59 @@ std::string render_columns(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
+namespace {
+
+// The kernel-trouble nodes decoded (core/guest_contract.hpp): the guest
+// wrote them, so every string is made valid UTF-8 here; absent nodes leave
+// their member out.
+nlohmann::json trouble_to_json(const contract::DecodedReport& r) {
+    nlohmann::json j = nlohmann::json::object();
+    if (!r.trouble_counts.empty()) {
+        const auto c = contract::decode_trouble_counts(r.trouble_counts);
+        nlohmann::json kinds = nlohmann::json::object();
+        for (const auto& [kind, n] : c.kinds)
+            kinds[as_valid_utf8(kind)] = n;
+        j["counts"] = {{"kinds", kinds},
+                       {"suppressed", c.suppressed},
+                       {"forged", c.forged},
+                       {"valid", c.valid}};
+    }
+    if (!r.trouble_last.empty()) {
+        nlohmann::json last = nlohmann::json::array();
+        for (const auto& n : contract::decode_trouble_last(r.trouble_last))
+            last.push_back({{"time", n.time},
+                            {"kind", as_valid_utf8(n.kind)},
+                            {"signature", as_valid_utf8(n.signature)},
+                            {"function", as_valid_utf8(n.function)},
+                            {"known_bug", as_valid_utf8(n.known_bug)}});
+        j["last"] = std::move(last);
+    }
+    if (!r.previous_boot.empty()) {
+        const auto p = contract::decode_previous_boot(r.previous_boot);
+        j["previous_boot"] = p ? nlohmann::json{{"end", as_valid_utf8(p->end)},
+                                                {"boot_id", as_valid_utf8(p->boot_id)},
+                                                {"release", as_valid_utf8(p->release)},
+                                                {"last_alive", p->last_alive},
+                                                {"uptime", p->uptime},
+                                                {"trouble", as_valid_utf8(p->trouble_kind)},
+                                                {"signature", as_valid_utf8(p->signature)},
+                                                {"function", as_valid_utf8(p->function)},
+                                                {"known_bug", as_valid_utf8(p->known_bug)}}
+                               : nlohmann::json();
+    }
+    if (!r.known_bugs.empty()) {
+        nlohmann::json bugs = nlohmann::json::array();
+        for (const auto& b : contract::decode_known_bugs(r.known_bugs))
+            bugs.push_back({{"id", as_valid_utf8(b.id)},
+                            {"exposure", as_valid_utf8(b.exposure)},
+                            {"fixed_in", as_valid_utf8(b.fixed_in)}});
+        j["known_bugs"] = std::move(bugs);
+    }
+    return j;
+}
+
+} // namespace
+
 nlohmann::json status_to_json(const std::vector<DomainReport>& domains) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : domains) {
@@ -86,6 +139,8 @@ nlohmann::json status_to_json(const std::vector<DomainReport>& domains) {
                          {"data", std::move(data)}};
         if (!d.unreadable.empty())
             j["unreadable"] = as_valid_utf8(d.unreadable);
+        if (auto t = trouble_to_json(d.decoded()); !t.empty())
+            j["kernel_trouble"] = std::move(t);
         const auto p = preflight(d);
         j["preflight"] = {{"ok", p.ok}, {"reason", as_valid_utf8(p.reason)}};
         arr.push_back(std::move(j));

@@ -325,8 +325,9 @@ const std::vector<std::string_view>& summary_nodes() {
 const std::vector<std::string_view>& ledger_nodes() {
     static const std::vector<std::string_view> n = [] {
         std::vector<std::string_view> all = summary_nodes();
-        all.insert(all.end(),
-                   {node::last_verdict_reason, node::last_restore_changes, node::boot_report});
+        all.insert(all.end(), {node::last_verdict_reason, node::last_restore_changes,
+                               node::boot_report, node::trouble_counts, node::trouble_last,
+                               node::previous_boot, node::known_bugs});
         return all;
     }();
     return n;
@@ -349,6 +350,10 @@ DecodedReport decode_report(const std::map<std::string, std::string>& nodes) {
         {node::incident, &r.incident},
         {node::methods, &r.methods},
         {node::boot_report, &r.boot_report},
+        {node::trouble_counts, &r.trouble_counts},
+        {node::trouble_last, &r.trouble_last},
+        {node::previous_boot, &r.previous_boot},
+        {node::known_bugs, &r.known_bugs},
         {node::freeze, &r.freeze},
         {node::vbd_count, &r.vbd_count},
         {node::updated, &r.updated}};

@@ -56,6 +56,11 @@ inline constexpr std::string_view vbd_device = "device";
 inline constexpr std::string_view methods = "methods";         // how each step works here
 inline constexpr std::string_view incident = "incident";       // the critical verdict's reason
 inline constexpr std::string_view boot_report = "boot-report"; // one line per boot
+// Kernel trouble and boot history (docs/kernel-trouble.md), part of the report.
+inline constexpr std::string_view trouble_counts = "trouble-counts"; // this boot's events by kind
+inline constexpr std::string_view trouble_last = "trouble-last";     // the last few signatures
+inline constexpr std::string_view previous_boot = "previous-boot";   // its end, attributed
+inline constexpr std::string_view known_bugs = "known-bugs";         // known bugs that apply
 // The handshake: dom0 writes request, the guest answers in freeze.
 inline constexpr std::string_view request = "request";
 inline constexpr std::string_view freeze = "freeze";
@@ -153,6 +158,82 @@ struct TimedValue {
 // "2026-11-21T17:12:00Z" (iso8601_utc's form, nothing else) as Unix seconds.
 [[nodiscard]] std::optional<std::int64_t> parse_iso8601_utc(std::string_view text);
 
+// ---- kernel trouble and the previous boot (docs/xenstore-schema.md) ----------
+// Every value is bounded (at most k_max_trouble_value bytes) and made of
+// printable ASCII words; words the guest took from kernel text (function
+// names, releases) are cut to k_max_trouble_word and anything outside
+// [A-Za-z0-9._:+~@/-] becomes '_', so a value always splits back into the
+// fields it was built from.
+
+inline constexpr std::size_t k_max_trouble_value = 1000;
+inline constexpr std::size_t k_max_trouble_word = 64;
+inline constexpr std::size_t k_max_trouble_last = 4; // entries of trouble-last
+inline constexpr std::size_t k_max_known_bugs = 16;  // entries of known-bugs
+
+// trouble-counts: "<kind>=<n> ..." for each kind seen this boot (in the
+// order of core/kmsg_signatures' TroubleKind), then "suppressed=<n>" and
+// "forged=<n>" when not zero; "none" when nothing was seen.
+struct TroubleCountsNode {
+    std::vector<std::pair<std::string, std::uint64_t>> kinds; // kind word -> events
+    std::uint64_t suppressed = 0; // held back by the rate limit (still counted in kinds)
+    std::uint64_t forged = 0;     // trouble-looking lines not from the kernel
+    bool valid = true;            // false: a word was not "<name>=<number>"
+    friend bool operator==(const TroubleCountsNode&, const TroubleCountsNode&) = default;
+};
+[[nodiscard]] std::string encode_trouble_counts(const TroubleCountsNode& counts);
+[[nodiscard]] TroubleCountsNode decode_trouble_counts(std::string_view text);
+
+// trouble-last: the newest k_max_trouble_last events, oldest first, joined by
+// "; ": "<ISO-8601 UTC> <kind> <signature> <function|-> <known bug|->".
+struct TroubleNote {
+    std::int64_t time = 0; // Unix seconds
+    std::string kind;
+    std::string signature; // 16 hex digits
+    std::string function;  // "" when none
+    std::string known_bug; // the first known bug it matches, "" when none
+    friend bool operator==(const TroubleNote&, const TroubleNote&) = default;
+};
+[[nodiscard]] std::string encode_trouble_last(const std::vector<TroubleNote>& notes);
+// Entries not in that form are skipped.
+[[nodiscard]] std::vector<TroubleNote> decode_trouble_last(std::string_view text);
+
+// previous-boot: how the boot before this one ended, "none" when guardian
+// knows no earlier boot; else "end=<end> boot=<id> release=<uname -r>
+// last-alive=<ISO-8601 UTC> uptime=<seconds>" and, when the end is
+// attributed to trouble, " trouble=<kind> signature=<sig> function=<f>
+// known-bug=<id>" (absent fields are left out).
+struct PreviousBootNode {
+    std::string end; // core/boot_history's BootEnd words: orderly, panic, no-trace, ...
+    std::string boot_id;
+    std::string release;
+    std::int64_t last_alive = 0; // Unix seconds, 0 when unknown
+    std::int64_t uptime = 0;     // seconds
+    std::string trouble_kind;
+    std::string signature;
+    std::string function;
+    std::string known_bug;
+    friend bool operator==(const PreviousBootNode&, const PreviousBootNode&) = default;
+};
+[[nodiscard]] std::string encode_previous_boot(const std::optional<PreviousBootNode>& boot);
+// nullopt for "none" and for a value without "end=".
+[[nodiscard]] std::optional<PreviousBootNode> decode_previous_boot(std::string_view text);
+
+// known-bugs: the known kernel bugs (data/kernel-risk.json) that apply to
+// this kernel, "<id>=<exposure>[@<fixed in>]" separated by spaces (exposure:
+// affected, latent, unknown; not-affected ones are left out), at most
+// k_max_known_bugs; "none" when none applies.
+struct KnownBugNote {
+    std::string id;
+    std::string exposure;
+    std::string fixed_in; // "" when not known
+    friend bool operator==(const KnownBugNote&, const KnownBugNote&) = default;
+};
+[[nodiscard]] std::string encode_known_bugs(const std::vector<KnownBugNote>& bugs);
+[[nodiscard]] std::vector<KnownBugNote> decode_known_bugs(std::string_view text);
+
+// A word as the trouble values carry it (see above); "-" for an empty one.
+[[nodiscard]] std::string trouble_word(std::string_view text);
+
 // ---- the report as a reader sees it -------------------------------------------
 
 struct DecodedReport {
@@ -171,6 +252,10 @@ struct DecodedReport {
     std::string incident;
     std::string methods;
     std::string boot_report;
+    std::string trouble_counts;
+    std::string trouble_last;
+    std::string previous_boot;
+    std::string known_bugs;
     std::string freeze;
     std::string vbd_count;
     std::string updated;

@@ -37,13 +37,30 @@ inline constexpr std::string_view boot_report = "c8057edbd92540db89b3f69c7e6ef81
 // The configuration could not be loaded; guardiand refuses to start.
 inline constexpr std::string_view config_error = "539fa7c523004953804f8df6f2d7cea5";
 
+// Kernel trouble seen in this boot's kernel log (docs/kernel-trouble.md), one
+// id per family of kinds: a crash (oops, BUG, kernel BUG at, panic, bad
+// page state, machine check) ...
+inline constexpr std::string_view kernel_crash = "e9168ec3483a4cb69705934a1bb91966";
+// ... a hang (RCU stall, soft or hard lockup, hung task) ...
+inline constexpr std::string_view kernel_hang = "0ac11f7e2b0d46ecaa9f17c9be81bd41";
+// ... a WARNING ...
+inline constexpr std::string_view kernel_warning = "20f9c8ca532e4c2dbfabac6a6e973694";
+// ... memory trouble (page allocation failure, OOM kill) ...
+inline constexpr std::string_view kernel_memory = "8a601eee3c4d4a0aa0837a7945b797e6";
+// ... or a filesystem / block-device error line.
+inline constexpr std::string_view kernel_storage = "e4832189c93a44d2b1cb77ec9720ae71";
+// At start: how the previous boot ended and the trouble it is attributed to.
+inline constexpr std::string_view previous_boot = "074feb6a6de647e79e542700c6e3efec";
+// At start: this kernel is affected by a known kernel bug (kernel-risk.json).
+inline constexpr std::string_view known_kernel_bug = "828080553ca747398d0ea3edb211abf8";
+
 struct NamedMessageId {
     std::string_view name;
     std::string_view id;
 };
 
 // Every id above, for the catalog test and for `guardiand --list-message-ids`.
-inline constexpr std::array<NamedMessageId, 13> all = {{
+inline constexpr std::array<NamedMessageId, 20> all = {{
     {"daemon_started", daemon_started},
     {"baseline_taken", baseline_taken},
     {"restore_detected", restore_detected},
@@ -57,6 +74,13 @@ inline constexpr std::array<NamedMessageId, 13> all = {{
     {"hook_failed", hook_failed},
     {"boot_report", boot_report},
     {"config_error", config_error},
+    {"kernel_crash", kernel_crash},
+    {"kernel_hang", kernel_hang},
+    {"kernel_warning", kernel_warning},
+    {"kernel_memory", kernel_memory},
+    {"kernel_storage", kernel_storage},
+    {"previous_boot", previous_boot},
+    {"known_kernel_bug", known_kernel_bug},
 }};
 
 } // namespace guardian::message_id

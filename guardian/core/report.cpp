@@ -16,7 +16,7 @@ bool valid_vbd_id(const std::string& id) {
            std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-constexpr std::size_t k_fixed_nodes = 13; // the non-vbd nodes build_report writes
+constexpr std::size_t k_fixed_nodes = 17; // the non-vbd nodes build_report writes (4 of trouble)
 constexpr std::size_t k_nodes_per_vbd = 4;
 
 } // namespace
@@ -98,6 +98,13 @@ ReportNodes build_report(const ReportInput& in) {
         n[std::string(contract::node::last_verification)] = "";
         n[std::string(contract::node::last_verdict_reason)] = "";
         n[std::string(contract::node::last_verification_timing)] = "";
+    }
+    // Encoded bounded (k_max_trouble_value) by the contract itself.
+    if (const auto& t = in.trouble) {
+        n[std::string(contract::node::trouble_counts)] = contract::encode_trouble_counts(t->counts);
+        n[std::string(contract::node::trouble_last)] = contract::encode_trouble_last(t->last);
+        n[std::string(contract::node::previous_boot)] = contract::encode_previous_boot(t->previous);
+        n[std::string(contract::node::known_bugs)] = contract::encode_known_bugs(t->known_bugs);
     }
     std::size_t vbds = 0;
     std::size_t skipped = 0;

@@ -49,6 +49,17 @@ struct VerificationTiming {
     [[nodiscard]] std::string describe() const;
 };
 
+// This boot's kernel trouble, the previous boot's end and the known bugs
+// that apply (core/guest_contract.hpp's trouble values; empty parts: "none").
+// Absent from ReportInput (a report builder without the trouble watch, as
+// before it existed): the four nodes are not written.
+struct TroubleReport {
+    contract::TroubleCountsNode counts;
+    std::vector<contract::TroubleNote> last;
+    std::optional<contract::PreviousBootNode> previous;
+    std::vector<contract::KnownBugNote> known_bugs;
+};
+
 struct ReportInput {
     std::string version;
     contract::DaemonState state = contract::DaemonState::starting;
@@ -57,6 +68,7 @@ struct ReportInput {
     std::vector<VbdCapture> vbds;
     std::optional<RestoreRecord> last_restore;
     std::optional<VerificationRecord> last_verification;
+    std::optional<TroubleReport> trouble;
     std::chrono::nanoseconds updated{0}; // CLOCK_REALTIME
 };
 

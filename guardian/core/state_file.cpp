@@ -61,6 +61,10 @@ nlohmann::json state_to_json(const StateSnapshot& s) {
     j["last_verification"] =
         s.last_verification ? verification_to_json(*s.last_verification) : nlohmann::json();
     j["incident"] = s.incident ? incident_to_json(*s.incident) : nlohmann::json();
+    if (s.kernel_trouble)
+        j["kernel_trouble"] = trouble_to_json(*s.kernel_trouble);
+    if (!s.parts.empty())
+        j["parts"] = parts_to_json(s.parts);
     return j;
 }
 
@@ -186,6 +190,10 @@ DecodedState decode_state(const nlohmann::json& j) {
                                    text(st, "detail", nullptr)});
         s.incident = std::move(d);
     }
+    if (const auto* t = member(j, "kernel_trouble"); t != nullptr && t->is_object())
+        s.kernel_trouble = trouble_from_json(*t);
+    if (const auto* p = member(j, "parts"))
+        s.parts = parts_from_json(*p);
     return s;
 }
 

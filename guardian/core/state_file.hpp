@@ -13,6 +13,7 @@
 #pragma once
 
 #include "guardian/core/incident.hpp"
+#include "guardian/core/trouble_state.hpp"
 #include "guardian/core/verdict.hpp"
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,9 @@ struct StateSnapshot {
     std::string last_restore;
     std::optional<VerificationOutcome> last_verification;
     std::optional<IncidentRecord> incident;
+    // Since the kernel trouble watch (absent in older files).
+    std::optional<TroubleSnapshot> kernel_trouble;
+    std::vector<PartStatus> parts;
 };
 
 [[nodiscard]] nlohmann::json verification_to_json(const VerificationOutcome& v);
@@ -96,6 +100,8 @@ struct DecodedState {
     std::string last_restore;
     std::optional<DecodedVerification> last_verification;
     std::optional<DecodedIncident> incident;
+    std::optional<TroubleSnapshot> kernel_trouble; // absent before the trouble watch
+    std::vector<PartStatus> parts;
     std::vector<std::string> missing;
 };
 

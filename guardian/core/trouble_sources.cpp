@@ -1,5 +1,8 @@
 #include "guardian/core/trouble_sources.hpp"
 
+#include "guardian/core/kernel_trouble.hpp"
+#include "guardian/core/known_bugs.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -110,6 +113,32 @@ std::vector<std::string> guest_conditions(const std::vector<MountEntry>& mounts,
         out.emplace_back("xen:blkfront");
     if (shape.netfront)
         out.emplace_back("xen:netfront");
+    return out;
+}
+
+std::vector<TroubleSeen> trouble_seen(const std::vector<KmsgRecord>& records,
+                                      const RiskTable* table) {
+    TroubleAssemblerOptions o;
+    o.burst = 1u << 30; // count every report: a previous boot is read once
+    TroubleAssembler assembler(o);
+    std::vector<TroubleEvent> events;
+    for (const auto& r : records)
+        for (auto& e : assembler.feed(r))
+            events.push_back(std::move(e));
+    for (auto& e : assembler.flush())
+        events.push_back(std::move(e));
+    std::vector<TroubleSeen> out;
+    for (const auto& e : events) {
+        TroubleSeen t;
+        t.kind = std::string(to_string(e.kind));
+        t.signature = e.signature;
+        t.function = e.function;
+        if (table != nullptr)
+            if (const auto bugs = match_known_bugs(*table, e); !bugs.empty())
+                t.known_bug = bugs.front();
+        t.at_us = static_cast<std::int64_t>(e.timestamp_us);
+        out.push_back(std::move(t));
+    }
     return out;
 }
 

@@ -6,8 +6,10 @@
 // read the files and run journalctl.
 #pragma once
 
+#include "guardian/core/boot_history.hpp"
 #include "guardian/core/kmsg_signatures.hpp"
 #include "guardian/core/mountinfo.hpp"
+#include "guardian/core/risk_table.hpp"
 
 #include <optional>
 #include <string>
@@ -36,6 +38,14 @@ struct PstoreDump {
 // _TRANSPORT is "kernel"; nullopt for lines that are not JSON objects with a
 // MESSAGE.
 [[nodiscard]] std::optional<KmsgRecord> kmsg_record_from_journal_json(std::string_view line);
+
+// The trouble events in a list of kernel records (one boot's, in order) as
+// the boot history's TroubleSeen, timestamped with the records' own clock
+// (at_us: the kernel's monotonic time), each with the first known bug of
+// `table` it matches (null: none). Run through the same assembler as the
+// live log, without its rate limit: every report counts here.
+[[nodiscard]] std::vector<TroubleSeen> trouble_seen(const std::vector<KmsgRecord>& records,
+                                                    const RiskTable* table);
 
 // The known-bug conditions (data/kernel-risk.json "conditions") that hold:
 // "fs:<type>" for each mounted filesystem type, plus what the caller knows

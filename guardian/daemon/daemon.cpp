@@ -39,10 +39,14 @@ Status Daemon::start() {
         log.warning("no filesystem to guard (guard/skip settings, or no ext4 on a "
                     "xvd device): only the block protocol is watched");
     // Before the baseline, whose methods line names how the log is read.
-    if (auto k = sys::KmsgReader::open(m_ports.root); k)
+    // From the start of the ring: the trouble watch takes what this boot
+    // logged before guardiand ran (trouble.cpp), the first time in a boot.
+    if (auto k = sys::KmsgReader::open(m_ports.root, /*from_start=*/true); k)
         m_kmsg.emplace(std::move(k).value());
     else
-        log.warning("kernel log: " + k.error().message + "; no kmsg window after restores");
+        log.warning("kernel log: " + k.error().message +
+                    "; no kmsg window after restores, no kernel trouble watch");
+    start_trouble_watch(mounts);
     GUARDIAN_TRY(take_baseline());
 
     if (auto w = protect::KmsgWriter::open(m_ports.root); w)
@@ -141,6 +145,8 @@ ReportInput Daemon::report() const {
                 RestoreRecord{last->realtime, last->decision.signal_list(), last->changes};
     }
     in.last_verification = m_last_verification;
+    if (m_trouble)
+        in.trouble = m_trouble->report();
     in.updated = m_ports.clocks->now().realtime;
     return in;
 }
@@ -167,6 +173,11 @@ void Daemon::persist() {
     if (!m_verifications.empty())
         s.last_verification = m_verifications.back();
     s.incident = m_incident;
+    if (m_trouble) {
+        s.kernel_trouble = m_trouble->snapshot();
+        s.kernel_trouble->kmsg_method = m_kmsg ? std::string(m_kmsg->method()) : "none";
+    }
+    s.parts = parts();
     // /run is tmpfs: safe to write while filesystems are frozen.
     if (auto st = write_state_file(m_ports.root.path(m_settings.run_dir + "/state.json"), s); !st)
         m_ports.log->debug("state file: " + st.error().message);
@@ -211,6 +222,8 @@ void Daemon::shutdown() {
     EventData d;
     d.thaw_outcome = contract::thaw_outcome::stopped;
     dispatch(machine::Event{machine::EventKind::stop_signal, Verdict::healthy, false}, d);
+    // After the thaw: a frozen filesystem would block the write.
+    record_end_at_shutdown();
 }
 
 } // namespace guardian::daemon

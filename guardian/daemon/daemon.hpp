@@ -17,6 +17,7 @@
 #include "guardian/core/verdict.hpp"
 #include "guardian/daemon/restore_watch.hpp"
 #include "guardian/daemon/timers.hpp"
+#include "guardian/daemon/trouble_watch.hpp"
 #include "guardian/ext4/scan.hpp"
 #include "guardian/protect/freeze_guard.hpp"
 #include "guardian/protect/fsck_mark.hpp"
@@ -60,6 +61,10 @@ struct DaemonSettings {
     // Moves journald to /run for a freeze and back after (coordinated.cpp);
     // empty: leave journald alone (tests on a machine whose journal is not ours).
     std::string journalctl = "/usr/bin/journalctl";
+    // The kernel trouble watch: read the previous boot's journal at start
+    // (journalctl); journal_dir: journal files to read instead (tests).
+    bool previous_journal = true;
+    std::string previous_journal_dir;
 };
 
 // How each protective and verifying step works on this kernel and device
@@ -116,6 +121,9 @@ public:
     [[nodiscard]] contract::DaemonState state() const noexcept { return m_state; }
     [[nodiscard]] bool frozen() const noexcept { return m_freeze.has_value(); }
     [[nodiscard]] RestoreWatch* restore_watch() noexcept { return m_watch.get(); }
+    [[nodiscard]] const TroubleWatch* trouble_watch() const noexcept { return m_trouble.get(); }
+    // Each part of guardiand and whether it runs here (state.json "parts").
+    [[nodiscard]] std::vector<PartStatus> parts() const;
 
 private:
     struct FreezeSession {
@@ -170,6 +178,17 @@ private:
     void close_kmsg_window();
     void judge_window();
 
+    // trouble.cpp: the kernel trouble watch and the boot history.
+    void start_trouble_watch(const std::vector<MountEntry>& mounts);
+    void feed_trouble(const std::vector<KmsgRecord>& records);
+    void on_trouble_flush();
+    void arm_heartbeat();
+    // Whether the disks may be written now (boot history): not while frozen,
+    // not after a critical verdict.
+    [[nodiscard]] bool may_write() const noexcept;
+    void record_end_at_shutdown();
+    void record_emergency_end(const VerdictResult& result);
+
     // coordinated.cpp
     void handle_request(const std::string& request);
     void begin_freeze(std::chrono::seconds timeout, const std::string& nonce);
@@ -197,6 +216,8 @@ private:
     std::unique_ptr<RestoreWatch> m_watch;
     std::optional<sys::KmsgReader> m_kmsg;
     std::optional<protect::KmsgWriter> m_kmsg_writer;
+    std::unique_ptr<TroubleWatch> m_trouble;
+    bool m_flush_armed = false;
     std::optional<VerdictInput> m_window; // kmsg window open: what the verdict was built from
     ClockSample m_detected_at;            // the restore being verified: when it was noticed
     std::optional<VerificationTiming> m_timing;

@@ -106,6 +106,8 @@ void Daemon::protect(const VerdictResult& result) {
     ports.rebooter = m_ports.rebooter;
     ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
+    if (plan.reboot != protect::RebootPolicy::none)
+        record_emergency_end(result);
     protect::protect_now(plan, ports, record);
     // Only reached when the reboot is off or failed. Report what was used, which may differ from
     // the plan (an ioctl the kernel refused after all, a mark that failed).

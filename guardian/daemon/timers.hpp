@@ -9,7 +9,14 @@
 
 namespace guardian::daemon {
 
-enum class TimerSlot { settle = 1, freeze_deadline, kmsg_window_end, baseline_refresh };
+enum class TimerSlot {
+    settle = 1,
+    freeze_deadline,
+    kmsg_window_end,
+    baseline_refresh,
+    trouble_flush, // armed only while a kernel report is open
+    heartbeat,
+};
 
 class Timers {
 public:

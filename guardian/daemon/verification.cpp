@@ -172,11 +172,16 @@ void Daemon::on_kmsg_readable() {
     if (!m_kmsg)
         return;
     auto records = m_kmsg->drain();
-    if (!records || !m_window)
+    if (!records)
+        return;
+    feed_trouble(*records);
+    if (!m_window)
         return; // outside a window the kernel log is not ours to judge
     bool hit = false;
     for (const auto& r : *records)
-        if (auto m = classify_kmsg(r.message)) {
+        // Only the kernel's own lines: a process writing /dev/kmsg must not
+        // be able to set off an emergency.
+        if (auto m = r.facility == 0 ? classify_kmsg(r.message) : std::nullopt) {
             m_ports.log->warning("kernel log after restore: " + r.message);
             m_window->kmsg.push_back(*m);
             hit = true;

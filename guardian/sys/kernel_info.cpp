@@ -3,6 +3,8 @@
 #include "guardian/core/kernel_version.hpp"
 #include "guardian/util/fd.hpp"
 
+#include <filesystem>
+
 namespace guardian::sys {
 
 std::optional<std::string> package_version_from_proc_version(const std::string& text) {
@@ -18,6 +20,31 @@ Result<KernelInfo> read_kernel_info(const SystemRoot& root) {
     if (auto version = read_text_file(root.path("/proc/version"), 4096); version)
         info.package_version = package_version_from_proc_version(*version);
     return info;
+}
+
+GuestShape read_guest_shape(const SystemRoot& root) {
+    GuestShape shape;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(root.path("/sys/bus/xen/devices"), ec), end;
+         !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        shape.blkfront = shape.blkfront || name.starts_with("vbd-");
+        shape.netfront = shape.netfront || name.starts_with("vif-");
+    }
+    auto trimmed = [](Result<std::string> r) {
+        std::string t = r ? std::move(r).value() : std::string();
+        while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+            t.pop_back();
+        return t;
+    };
+    const std::string guest_type =
+        trimmed(read_text_file(root.path("/sys/hypervisor/guest_type"), 64));
+    if (!guest_type.empty())
+        shape.xen_pv = guest_type == "PV";
+    else
+        shape.xen_pv = trimmed(read_text_file(root.path("/sys/hypervisor/type"), 64)) == "xen" &&
+                       !std::filesystem::exists(root.path("/sys/firmware/acpi"), ec);
+    return shape;
 }
 
 } // namespace guardian::sys

@@ -4,6 +4,7 @@
 // version already). Read from /proc under the system root so tests fake it.
 #pragma once
 
+#include "guardian/core/trouble_sources.hpp"
 #include "guardian/util/paths.hpp"
 #include "guardian/util/result.hpp"
 
@@ -18,6 +19,13 @@ struct KernelInfo {
 };
 
 [[nodiscard]] Result<KernelInfo> read_kernel_info(const SystemRoot& root);
+
+// The Xen frontends and guest type known bugs are conditional on
+// (core/trouble_sources.hpp): /sys/bus/xen/devices/vbd-* and vif-*, and
+// /sys/hypervisor/guest_type "PV" (Linux >= 4.15; older PV kernels: a
+// hypervisor type "xen" without /sys/firmware/acpi counts as PV). All false
+// off Xen.
+[[nodiscard]] GuestShape read_guest_shape(const SystemRoot& root);
 
 // Pure part, exposed for tests: "... (Debian 6.1.76-1) ..." -> "6.1.76-1".
 [[nodiscard]] std::optional<std::string> package_version_from_proc_version(const std::string& text);

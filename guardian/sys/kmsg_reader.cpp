@@ -15,12 +15,13 @@
 
 namespace guardian::sys {
 
-Result<KmsgReader> KmsgReader::open(const SystemRoot& root) {
+Result<KmsgReader> KmsgReader::open(const SystemRoot& root, bool from_start) {
     const std::string path = root.path("/dev/kmsg");
     GUARDIAN_TRY_ASSIGN(Fd fd, open_fd(path, O_RDONLY | O_NONBLOCK));
     struct stat st {};
     const bool is_kmsg = ::fstat(fd.get(), &st) == 0 && S_ISCHR(st.st_mode);
-    if (is_kmsg && ::lseek(fd.get(), 0, SEEK_END) < 0)
+    // A fresh open of /dev/kmsg reads from the oldest record in the ring.
+    if (is_kmsg && !from_start && ::lseek(fd.get(), 0, SEEK_END) < 0)
         return Error::from_errno("seek to the end of " + path);
     if (!is_kmsg)
         return KmsgReader(std::move(fd), false);

@@ -23,8 +23,10 @@ namespace guardian::sys {
 class KmsgReader {
 public:
     // Opens <root>/dev/kmsg non-blocking and seeks to its end, so only
-    // records logged after this call are seen.
-    [[nodiscard]] static Result<KmsgReader> open(const SystemRoot& root);
+    // records logged after this call are seen; with `from_start` the first
+    // drain() also gives what the ring still holds of this boot (/dev/kmsg
+    // only: the syslog(2) fallback starts from "now" either way).
+    [[nodiscard]] static Result<KmsgReader> open(const SystemRoot& root, bool from_start = false);
 
     // How the kernel log is read, for data/guardian/methods: "dev-kmsg",
     // "syslog" (syslog(2), polled), "file" (a test's plain file or FIFO).

@@ -6,6 +6,7 @@
 #include "guardian/boot/boot_record.hpp"
 #include "guardian/boot/boot_report_run.hpp"
 #include "guardian/boot/journal_reader.hpp"
+#include "guardian/boot/previous_boot.hpp"
 #include "guardian/core/message_ids.hpp"
 #include "guardian/ext4/fs_handle.hpp"
 #include "tests/support/test_env.hpp"
@@ -40,6 +41,7 @@ struct Entry {
     std::string unit;
     std::string message;
     std::string message_id;
+    std::vector<std::pair<std::string, std::string>> fields = {}; // more fields
 };
 
 // Journal export format; values with a newline use the binary form
@@ -67,6 +69,8 @@ void write_journal(const fs::path& dir, const std::vector<Entry>& entries) {
         if (!e.message_id.empty())
             append_field(text, "MESSAGE_ID", e.message_id);
         append_field(text, "MESSAGE", e.message);
+        for (const auto& [name, value] : e.fields)
+            append_field(text, name, value);
         text += "\n";
     }
     fs::create_directories(dir);
@@ -516,6 +520,54 @@ TEST(BootRecordFile, OneLinePerBootWrittenOnce) {
               std::string(k_boot_a) + " 1763700010000000\n" + k_boot_b + " 1763700200000000\n");
     EXPECT_EQ(fs::status(tmp.path() / "var/lib/guardian/boots").permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// The previous boot's end from its persistent journal (boot/previous_boot):
+// its kernel lines (an oops, then nothing: a crash; a line a process wrote
+// to /dev/kmsg is not the kernel's), and guardian's own critical verdict
+// under policy protect (the emergency reboot its boot history could not
+// record), which policy observe's entry rules out.
+TEST(PreviousBootJournal, KernelLinesAndGuardiansVerdictAttributeTheEnd) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    TempDir tmp;
+    const std::int64_t t0 = 1'763'700'000'000'000;
+    const std::vector<std::pair<std::string, std::string>> kernel{
+        {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
+    const std::vector<std::pair<std::string, std::string>> forged{
+        {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "1"}, {"PRIORITY", "4"}};
+    const std::string observe(32, 'e');
+    write_journal(
+        tmp.path() / "j",
+        {{t0, k_boot_a, "", "BUG: kernel NULL pointer dereference, address: 0000000000000008", "",
+          kernel},
+         {t0 + 1, k_boot_a, "", "RIP: 0010:xennet_poll+0x676/0xb30 [xen_netfront]", "", kernel},
+         {t0 + 2, k_boot_a, "", "Call Trace:", "", kernel},
+         {t0 + 3, k_boot_a, "", " net_rx_action+0x145/0x3e0", "", kernel},
+         {t0 + 4, k_boot_a, "", "---[ end trace 0000000000000000 ]---", "", kernel},
+         {t0 + 10, k_boot_b, "", "WARNING: CPU: 0 PID: 1 at fs/forged.c:1 forged+0x1/0x2", "",
+          forged},
+         {t0 + 20, k_boot_c, "guardiand.service", "verification critical: unsafe", k_crit},
+         {t0 + 30, observe, "guardiand.service", "verification critical: unsafe", k_crit},
+         {t0 + 31, observe, "guardiand.service", "policy observe: reporting only, no action: x",
+          k_crit}});
+    PreviousBootOptions o;
+    o.root = SystemRoot(tmp.path().string()); // no pstore there
+    o.journal_dir = (tmp.path() / "j").string();
+    const auto judge = [&](const std::string& id) {
+        BootEntry prev;
+        prev.boot_id = id;
+        const auto found = gather_previous_boot(prev, o);
+        return std::make_pair(found.source, attribute_end(prev, found.evidence));
+    };
+    const auto [a_source, a] = judge(k_boot_a);
+    EXPECT_EQ(a_source, "journal");
+    EXPECT_EQ(a.end, BootEnd::crash);
+    ASSERT_TRUE(a.trouble);
+    EXPECT_EQ(a.trouble->kind, "oops");
+    EXPECT_EQ(a.trouble->function, "xennet_poll");
+    EXPECT_EQ(judge(k_boot_b).second.end, BootEnd::no_trace) << "a forged line counted";
+    EXPECT_EQ(judge(k_boot_c).second.end, BootEnd::emergency_reboot);
+    EXPECT_EQ(judge(observe).second.end, BootEnd::no_trace);
 }
 
 } // namespace

@@ -44,6 +44,25 @@ TEST(StatusTable, AlignsColumnsAndMarksDomainsWithoutGuardian) {
     EXPECT_EQ(j["domains"][0]["data"]["kernel"], "6.1.0-18-amd64");
 }
 
+TEST(StatusJson, DecodesTheKernelTroubleNodesAndKeepsHostileBytesValid) {
+    DomainReport d = guest("safe");
+    EXPECT_FALSE(status_to_json({d})["domains"][0].contains("kernel_trouble"));
+    d.nodes["trouble-counts"] = "rcu_stall=3 hung_task=1 forged=1";
+    d.nodes["trouble-last"] = "2026-12-06T09:21:13Z rcu_stall e9365ca189a16277 xas_descend "
+                              "mm-large-folio-pagecache-livelock";
+    d.nodes["previous-boot"] = "end=panic boot=ab release=6.1.0-26-amd64 uptime=60 trouble=\xff";
+    d.nodes["known-bugs"] = "mm-large-folio-pagecache-livelock=latent@6.1.113";
+    const auto t = status_to_json({d})["domains"][0]["kernel_trouble"];
+    EXPECT_EQ(t["counts"]["kinds"]["rcu_stall"], 3);
+    EXPECT_EQ(t["counts"]["forged"], 1);
+    EXPECT_EQ(t["last"][0]["function"], "xas_descend");
+    EXPECT_EQ(t["last"][0]["known_bug"], "mm-large-folio-pagecache-livelock");
+    EXPECT_EQ(t["previous_boot"]["end"], "panic");
+    EXPECT_EQ(t["previous_boot"]["uptime"], 60);
+    EXPECT_NO_THROW((void)t.dump()); // the guest's \xff is valid UTF-8 by now
+    EXPECT_EQ(t["known_bugs"][0]["fixed_in"], "6.1.113");
+}
+
 TEST(KernelInfo, DebianPackageVersionFromProcVersion) {
     EXPECT_EQ(sys::package_version_from_proc_version(
                   "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "

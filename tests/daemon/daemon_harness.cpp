@@ -29,6 +29,53 @@ void must(const Status& st, const std::string& what) {
 
 } // namespace
 
+Guardiand::Guardiand(const std::string& root, const std::string& xenstored_socket,
+                     const std::vector<std::pair<std::string, std::string>>& env) {
+    m_pid = ::fork();
+    if (m_pid == 0) {
+        if (xenstored_socket.empty())
+            ::unsetenv("XENSTORED_PATH");
+        else
+            ::setenv("XENSTORED_PATH", xenstored_socket.c_str(), 1);
+        for (const auto& [k, v] : env)
+            ::setenv(k.c_str(), v.c_str(), 1);
+        ::execl(GUARDIAND, GUARDIAND, "--foreground", "--no-mlock", "--root", root.c_str(),
+                "--freeze-guard", GUARDIAN_FREEZE_GUARD, static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+}
+
+Guardiand::~Guardiand() {
+    if (m_pid > 0) {
+        ::kill(m_pid, SIGTERM);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+}
+
+void Guardiand::kill9() {
+    ::kill(m_pid, SIGKILL);
+    ::waitpid(m_pid, nullptr, 0);
+    m_pid = -1;
+}
+
+int Guardiand::terminate() {
+    ::kill(m_pid, SIGTERM);
+    int status = 0;
+    ::waitpid(m_pid, &status, 0);
+    m_pid = -1;
+    return status;
+}
+
+bool Guardiand::running() {
+    if (m_pid <= 0)
+        return false;
+    if (::waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
+        m_pid = -1;
+        return false;
+    }
+    return true;
+}
+
 TestXenstored::TestXenstored() {
     m_guest = (m_dir.path() / "guest.sock").string();
     m_control = (m_dir.path() / "control.sock").string();

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace guardian::test {
@@ -128,6 +129,26 @@ public:
         return ok_status();
     }
     int calls = 0;
+};
+
+// The real guardiand process (GUARDIAND) on a system root, talking to the
+// test xenstored at `xenstored_socket` ("": none, as off Xen); SIGTERM and
+// a wait when it goes out of scope.
+class Guardiand {
+public:
+    Guardiand(const std::string& root, const std::string& xenstored_socket,
+              const std::vector<std::pair<std::string, std::string>>& env = {});
+    Guardiand(const Guardiand&) = delete;
+    Guardiand& operator=(const Guardiand&) = delete;
+    ~Guardiand();
+    void kill9();
+    // SIGTERM and the wait status.
+    int terminate();
+    // Whether it still runs (reaps it when it has exited).
+    [[nodiscard]] bool running();
+
+private:
+    pid_t m_pid = -1;
 };
 
 // Polls `fd` and calls `pump` until `done()` or the timeout; false on timeout.

@@ -18,44 +18,6 @@
 namespace guardian::test {
 namespace {
 
-class Guardiand {
-public:
-    Guardiand(const std::string& root, const std::string& xenstored_socket,
-              const std::vector<std::pair<std::string, std::string>>& env = {}) {
-        m_pid = ::fork();
-        if (m_pid == 0) {
-            ::setenv("XENSTORED_PATH", xenstored_socket.c_str(), 1);
-            for (const auto& [k, v] : env)
-                ::setenv(k.c_str(), v.c_str(), 1);
-            ::execl(GUARDIAND, GUARDIAND, "--foreground", "--no-mlock", "--root", root.c_str(),
-                    "--freeze-guard", GUARDIAN_FREEZE_GUARD, static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~Guardiand() {
-        if (m_pid > 0) {
-            ::kill(m_pid, SIGTERM);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-    }
-    void kill9() {
-        ::kill(m_pid, SIGKILL);
-        ::waitpid(m_pid, nullptr, 0);
-        m_pid = -1;
-    }
-    // SIGTERM and the wait status.
-    int terminate() {
-        ::kill(m_pid, SIGTERM);
-        int status = 0;
-        ::waitpid(m_pid, &status, 0);
-        m_pid = -1;
-        return status;
-    }
-
-private:
-    pid_t m_pid = -1;
-};
-
 TEST(DaemonProcess, MalformedConfigRefusesToStartNamingFileAndLine) {
     FakeRoot root;
     root.write_config("# guardian\npolicy = protect\nfrobnicate = yes\nreboot = sometimes\n");

@@ -2,6 +2,7 @@
 // the wire-protocol test xenstored (the real libxenstore client), real ext4
 // on a loop device, the real freeze guard and real ioctls; the clocks and
 // timers are the test's, and the rebooter records instead of rebooting.
+#include "guardian/boot/boot_history_file.hpp"
 #include "guardian/daemon/daemon.hpp"
 #include "tests/daemon/daemon_harness.hpp"
 #include "tests/protect/fs_fixture.hpp"
@@ -399,6 +400,61 @@ TEST_F(DaemonScenario, BaselineIsRefreshedOnlyWhileCalm) {
     m_timers.fire(TimerSlot::freeze_deadline);
     m_daemon->on_sleep_hook(false);
     EXPECT_EQ(baselines(), 3u);
+}
+
+// The boot history's heartbeat (daemon/trouble.cpp): one snapshot per
+// interval with "last alive" moved on; none while frozen (the write would
+// block on, or go through, a frozen filesystem); after a critical verdict
+// none either, and the emergency records its own end first.
+class BootHistoryScenario : public DaemonScenario {
+protected:
+    [[nodiscard]] std::optional<BootEntry> this_boot() const {
+        auto h = boot::read_boot_history(m_root.path() + k_boot_history_path);
+        if (!h || h->boots.empty())
+            return std::nullopt;
+        return h->boots.back();
+    }
+    [[nodiscard]] std::string file() const {
+        return read_file(m_root.path() + k_boot_history_path);
+    }
+};
+
+TEST_F(BootHistoryScenario, HeartbeatMovesLastAliveButNeverWhileFrozen) {
+    start(fixed_kernel());
+    const auto first = this_boot();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->end, BootEnd::running);
+    EXPECT_EQ(first->last_alive_us, 1'700'000'000'000'000);
+    ASSERT_TRUE(m_timers.pending(TimerSlot::heartbeat));
+    EXPECT_EQ(m_timers.after(TimerSlot::heartbeat), std::chrono::minutes(10));
+
+    m_clocks.advance(std::chrono::minutes(10));
+    m_timers.fire(TimerSlot::heartbeat);
+    ASSERT_TRUE(this_boot());
+    EXPECT_EQ(this_boot()->last_alive_us, first->last_alive_us + 600'000'000);
+    EXPECT_EQ(this_boot()->uptime_us, first->uptime_us + 600'000'000);
+    EXPECT_TRUE(m_timers.pending(TimerSlot::heartbeat)) << "re-armed";
+
+    request_freeze("hb");
+    const std::string before = file();
+    m_clocks.advance(std::chrono::minutes(10));
+    m_timers.fire(TimerSlot::heartbeat);
+    EXPECT_EQ(file(), before) << "written while frozen";
+    EXPECT_TRUE(m_timers.pending(TimerSlot::heartbeat));
+}
+
+TEST_F(BootHistoryScenario, ACriticalVerdictRecordsTheEmergencyEndThenNoHeartbeat) {
+    start(unsafe_kernel());
+    restore("qdisk", TestXenstored::qdisk_features());
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    EXPECT_EQ(m_rebooter.calls, 1);
+    // The state directory is not on the affected filesystem: recorded.
+    ASSERT_TRUE(this_boot());
+    EXPECT_EQ(this_boot()->end, BootEnd::emergency_reboot);
+    const std::string before = file();
+    m_clocks.advance(std::chrono::minutes(10));
+    m_timers.fire(TimerSlot::heartbeat);
+    EXPECT_EQ(file(), before) << "written after a critical verdict";
 }
 
 } // namespace

@@ -36,6 +36,7 @@ TEST(ConfigDefaults, FullTablePinned) {
     EXPECT_EQ(c.kmsg_window, 10min);
     EXPECT_TRUE(c.verify_live_checksums);
     EXPECT_EQ(c.baseline_refresh, 10min);
+    EXPECT_EQ(c.heartbeat, 10min);
     EXPECT_EQ(c.hook_dir, "/etc/guardian/hooks.d");
     EXPECT_EQ(c.hook_timeout, 30s);
     EXPECT_EQ(c.risk_table, "/usr/share/guardian/kernel-risk.json");
@@ -51,8 +52,8 @@ TEST(ConfigDefaults, FullTablePinned) {
     EXPECT_EQ(names,
               (std::vector<std::string>{"policy", "reboot", "stop_writes", "force_fsck", "guard",
                                         "skip", "freeze_timeout", "kmsg_window",
-                                        "verify_live_checksums", "baseline_refresh", "hook_dir",
-                                        "hook_timeout", "risk_table", "log_level"}));
+                                        "verify_live_checksums", "baseline_refresh", "heartbeat",
+                                        "hook_dir", "hook_timeout", "risk_table", "log_level"}));
 }
 
 TEST(ConfigDefaults, EveryKeyDocumentedAndDefaultOriginIsDefault) {

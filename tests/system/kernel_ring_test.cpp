@@ -91,6 +91,33 @@ TEST(KernelRing, DevKmsgWithoutRecordsFallsBackToSyslog) {
         EXPECT_EQ(r.message.find(token), std::string::npos);
 }
 
+// guardiand's trouble watch reads what the boot logged before it started:
+// from the start of the ring, the records logged before the open are there;
+// opened at the end (the default), they are not.
+TEST(KernelRing, DevKmsgFromTheStartHasTheRecordsBeforeTheOpen) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root";
+    const std::string token = "guardian-backlog-test-" + std::to_string(std::random_device{}());
+    {
+        std::ofstream kmsg("/dev/kmsg");
+        kmsg << "<6>" << token << "\n";
+    }
+    const auto has_token = [&](bool from_start) {
+        auto reader = KmsgReader::open(SystemRoot("/"), from_start);
+        EXPECT_TRUE(reader.ok());
+        if (!reader.ok())
+            return false;
+        auto records = reader->drain();
+        EXPECT_TRUE(records.ok());
+        for (const auto& r : records.ok() ? *records : std::vector<KmsgRecord>{})
+            if (r.message == token)
+                return r.facility != 0; // a process wrote it: never the kernel's
+        return false;
+    };
+    EXPECT_TRUE(has_token(true));
+    EXPECT_FALSE(has_token(false));
+}
+
 TEST(KernelRing, RealDevKmsgIsReadAsRecords) {
     if (::geteuid() != 0)
         GTEST_SKIP() << "needs root";

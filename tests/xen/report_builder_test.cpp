@@ -52,6 +52,9 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
          {ChangeKind::backend_feature, "51712", "feature-persistent", "1", std::nullopt}}};
     in.last_verification = VerificationRecord{seconds(1'795'280'410), "critical",
                                               "feature-persistent changed on an unsafe kernel", ""};
+    in.trouble = TroubleReport{};
+    in.trouble->counts.kinds = {{"warning", 2}, {"oops", 1}};
+    in.trouble->known_bugs = {{"xsa-396-netfront-grant", "affected", "5.17"}};
     const ReportNodes n = build_report(in);
     const ReportNodes expected{
         {"version", "0.1.0"},
@@ -71,6 +74,10 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
         {"last-verification", "2026-11-21T17:00:10Z critical"},
         {"last-verdict-reason", "feature-persistent changed on an unsafe kernel"},
         {"last-verification-timing", ""},
+        {"trouble-counts", "warning=2 oops=1"},
+        {"trouble-last", "none"},
+        {"previous-boot", "none"},
+        {"known-bugs", "xsa-396-netfront-grant=affected@5.17"},
         {"updated", "2026-11-21T17:12:00Z"},
     };
     EXPECT_EQ(n, expected);
