@@ -1,5 +1,7 @@
 #include "guardian/hostd/report_changes.hpp"
 
+#include <algorithm>
+
 namespace guardian::hostd {
 
 ReportChanges report_changes(const contract::DecodedReport& before,
@@ -31,6 +33,23 @@ ReportChanges report_changes(const contract::DecodedReport& before,
     }
     if (changed(before.boot_report, after.boot_report)) {
         out.events.emplace_back(ledger::EventKind::boot_report, after.boot_report);
+    }
+    // Kernel trouble: each entry of trouble-last not there before, as the
+    // contract encodes one entry (time, kind, signature, function, known bug).
+    // The guest keeps its newest few: one read sees those it added since.
+    if (changed(before.trouble_last, after.trouble_last)) {
+        const auto was = contract::decode_trouble_last(before.trouble_last);
+        for (const auto& note : contract::decode_trouble_last(after.trouble_last)) {
+            if (std::find(was.begin(), was.end(), note) == was.end()) {
+                out.events.emplace_back(ledger::EventKind::trouble,
+                                        contract::encode_trouble_last({note}));
+            }
+        }
+    }
+    // How the previous boot ended, in the guest's words ("none" says nothing).
+    if (changed(before.previous_boot, after.previous_boot) &&
+        contract::decode_previous_boot(after.previous_boot)) {
+        out.events.emplace_back(ledger::EventKind::previous_boot, after.previous_boot);
     }
     return out;
 }

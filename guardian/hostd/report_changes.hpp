@@ -1,6 +1,7 @@
 // What changed in a guest's data/guardian/ report since guardian-hostd last
 // read it, as the ledger records it: a verdict, an incident, a restore, a
-// boot report, and the kernel the guest runs. Pure; the values are the
+// boot report, new kernel trouble, the previous boot's end, and the kernel
+// the guest runs. Pure; the values are the
 // guest's (the ledger bounds them, every output escapes them).
 #pragma once
 

@@ -314,7 +314,12 @@ Status Service::read_report(std::int64_t domid) {
         w.alive_marked = now;
     }
     for (const auto& [kind, text] : changes.events) {
-        GUARDIAN_TRY(m_ledger.record(guest, domid, kind, now, w.boot_key, text));
+        // Kernel trouble and the previous boot's end are the guest's
+        // standing record of its boot, republished after every restore.
+        const bool standing =
+            kind == ledger::EventKind::trouble || kind == ledger::EventKind::previous_boot;
+        GUARDIAN_TRY(standing ? m_ledger.record_once(guest, domid, kind, now, w.boot_key, text)
+                              : m_ledger.record(guest, domid, kind, now, w.boot_key, text));
     }
     w.last = now_report;
     return ok_status();

@@ -90,6 +90,8 @@ std::string_view to_string(EventKind kind) noexcept {
         return "crash";
     case EventKind::boot_report:
         return "boot-report";
+    case EventKind::previous_boot:
+        return "previous-boot";
     case EventKind::hostile:
         break;
     }
@@ -350,6 +352,28 @@ Status Ledger::record(const GuestKey& guest, std::optional<std::int64_t> domid, 
         return std::move(id).error();
     }
     GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
+    return tx.commit();
+}
+
+Status Ledger::record_once(const GuestKey& guest, std::optional<std::int64_t> domid, EventKind kind,
+                           double at, std::string_view boot_id, std::string_view text) {
+    Scope tx(*this);
+    GUARDIAN_TRY(tx.begin());
+    auto id = guest_id(guest, at);
+    if (!id) {
+        return std::move(id).error();
+    }
+    auto seen =
+        m_db.query("SELECT 1 FROM events WHERE guest_id = ?1 AND kind = ?2 AND "
+                   "boot_id IS ?3 AND detail = ?4 LIMIT 1",
+                   {*id, std::string(to_string(kind)),
+                    boot_id.empty() ? SqlValue() : SqlValue(bounded(boot_id)), bounded(text)});
+    if (!seen) {
+        return std::move(seen).error();
+    }
+    if (seen->empty()) {
+        GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
+    }
     return tx.commit();
 }
 

@@ -49,16 +49,17 @@ enum class ShutdownReason { poweroff, reboot, suspend, crash, watchdog, soft_res
 
 // What the events of a guest's timeline are.
 enum class EventKind {
-    domain_start, // a domain of this guest appeared (host)
-    domain_end,   // ... and went away, with its shutdown reason (host)
-    boot,         // the guest reported a new boot (kernel, distribution)
-    verdict,      // a verification verdict after a restore
-    incident,     // guardian's incident record
-    restore,      // the guest noticed a restore or migration
-    trouble,      // kernel trouble the guest reported
-    crash,        // a host-seen crash, with the console's text where logged
-    hostile,      // the guest's subtree broke a bound or the contract
-    boot_report,  // the guest's report on its previous boot (fsck, incident)
+    domain_start,  // a domain of this guest appeared (host)
+    domain_end,    // ... and went away, with its shutdown reason (host)
+    boot,          // the guest reported a new boot (kernel, distribution)
+    verdict,       // a verification verdict after a restore
+    incident,      // guardian's incident record
+    restore,       // the guest noticed a restore or migration
+    trouble,       // kernel trouble the guest reported
+    crash,         // a host-seen crash, with the console's text where logged
+    hostile,       // the guest's subtree broke a bound or the contract
+    boot_report,   // the guest's report on its previous boot (fsck, incident)
+    previous_boot, // the guest's word on how its previous boot ended (and why)
 };
 [[nodiscard]] std::string_view to_string(EventKind kind) noexcept;
 
@@ -130,6 +131,12 @@ public:
     [[nodiscard]] Status record(const GuestKey& guest, std::optional<std::int64_t> domid,
                                 EventKind kind, double at, std::string_view boot_id,
                                 std::string_view text);
+    // The same, unless this guest's boot already has that event with that
+    // text: what a guest republishes after a restore (a new domain, the same
+    // boot: its kernel trouble, its previous boot's end) is not news.
+    [[nodiscard]] Status record_once(const GuestKey& guest, std::optional<std::int64_t> domid,
+                                     EventKind kind, double at, std::string_view boot_id,
+                                     std::string_view text);
 
     // By name (the newest guest of that name) or UUID; oldest first.
     [[nodiscard]] Result<std::vector<TimelineEntry>> timeline(std::string_view name_or_uuid);

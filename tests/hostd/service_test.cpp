@@ -251,3 +251,64 @@ TEST_F(HostdService, AFloodingGuestIsNamedAndBoundedAndTheOthersAreRecorded) {
     EXPECT_EQ(flood->back().kind, "verdict");
     EXPECT_EQ(flood->back().text, "2026-12-06T05:00:49Z healthy");
 }
+
+// The guest's kernel trouble and its previous boot's end reach the ledger
+// once per boot: republished after a restore (a new domain, the same boot)
+// they are not news; the next boot's are.
+TEST_F(HostdService, KernelTroubleAndThePreviousBootsEndAreRecordedOncePerBoot) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    const std::string warn = "2026-12-06T09:40:00Z warning 0123456789abcdef rig_trouble_warn -";
+    const std::string oops = "2026-12-06T09:41:00Z oops fedcba9876543210 rig_trouble_oops -";
+    const std::string prev = "end=watchdog boot=b1 release=6.1.0-13-amd64 "
+                             "last-alive=2026-12-06T09:00:00Z uptime=60 trouble=hung_task "
+                             "signature=00112233aabbccdd function=- known-bug=-";
+    const auto report = [&](std::int64_t d, const std::string& last) {
+        publish(*writer, d,
+                {{"version", "0.1.0"},
+                 {"kernel", "6.1.0-13-amd64"},
+                 {"trouble-last", last},
+                 {"previous-boot", prev}});
+        pump(*xs, s);
+    };
+    const auto end = [&](std::int64_t d, unsigned reason) {
+        hv.states[d] = {false, true, reason};
+        toolstack.shutdown(d, "db1", reason);
+        pump(*xs, s);
+        toolstack.destroy(d);
+        hv.states.erase(d);
+    };
+    const auto texts = [&](const std::string& kind) {
+        std::vector<std::string> out;
+        auto t = l.timeline("db1");
+        EXPECT_TRUE(t);
+        for (const auto& e : *t)
+            if (e.kind == kind)
+                out.push_back(e.text);
+        return out;
+    };
+    hv.states[5] = {};
+    toolstack.create(5, Toolstack::uuid_of(5), "db1");
+    pump(*xs, s);
+    report(5, warn);
+    report(5, warn + "; " + oops);
+    EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops}));
+    EXPECT_EQ(texts("previous-boot"), std::vector<std::string>{prev});
+    end(5, 2); // xl save
+    hv.states[6] = {};
+    toolstack.create(6, Toolstack::uuid_of(5), "db1"); // xl restore: the same boot
+    pump(*xs, s);
+    report(6, warn + "; " + oops);
+    EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops}));
+    EXPECT_EQ(texts("previous-boot"), std::vector<std::string>{prev});
+    end(6, 1); // a reboot: the next boot reports the same old line anew
+    hv.states[7] = {};
+    toolstack.create(7, Toolstack::uuid_of(5), "db1");
+    pump(*xs, s);
+    report(7, warn);
+    EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops, warn}));
+    EXPECT_EQ(texts("previous-boot"), (std::vector<std::string>{prev, prev}));
+}
