@@ -6,6 +6,8 @@
 # belongs in the default set. Each scenario starts its own domU and leaves
 # nothing behind (the domU is destroyed after it, pass or fail).
 source /rig/rig-lib.sh
+# The kernel-trouble scenarios (a file of their own).
+source /rig/scenarios-trouble.sh
 
 need_guardian() {
 	guardian_installed || fail "guardian binaries were not installed (build them first; see README)"

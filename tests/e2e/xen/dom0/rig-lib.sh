@@ -82,7 +82,8 @@ domu_config() {
 	# phy: the rig's lean hotplug script (see xl/block-rig); qdisk needs none.
 	[ "$backend" = phy ] && script="script=/rig/xl/block-rig, "
 	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" -e "s|@SCRIPT@|$script|" \
-		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" -e "s|@EXTRA@|${DOMU_EXTRA:-}|" /rig/xl/guest.cfg.in >"$cfg"
+		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" -e "s|@EXTRA@|${DOMU_EXTRA:-}|" \
+		-e "s|@ON_CRASH@|${DOMU_ON_CRASH:-preserve}|" /rig/xl/guest.cfg.in >"$cfg"
 	echo "$cfg"
 }
 
