@@ -83,7 +83,7 @@ domu_config() {
 	[ "$backend" = phy ] && script="script=/rig/xl/block-rig, "
 	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" -e "s|@SCRIPT@|$script|" \
 		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" -e "s|@EXTRA@|${DOMU_EXTRA:-}|" \
-		-e "s|@ON_CRASH@|${DOMU_ON_CRASH:-preserve}|" /rig/xl/guest.cfg.in >"$cfg"
+		-e "s|@ON_CRASH@|${DOMU_ON_CRASH:-preserve}|" -e "s|@ON_REBOOT@|${DOMU_ON_REBOOT:-preserve}|" /rig/xl/guest.cfg.in >"$cfg"
 	echo "$cfg"
 }
 

@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# The provider's memory on the rig (guardian-hostd, README "The provider's
+# ledger"), sourced by scenarios.sh. dom0 runs guardian-hostd.service under
+# systemd; scenarios that restart the guest the way xl does by default
+# (on_reboot = "restart": a new domain, the old one's data/guardian/ gone
+# seconds after guardian wrote it) read what happened from the ledger with
+# `guardian-host history`, as a provider would.
+
+# history_lines KIND: the guest's ledger events of KIND, one line each
+# ("<time>  <kind>  dom N  [boot B]  [guest: ]<text>").
+history_lines() {
+	guardian-host history "$GUEST" 2>/dev/null | grep -a -E "^[^ ]+  $1 "
+}
+# history_text KIND: the text of the newest KIND event ("" if none).
+history_text() {
+	history_lines "$1" | tail -1 | sed -e 's/^.*  guest: //' -e 't' -e 's/^.*dom [0-9]* *//'
+}
+
+# restore_ends_in_incident_restarted BACKEND: like restore_ends_in_incident,
+# with xl's on_reboot = "restart": the guest's reboot after its critical
+# verdict makes a new domain at once, so the verdict and the incident are
+# read from the ledger, and the old domain's end must carry the reason the
+# hypervisor gave (reboot).
+restore_ends_in_incident_restarted() {
+	local old
+	NO_WAIT_ALIVE=1 domu_restore "$1"
+	old=$NEW_DOMID
+	wait_for 300 eval '[ -n "$(domid)" ] && [ "$(domid)" != "'"$old"'" ]' ||
+		fail "xl did not restart the guest within 300 s of the restore (state was '$(gread state)'; xl: $(xl_log | tail -2 | tr '\n' ' '))"
+	verdict_figures "guest's restart seen in dom0"
+	note "xl restarted the guest as domid $(domid)"
+	wait_for 60 eval 'history_lines domain-end | grep -q "dom $old "' ||
+		fail "the ledger has no end of domain $old: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+	note "ledger: $(history_lines domain-end | grep "dom $old " | tail -1)"
+	history_lines domain-end | grep "dom $old " | grep -q reboot ||
+		fail "domain $old's end is not recorded as the hypervisor's reboot: $(history_lines domain-end | grep "dom $old ")"
+	ledger_incident_of "$old"
+}
+
+# ledger_incident_of DOMID: VERDICT and INCIDENT as the ledger recorded
+# them for that domain; the verdict must be critical.
+ledger_incident_of() {
+	VERDICT=$(history_lines verdict | grep "dom $1 " | tail -1 | sed 's/^.*  guest: //')
+	INCIDENT=$(history_lines incident | grep "dom $1 " | tail -1 | sed 's/^.*  guest: //')
+	note "verdict (ledger): $VERDICT"
+	note "incident (ledger): $INCIDENT"
+	# "<time> critical: <reason>"
+	[ "$(sed -n 's/^[^ ]* \([a-z]*\).*/\1/p' <<<"$VERDICT")" = critical ] ||
+		fail "the ledger's verdict for domain $1 is '$VERDICT', expected critical"
+	[ -n "$INCIDENT" ] || fail "the ledger has no incident of domain $1"
+}
+
+# ledger_kept_incident DOMID: after a scenario that kept the rebooted
+# domain for dom0 to read (on_reboot = "preserve") and then started the
+# guest again: the ledger holds that domain's verdict, incident and end
+# (the reason the hypervisor gave: reboot) and the next boot's report.
+ledger_kept_incident() {
+	local live_incident=$INCIDENT
+	wait_for 60 eval 'history_lines domain-end | grep -q "dom $1 "' ||
+		fail "the ledger has no end of domain $1: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+	history_lines domain-end | grep "dom $1 " | grep -q reboot ||
+		fail "domain $1's end is not the hypervisor's reboot: $(history_lines domain-end | grep "dom $1 ")"
+	ledger_incident_of "$1"
+	[ "$INCIDENT" = "$live_incident" ] ||
+		fail "the ledger's incident differs from what the domain published: '$INCIDENT' vs '$live_incident'"
+	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' || fail "the ledger has no boot report"
+	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
+}
+
+# boot_after_incident_restarted: the boot xl started after the incident:
+# fsck forced (the boot report, read from data/guardian/ and the ledger).
+boot_after_incident_restarted() {
+	local report
+	wait_for 600 eval 'domu_alive && [ -n "$(gread boot-report)" ]' ||
+		fail "no boot-report from the restarted guest within 600 s"
+	report=$(gread boot-report)
+	note "boot report: $report"
+	grep -qE "check forced|fully checked at" <<<"$report" ||
+		fail "boot report shows no forced fsck: $report"
+	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' ||
+		fail "the ledger has no boot report: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
+	guardian-host history "$GUEST" | tail -12
+}
