@@ -77,6 +77,14 @@ boot_after_incident_restarted() {
 	note "boot report: $report"
 	grep -qE "check forced|fully checked at" <<<"$report" ||
 		fail "boot report shows no forced fsck: $report"
+	# guardian's boot history: the incident's boot ended in its own
+	# emergency reboot (a boot that systemd-fsck rebooted after repairing
+	# root ran no guardiand and is not in it).
+	local prev
+	prev=$(gread previous-boot)
+	note "previous boot: $prev"
+	grep -q "end=emergency-reboot" <<<"$prev" ||
+		fail "previous-boot does not say guardian's emergency reboot ended the incident's boot: $prev"
 	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' ||
 		fail "the ledger has no boot report: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
 	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
