@@ -90,3 +90,39 @@ boot_after_incident_restarted() {
 	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
 	guardian-host history "$GUEST" | tail -12
 }
+
+# A guest that does not run guardian (its units masked on the disk, as if
+# never installed): guardian-hostd finds its kernel in the console log
+# xenconsoled keeps, from the kernel's own `Linux version` banner printed
+# after the domain appeared, and `guardian-host preflight` judges it by
+# the risk table, saying the verdict comes from the console banner. The
+# banner is a notice-level line: a kernel booted with `quiet` does not
+# print it on the console (then the answer is "unknown", never a guess;
+# tests/fleet/ covers that with recorded logs), so this guest boots with
+# loglevel=6.
+scenario_agentless_guest() {
+	need_guardian
+	domu_fresh_disk
+	domu_disk_dirty
+	printf 'symlink /etc/systemd/system/guardiand.service /dev/null\nsymlink /etc/systemd/system/guardian-boot.service /dev/null\n' |
+		domu_debugfs -w -f - >/dev/null
+	domu_debugfs -R "stat /etc/systemd/system/guardiand.service" | grep -q "Type: symlink" ||
+		fail "rig problem: could not mask guardiand.service on the disk"
+	DOMU_NO_GUARDIAN=1 DOMU_EXTRA=" loglevel=6" KEEP_DISK=1 domu_start phy
+	sleep 10
+	[ -z "$(gread state)" ] || fail "guardiand runs in the guest that should have none: state '$(gread state)'"
+	local release out json
+	release=$(uname -r) # dom0 boots the same Debian 12 kernel image as the domU
+	scenario_console | grep -a -m1 "Linux version" | sed 's/^/domU console: /'
+	wait_for 120 eval 'guardian-host preflight "$(domid)" 2>&1 | grep -q "console banner"' ||
+		fail "preflight does not judge the agentless guest by its console banner: $(guardian-host preflight "$(domid)" 2>&1 | tail -3)"
+	out=$(guardian-host preflight "$(domid)" 2>&1) || true
+	echo "$out"
+	grep -q -- "$release" <<<"$out" || fail "preflight does not name the guest's kernel $release: $out"
+	json=$(guardian-host preflight --json "$(domid)" 2>&1) || true
+	note "preflight --json: $(tr -d '\n' <<<"$json" | cut -c1-400)"
+	grep -q '"console banner"' <<<"$json" || fail "preflight --json gives no source 'console banner': $json"
+	wait_for 60 eval 'guardian-host history "$GUEST" 2>/dev/null | grep -q -- "$release"' ||
+		fail "the ledger does not hold the banner's kernel: $(guardian-host history "$GUEST" 2>&1 | tail -3)"
+	guardian-host fleet || fail "guardian-host fleet failed"
+}
