@@ -78,13 +78,21 @@ boot_after_incident_restarted() {
 	grep -qE "check forced|fully checked at" <<<"$report" ||
 		fail "boot report shows no forced fsck: $report"
 	# guardian's boot history: the incident's boot ended in its own
-	# emergency reboot (a boot that systemd-fsck rebooted after repairing
-	# root ran no guardiand and is not in it).
+	# emergency reboot. guardiand writes no file on a filesystem it has just
+	# found damaged (here /var/lib/guardian is on it), so the next boot
+	# learns it from that boot's journal: journald's entry of the critical
+	# verdict, there when journald synced it before the write stop. Either
+	# that, or no trace; never a wrong end. The provider's record does not
+	# depend on it: the ledger checks below.
 	local prev
+	wait_for 60 eval '[ -n "$(gread previous-boot)" ]' || fail "no previous-boot after the incident"
 	prev=$(gread previous-boot)
 	note "previous boot: $prev"
-	grep -q "end=emergency-reboot" <<<"$prev" ||
-		fail "previous-boot does not say guardian's emergency reboot ended the incident's boot: $prev"
+	case $prev in
+	*end=emergency-reboot*) note "RIG-FIGURE the incident's boot is recorded as guardian's emergency reboot" ;;
+	*end=no-trace*) note "RIG-FIGURE the incident's boot left no trace in the guest (journald did not sync the verdict before the write stop)" ;;
+	*) fail "previous-boot gives the incident's boot a wrong end: $prev" ;;
+	esac
 	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' ||
 		fail "the ledger has no boot report: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
 	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
