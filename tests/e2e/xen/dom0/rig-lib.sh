@@ -82,7 +82,8 @@ domu_config() {
 	# phy: the rig's lean hotplug script (see xl/block-rig); qdisk needs none.
 	[ "$backend" = phy ] && script="script=/rig/xl/block-rig, "
 	sed -e "s|@DISK@|$(domu_loopdev)|" -e "s|@BACKEND@|$backend|" -e "s|@SCRIPT@|$script|" \
-		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" -e "s|@EXTRA@|${DOMU_EXTRA:-}|" /rig/xl/guest.cfg.in >"$cfg"
+		-e "s|@RAMDISK@|${DOMU_INITRD:-$STOCK_INITRD}|" -e "s|@EXTRA@|${DOMU_EXTRA:-}|" \
+		-e "s|@ON_CRASH@|${DOMU_ON_CRASH:-preserve}|" -e "s|@ON_REBOOT@|${DOMU_ON_REBOOT:-preserve}|" /rig/xl/guest.cfg.in >"$cfg"
 	echo "$cfg"
 }
 
@@ -148,7 +149,7 @@ domu_start() {
 		wait_for 600 domu_alive || fail "domU did not come up within 600 s of its second boot"
 	fi
 	note "domU up after $((SECONDS - t0)) s"
-	if guardian_installed; then
+	if guardian_installed && [ "${DOMU_NO_GUARDIAN:-0}" != 1 ]; then
 		wait_for 300 guardian_watching ||
 			fail "guardiand never reported state=watching (state='$(gread state)')"
 		note "guardiand watching after $((SECONDS - t0)) s"
