@@ -345,35 +345,37 @@ Status Ledger::boot_ended(const GuestKey& guest, std::string_view boot_id,
 
 Status Ledger::record(const GuestKey& guest, std::optional<std::int64_t> domid, EventKind kind,
                       double at, std::string_view boot_id, std::string_view text) {
-    Scope tx(*this);
-    GUARDIAN_TRY(tx.begin());
-    auto id = guest_id(guest, at);
-    if (!id) {
-        return std::move(id).error();
-    }
-    GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
-    return tx.commit();
+    return record_event(guest, domid, kind, at, boot_id, text, false);
 }
 
 Status Ledger::record_once(const GuestKey& guest, std::optional<std::int64_t> domid, EventKind kind,
                            double at, std::string_view boot_id, std::string_view text) {
+    return record_event(guest, domid, kind, at, boot_id, text, true);
+}
+
+Status Ledger::record_event(const GuestKey& guest, std::optional<std::int64_t> domid,
+                            EventKind kind, double at, std::string_view boot_id,
+                            std::string_view text, bool once) {
     Scope tx(*this);
     GUARDIAN_TRY(tx.begin());
     auto id = guest_id(guest, at);
     if (!id) {
         return std::move(id).error();
     }
-    auto seen =
-        m_db.query("SELECT 1 FROM events WHERE guest_id = ?1 AND kind = ?2 AND "
-                   "boot_id IS ?3 AND detail = ?4 LIMIT 1",
-                   {*id, std::string(to_string(kind)),
-                    boot_id.empty() ? SqlValue() : SqlValue(bounded(boot_id)), bounded(text)});
-    if (!seen) {
-        return std::move(seen).error();
+    if (once) {
+        auto seen =
+            m_db.query("SELECT 1 FROM events WHERE guest_id = ?1 AND kind = ?2 AND "
+                       "boot_id IS ?3 AND detail = ?4 LIMIT 1",
+                       {*id, std::string(to_string(kind)),
+                        boot_id.empty() ? SqlValue() : SqlValue(bounded(boot_id)), bounded(text)});
+        if (!seen) {
+            return std::move(seen).error();
+        }
+        if (!seen->empty()) {
+            return tx.commit(); // already recorded for this boot
+        }
     }
-    if (seen->empty()) {
-        GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
-    }
+    GUARDIAN_TRY(insert_event(*id, domid, kind, at, boot_id, text));
     return tx.commit();
 }
 

@@ -188,6 +188,10 @@ private:
     [[nodiscard]] Status insert_event(std::int64_t guest, std::optional<std::int64_t> domid,
                                       EventKind kind, double at, std::string_view boot_id,
                                       std::string_view text);
+    // record() and record_once() (once: unless this boot has it already).
+    [[nodiscard]] Status record_event(const GuestKey& guest, std::optional<std::int64_t> domid,
+                                      EventKind kind, double at, std::string_view boot_id,
+                                      std::string_view text, bool once);
     [[nodiscard]] std::string bounded(std::string_view text) const;
     // guests() narrowed by `where` (guardian's own SQL; values are params).
     [[nodiscard]] Result<std::vector<GuestSummary>>

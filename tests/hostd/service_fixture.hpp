@@ -50,6 +50,17 @@ struct HostdService : ::testing::Test {
             ASSERT_TRUE(st) << st.error().message;
         }
     }
+    // Domain `d` of guest `name` shuts down for `reason` (a SHUTDOWN_*
+    // code) as the hypervisor and xl report it, then the toolstack
+    // destroys it.
+    void end_domain(xen::XenStore& xs, hostd::Service& s, std::int64_t d, const std::string& name,
+                    unsigned reason) {
+        hv.states[d] = {false, true, reason};
+        toolstack.shutdown(d, name, reason);
+        pump(xs, s);
+        toolstack.destroy(d);
+        hv.states.erase(d);
+    }
     std::vector<std::string> kinds(ledger::Ledger& l, const std::string& guest) {
         auto t = l.timeline(guest);
         EXPECT_TRUE(t);

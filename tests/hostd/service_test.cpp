@@ -185,13 +185,7 @@ TEST_F(HostdService, ARestoredGuestContinuesItsBoot) {
         publish(*writer, d, {{"version", "0.1.0"}, {"kernel", "6.1.0-13-amd64"}});
         pump(*xs, s);
     };
-    const auto end = [&](std::int64_t d, unsigned reason) {
-        hv.states[d] = {false, true, reason};
-        toolstack.shutdown(d, "db1", reason);
-        pump(*xs, s);
-        toolstack.destroy(d);
-        hv.states.erase(d);
-    };
+    const auto end = [&](std::int64_t d, unsigned reason) { end_domain(*xs, s, d, "db1", reason); };
     hv.states[5] = {};
     toolstack.create(5, Toolstack::uuid_of(5), "db1");
     pump(*xs, s);
@@ -274,13 +268,7 @@ TEST_F(HostdService, KernelTroubleAndThePreviousBootsEndAreRecordedOncePerBoot) 
                  {"previous-boot", prev}});
         pump(*xs, s);
     };
-    const auto end = [&](std::int64_t d, unsigned reason) {
-        hv.states[d] = {false, true, reason};
-        toolstack.shutdown(d, "db1", reason);
-        pump(*xs, s);
-        toolstack.destroy(d);
-        hv.states.erase(d);
-    };
+    const auto end = [&](std::int64_t d, unsigned reason) { end_domain(*xs, s, d, "db1", reason); };
     const auto texts = [&](const std::string& kind) {
         std::vector<std::string> out;
         auto t = l.timeline("db1");
