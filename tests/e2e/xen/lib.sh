@@ -11,7 +11,8 @@ SUITE=bookworm
 # Everything the images are built from. The runtime scripts (dom0/run-dom0,
 # scenarios.sh, domU/rig-init, xl/*) are deliberately NOT here: they are
 # copied in at run time, so editing a scenario never rebuilds an image.
-IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub kmod/xen-blkfront-stale-features.patch)
+IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub kmod/xen-blkfront-stale-features.patch
+	kmod/xen-blkfront-grant-reuse.patch)
 
 # Packages whose versions go into the cache key (the rest follow from them
 # or are irrelevant to what the rig proves).
