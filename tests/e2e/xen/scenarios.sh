@@ -712,9 +712,11 @@ grant_disk_check() {
 	done
 	DAMAGED_AFTER=$bad
 	if root_hashes >/tmp/root-hashes.after; then
-		out=$(diff /tmp/root-hashes /tmp/root-hashes.after | grep -c '^[<>]')
+		# Changed or gone ('<'); files e2fsck put in lost+found are new
+		# ('>' only) and shown, not counted.
+		out=$(diff /tmp/root-hashes /tmp/root-hashes.after | grep -c '^<')
 		ROOT_CHANGED=$out
-		diff /tmp/root-hashes /tmp/root-hashes.after | head -10 | sed 's/^/root files: /'
+		diff /tmp/root-hashes /tmp/root-hashes.after | grep '^[<>]' | head -10 | sed 's/^/root files: /'
 	else
 		ROOT_CHANGED="unmountable"
 	fi
