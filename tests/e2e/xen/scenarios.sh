@@ -662,9 +662,10 @@ verdict_epoch() {
 	awk -v d="$(date -d "$det" +%s.%N)" -v m="$ms" 'BEGIN {printf "%.3f\n", d + m / 1000}'
 }
 disk_writes() {
-	local dev
+	local dev n=""
 	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
-	awk '{print $5}' "/sys/block/${dev#/dev/}/stat"
+	[ -z "$dev" ] || n=$(awk '{print $5}' "/sys/block/${dev#/dev/}/stat" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # grant_lines: the guest kernel's `backed has not unmapped grant` lines
