@@ -509,6 +509,7 @@ run_stale_frontend_observe() {
 	fi
 	xl list "$(domid)" >/dev/null 2>&1 || fail "policy observe: the guest is gone"
 	observe_took_no_action
+	stale_fault_happened
 	domu_stop
 	stale_disk_check
 	# What the 6.1 frontend does with stale features in this direction: its
@@ -517,6 +518,15 @@ run_stale_frontend_observe() {
 	# way. A change there shows here (grant-reuse-observe is the damage).
 	[ "$FSCK_RC" = 0 ] || fail "e2fsck -fn finds damage after the stale-features restore (exit $FSCK_RC)"
 	[ "$CONTENT_BAD" = 0 ] || fail "$CONTENT_BAD of the files completed before the save are damaged or missing"
+}
+
+# stale_fault_happened: restored onto blkback, the stale frontend must have
+# met a grant blkback still maps (its XSA-396 line): the critical verdict
+# alone comes from the risk-table entry the rig itself installs.
+stale_fault_happened() {
+	[ "$STALE_TO" = phy ] || return 0
+	scenario_console | grep -aq "backed has not unmapped grant" ||
+		fail "the fault did not happen: no 'backed has not unmapped grant' in the guest's log"
 }
 
 # observe_took_no_action: the guest's console has no line of guardian's
@@ -548,6 +558,7 @@ run_stale_frontend_protect() {
 	# itself dead before it (the 6.1 frontend's XSA-396 check, its BUG).
 	scenario_console | grep -aqE "shut down requested|disabled for further use|kernel BUG at" ||
 		fail "writes were not stopped: neither ext4's shutdown nor a dead disk in the guest's log"
+	stale_fault_happened
 	boot_after_incident
 	domu_stop
 	stale_disk_check
