@@ -637,9 +637,9 @@ blkback_count() {
 wr_sampler_start() {
 	rm -f /tmp/wr-samples /tmp/wr-dom0
 	(
-		local w i prev=""
+		local w prev=""
 		# At most ten minutes: a failing scenario leaves none running.
-		for i in $(seq 3000); do
+		for _ in $(seq 3000); do
 			w=$(cat /sys/bus/xen-backend/devices/vbd-"$(domid)"-*/statistics/wr_req 2>/dev/null | head -1)
 			if [ -n "$w" ] && [ "$w" != 0 ] && [ "$w" != "$prev" ]; then
 				echo "$(date +%s.%N) $w" >>/tmp/wr-samples
