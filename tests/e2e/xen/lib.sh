@@ -12,7 +12,7 @@ SUITE=bookworm
 # scenarios.sh, domU/rig-init, xl/*) are deliberately NOT here: they are
 # copied in at run time, so editing a scenario never rebuilds an image.
 IMAGE_INPUTS=(build-images lib.sh dom0/rig-stub kmod/xen-blkfront-stale-features.patch
-	kmod/guardian-rig-trouble.c)
+	kmod/xen-blkfront-grant-reuse.patch kmod/guardian-rig-trouble.c)
 
 # Packages whose versions go into the cache key (the rest follow from them
 # or are irrelevant to what the rig proves).

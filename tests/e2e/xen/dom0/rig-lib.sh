@@ -55,10 +55,10 @@ domu_loopdev() {
 	echo "$dev"
 }
 
-# The domU's initrd: the stock one, or (DOMU_INITRD=$STALE_INITRD) the one
-# whose xen-blkfront is the rig's stale-features build (build-images, kmod/).
+# The domU's initrd: the stock one, or (DOMU_INITRD=/rig/initrd-VARIANT.img)
+# one whose xen-blkfront is a rig build (build-images, kmod/):
+# stale-features or grant-reuse.
 STOCK_INITRD=/rig/initrd.img
-STALE_INITRD=/rig/initrd-stale-features.img
 
 # Kernel parameters for a stock-module guest that a scenario restores from
 # phy onto qdisk: blkfront then builds no request of more than 11 segments.
@@ -304,4 +304,26 @@ domu_fs_block() {
 	bs=$(dumpe2fs -h "$DOMU_PRISTINE" 2>/dev/null | awk '/^Block size:/ {print $3}')
 	[ -n "$blk" ] && [ -n "$bs" ] || fail "cannot locate $1 in the domU disk"
 	echo "$blk $bs"
+}
+
+# root_hashes: sha256 of every regular file of the domU disk outside /var
+# and /tmp (what no scenario's guest writes), sorted by path; the guest
+# must not be running. Mounted read-only without a journal replay
+# (noload), through a read-only loop device of its own that is gone again
+# before it returns (domu_loopdev must never hand that one to a guest).
+root_hashes() {
+	local mnt=/tmp/rootmnt rc=0 dev
+	mkdir -p "$mnt"
+	dev=$(losetup -r -f --show "$DOMU_DISK") || return 1
+	if mount -o ro,noload "$dev" "$mnt"; then
+		(cd "$mnt" && find . -xdev \( -path ./var -o -path ./tmp \) -prune -o -type f -print0 |
+			sort -z | xargs -0 sha256sum) || rc=$?
+		umount "$mnt"
+	else
+		rc=1
+	fi
+	losetup -d "$dev"
+	wait_for 60 eval "! losetup -j '$DOMU_DISK' | grep -q '^$dev:'" ||
+		fail "rig: the hashing loop device $dev is still bound 60 s after detaching it"
+	return "$rc"
 }
