@@ -11,6 +11,15 @@
 history_lines() {
 	guardian-host history "$GUEST" 2>/dev/null | grep -a -E "^[^ ]+  $1 "
 }
+# ledger_fail REASON: fails with REASON after printing what guardian-hostd
+# and its ledger say (the service's journal, its state, the whole timeline).
+ledger_fail() {
+	note "guardian-hostd.service: $(systemctl is-active guardian-hostd.service 2>&1); its journal:"
+	journalctl -u guardian-hostd.service --no-pager -n 40 2>&1 | sed 's/^/hostd| /'
+	guardian-host history "$GUEST" 2>&1 | sed 's/^/ledger| /'
+	fail "$1"
+}
+
 # history_text KIND: the text of the newest KIND event ("" if none).
 history_text() {
 	history_lines "$1" | tail -1 | sed -e 's/^.*  guest: //' -e 't' -e 's/^.*dom [0-9]* *//'
@@ -63,7 +72,7 @@ ledger_kept_incident() {
 	ledger_incident_of "$1"
 	[ "$INCIDENT" = "$live_incident" ] ||
 		fail "the ledger's incident differs from what the domain published: '$INCIDENT' vs '$live_incident'"
-	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' || fail "the ledger has no boot report"
+	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' || ledger_fail "the ledger has no boot report"
 	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
 }
 
@@ -94,7 +103,7 @@ boot_after_incident_restarted() {
 	*) fail "previous-boot gives the incident's boot a wrong end: $prev" ;;
 	esac
 	wait_for 60 eval '[ -n "$(history_lines boot-report)" ]' ||
-		fail "the ledger has no boot report: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+		ledger_fail "the ledger has no boot report"
 	note "ledger: $(history_lines boot-report | tail -1 | cut -c1-300)"
 	guardian-host history "$GUEST" | tail -12
 }
