@@ -300,3 +300,62 @@ TEST_F(HostdService, KernelTroubleAndThePreviousBootsEndAreRecordedOncePerBoot) 
     EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops, warn}));
     EXPECT_EQ(texts("previous-boot"), (std::vector<std::string>{prev, prev}));
 }
+
+// The rig's disk-changed-while-saved with xl's on_reboot = "restart": a
+// guest saved and restored (the same boot), its incident, guardian's
+// reboot, a boot that systemd-fsck reboots at once, then the boot that
+// reports: its boot report reaches the ledger.
+TEST_F(HostdService, TheBootReportAfterAnIncidentAndTwoRestartsIsRecorded) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    const auto start = [&](std::int64_t d) {
+        hv.states[d] = {};
+        toolstack.create(d, Toolstack::uuid_of(5), "guest");
+        toolstack.console("guest", "[    0.000000] Linux version 6.1.0-57-amd64 (x) #1 SMP\n"
+                                   "Welcome to Debian GNU/Linux 12 (bookworm)!\n");
+        pump(*xs, s);
+    };
+    const auto end = [&](std::int64_t d, unsigned reason) {
+        end_domain(*xs, s, d, "guest", reason);
+    };
+    start(2);
+    publish(*writer, 2,
+            {{"version", "0.1.0"}, {"kernel", "6.1.0-57-amd64"}, {"state", "watching"}});
+    pump(*xs, s);
+    clock += 30;
+    end(2, 2); // xl save
+    start(3);  // xl restore
+    publish(*writer, 3,
+            {{"version", "0.1.0"},
+             {"kernel", "6.1.0-57-amd64"},
+             {"last-verification", "2026-12-06T10:38:52Z critical"},
+             {"incident", "/dev/xvda: 1 damaged metadata object(s)"},
+             {"state", "incident"}});
+    pump(*xs, s);
+    clock += 10;
+    end(3, 1); // guardian's reboot; xl restarts the guest
+    start(4);
+    clock += 20;
+    end(4, 1); // systemd-fsck repaired root and rebooted
+    start(5);
+    clock += 40;
+    publish(*writer, 5,
+            {{"version", "0.1.0"},
+             {"kernel", "6.1.0-57-amd64"},
+             {"state", "watching"},
+             {"boot-report", "fsck: / clean; superblock: /dev/xvda fully checked"}});
+    pump(*xs, s);
+    clock += 10;
+    ASSERT_TRUE(s.tick());
+    pump(*xs, s);
+    const auto k = kinds(l, "guest");
+    std::string said;
+    for (const auto& e : log.entries())
+        said += e.message + "\n";
+    EXPECT_NE(std::find(k.begin(), k.end(), "boot-report"), k.end())
+        << ::testing::PrintToString(k) << "\n"
+        << said;
+}
