@@ -144,11 +144,12 @@ scenario_kernel_trouble() {
 		fail "the ledger's crash of domain $before has no console text with the panic: $(guardian-host history "$GUEST" | grep -a "dom $before " | cut -c1-300)"
 
 	# The fleet view over the rig's ledger: this kernel, its boots, and the
-	# unclean ends just made (the destroy and the panic).
+	# unclean ends just made (the destroy and the panic). JSON keys come
+	# sorted, so the first unclean_ends after this kernel's name is its own.
 	local fleet unclean
 	guardian-host fleet --unclean | sed 's/^/fleet| /'
 	fleet=$(guardian-host fleet --unclean --json) || fail "guardian-host fleet --json failed"
-	unclean=$(tr -d ' \n' <<<"$fleet" | grep -o '"kernel":"'"$(uname -r)"'"[^}]*' | grep -o '"unclean_ends":[0-9]*' | head -1 | cut -d: -f2)
+	unclean=$(tr -d ' \n' <<<"$fleet" | grep -o '"kernel":"'"$(uname -r)"'".*' | grep -o '"unclean_ends":[0-9]*' | head -1 | cut -d: -f2)
 	note "RIG-FIGURE fleet: $(uname -r) unclean ends ${unclean:-?}"
 	[ "${unclean:-0}" -ge 2 ] ||
 		fail "guardian-host fleet does not count the destroy and the panic as unclean ends of $(uname -r): $(tr -d '\n' <<<"$fleet" | cut -c1-400)"
