@@ -182,6 +182,8 @@ private:
     void start_trouble_watch(const std::vector<MountEntry>& mounts);
     void feed_trouble(const std::vector<KmsgRecord>& records);
     void on_trouble_flush();
+    // Ends an open trouble report k_flush_after after the last record.
+    void arm_trouble_flush();
     void arm_heartbeat();
     // Whether the disks may be written now (boot history): not while frozen,
     // not after a critical verdict.

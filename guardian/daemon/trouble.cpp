@@ -58,8 +58,12 @@ void Daemon::start_trouble_watch(const std::vector<MountEntry>& mounts) {
     // guardiand ran); a guardiand restarted within the boot saw it already.
     if (m_kmsg) {
         auto backlog = m_kmsg->drain();
-        if (backlog && m_trouble->first_start_in_boot())
+        if (backlog && m_trouble->first_start_in_boot()) {
             (void)m_trouble->feed(*backlog, may_write());
+            // The backlog's last report ends by the flush timer too: the
+            // ring may stay quiet after it (tests/package/deb-nspawn-test).
+            arm_trouble_flush();
+        }
     }
     arm_heartbeat();
 }
@@ -72,6 +76,14 @@ void Daemon::feed_trouble(const std::vector<KmsgRecord>& records) {
     if (!m_trouble)
         return;
     const auto events = m_trouble->feed(records, may_write());
+    arm_trouble_flush();
+    if (!events.empty()) {
+        publish();
+        persist();
+    }
+}
+
+void Daemon::arm_trouble_flush() {
     if (m_trouble->report_open()) {
         // Re-armed on every batch: fires k_flush_after after the last one.
         m_ports.timers->set(TimerSlot::trouble_flush, k_flush_after,
@@ -80,10 +92,6 @@ void Daemon::feed_trouble(const std::vector<KmsgRecord>& records) {
     } else if (m_flush_armed) {
         m_ports.timers->cancel(TimerSlot::trouble_flush);
         m_flush_armed = false;
-    }
-    if (!events.empty()) {
-        publish();
-        persist();
     }
 }
 

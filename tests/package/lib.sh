@@ -98,3 +98,18 @@ in_root() {
 	LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		chroot "$ROOT" "$@"
 }
+
+# deb_dir WORKDIR: sets debs to the directory holding the guardian .debs:
+# GUARDIAN_DEB_DIR when set, else WORKDIR/debs built by tools/build-deb.
+deb_dir() {
+	if [[ -n "${GUARDIAN_DEB_DIR:-}" ]]; then
+		debs=$(cd "$GUARDIAN_DEB_DIR" && pwd)
+		log "using the .debs in $debs (GUARDIAN_DEB_DIR)"
+	else
+		debs="$1/debs"
+		rm -rf "$debs"
+		log "building the .debs with tools/build-deb (lintian included)"
+		"$REPO_DIR/tools/build-deb" "$debs" >"$1/build-deb.log" 2>&1 ||
+			{ tail -40 "$1/build-deb.log" >&2; die "tools/build-deb failed (log: $1/build-deb.log)"; }
+	fi
+}
