@@ -111,7 +111,7 @@ boot_after_incident_restarted() {
 # ledger_boot_report: the boot report of the boot after the incident is in
 # the ledger. Checked by `ledger-boot-report` only (LEDGER_BOOT_REPORT=1),
 # not in the ci set: it fails on the product as it is (README, "The
-# provider's ledger": guardian-hostd records the incident, the verdict and
+# provider's ledger (guardian-hostd)": guardian-hostd records the incident, the verdict and
 # the domain's end, but nothing of the restarted domains' reports reached
 # the ledger in two rig runs, while the same sequence passes against the
 # test xenstored).
