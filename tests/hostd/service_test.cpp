@@ -359,3 +359,32 @@ TEST_F(HostdService, TheBootReportAfterAnIncidentAndTwoRestartsIsRecorded) {
         << ::testing::PrintToString(k) << "\n"
         << said;
 }
+
+// The same restarts with the guest writing its report through its own
+// connection (its permissions, as guardiand does), the domain's report
+// written only after the service has followed it for a while.
+TEST_F(HostdService, AGuestWrittenReportOfARestartedDomainIsRecorded) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    hv.states[7] = {};
+    toolstack.create(7, Toolstack::uuid_of(7), "guest");
+    pump(*xs, s);
+    clock += 60;
+    ASSERT_TRUE(s.tick());
+    pump(*xs, s);
+    auto guest = xsd.guest();
+    for (const auto& [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"version", "0.1.0"},
+                                                          {"kernel", "6.1.0-57-amd64"},
+                                                          {"state", "watching"},
+                                                          {"boot-report", "fsck: / clean"}}) {
+        auto st = guest->write("data/guardian/" + k, v);
+        ASSERT_TRUE(st) << st.error().message;
+    }
+    pump(*xs, s);
+    const auto k = kinds(l, "guest");
+    EXPECT_NE(std::find(k.begin(), k.end(), "boot-report"), k.end()) << ::testing::PrintToString(k);
+    EXPECT_NE(std::find(k.begin(), k.end(), "boot"), k.end()) << ::testing::PrintToString(k);
+}
