@@ -141,9 +141,11 @@ scenario_kernel_trouble() {
 	wait_for 60 eval 'history_lines domain-end | grep "dom $before " | grep -q crash' ||
 		fail "the ledger has no crash for domain $before: $(history_lines domain-end | tail -3)"
 	note "ledger: $(history_lines domain-end | grep "dom $before " | cut -c1-300)"
-	# The console's last 2 KiB, the guest's words (the table shows 400
-	# characters of it; the panic's own line is near its start).
-	guardian-host history "$GUEST" | grep -a "  crash  *dom $before " | grep -aq "guardian rig: deliberate panic" ||
+	# The console's last 2 KiB, the guest's words, whole in the JSON (the
+	# table shows 400 characters; the panic's reason is in its first line
+	# and in the `---[ end Kernel panic ...` line that closes the report).
+	guardian-host history --json "$GUEST" | tr -d '\n' |
+		grep -o '"domid": *'"$before"',[^}]*"kind": *"crash"[^}]*' | grep -aq "guardian rig: deliberate panic" ||
 		fail "the ledger's crash of domain $before has no console text with the panic: $(guardian-host history "$GUEST" | grep -a "dom $before " | cut -c1-300)"
 
 	# The fleet view over the rig's ledger: this kernel, its boots, and the
