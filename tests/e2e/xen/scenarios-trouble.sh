@@ -13,11 +13,14 @@ PREVIOUS_BOOT_KEY=previous-boot   # "end=<how> boot=... [trouble=<kind> signatur
 
 trouble_seq=0
 # trouble_cmd WHAT: asks the domU for WHAT and waits for its acknowledgement.
+# A panic can end the domain (and xl start another) before dom0 reads the
+# acknowledgement: a new domain counts as taken.
 trouble_cmd() {
 	trouble_seq=$((trouble_seq + 1))
-	local cmd="$trouble_seq $*"
+	local cmd="$trouble_seq $*" d0
+	d0=$(domid)
 	xenstore-write "$(dpath)/data/rig-trouble-cmd" "$cmd" || fail "cannot write data/rig-trouble-cmd"
-	wait_for 60 eval '[ "$(xs_read "$(dpath)/data/rig-trouble-done")" = "$cmd" ]' ||
+	wait_for 60 eval '[ "$(xs_read "$(dpath)/data/rig-trouble-done")" = "$cmd" ] || [ "$(domid)" != "$d0" ]' ||
 		fail "the domU did not take trouble command '$*' within 60 s"
 	note "asked the domU for: $*"
 }
