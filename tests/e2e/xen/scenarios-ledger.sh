@@ -20,11 +20,6 @@ ledger_fail() {
 	fail "$1"
 }
 
-# history_text KIND: the text of the newest KIND event ("" if none).
-history_text() {
-	history_lines "$1" | tail -1 | sed -e 's/^.*  guest: //' -e 't' -e 's/^.*dom [0-9]* *//'
-}
-
 # restore_ends_in_incident_restarted BACKEND: like restore_ends_in_incident,
 # with xl's on_reboot = "restart": the guest's reboot after its critical
 # verdict makes a new domain at once, so the verdict and the incident are
@@ -38,12 +33,18 @@ restore_ends_in_incident_restarted() {
 		fail "xl did not restart the guest within 300 s of the restore (state was '$(gread state)'; xl: $(xl_log | tail -2 | tr '\n' ' '))"
 	verdict_figures "guest's restart seen in dom0"
 	note "xl restarted the guest as domid $(domid)"
-	wait_for 60 eval 'history_lines domain-end | grep -q "dom $old "' ||
-		fail "the ledger has no end of domain $old: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
-	note "ledger: $(history_lines domain-end | grep "dom $old " | tail -1)"
-	history_lines domain-end | grep "dom $old " | grep -q reboot ||
-		fail "domain $old's end is not recorded as the hypervisor's reboot: $(history_lines domain-end | grep "dom $old ")"
+	ledger_ended_by_reboot "$old"
 	ledger_incident_of "$old"
+}
+
+# ledger_ended_by_reboot DOMID: the ledger has that domain's end, with the
+# reason the hypervisor gave: reboot.
+ledger_ended_by_reboot() {
+	wait_for 60 eval 'history_lines domain-end | grep -q "dom $1 "' ||
+		fail "the ledger has no end of domain $1: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+	note "ledger: $(history_lines domain-end | grep "dom $1 " | tail -1)"
+	history_lines domain-end | grep "dom $1 " | grep -q reboot ||
+		fail "domain $1's end is not recorded as the hypervisor's reboot: $(history_lines domain-end | grep "dom $1 ")"
 }
 
 # ledger_incident_of DOMID: VERDICT and INCIDENT as the ledger recorded
@@ -68,10 +69,7 @@ ledger_kept_incident() {
 	# path (a domain started after the incident); run only there for now.
 	[ "${LEDGER_BOOT_REPORT:-0}" = 1 ] || return 0
 	local live_incident=$INCIDENT
-	wait_for 60 eval 'history_lines domain-end | grep -q "dom $1 "' ||
-		fail "the ledger has no end of domain $1: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
-	history_lines domain-end | grep "dom $1 " | grep -q reboot ||
-		fail "domain $1's end is not the hypervisor's reboot: $(history_lines domain-end | grep "dom $1 ")"
+	ledger_ended_by_reboot "$1"
 	ledger_incident_of "$1"
 	[ "$INCIDENT" = "$live_incident" ] ||
 		fail "the ledger's incident differs from what the domain published: '$INCIDENT' vs '$live_incident'"
