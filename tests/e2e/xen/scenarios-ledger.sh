@@ -40,11 +40,14 @@ restore_ends_in_incident_restarted() {
 # ledger_ended_by_reboot DOMID: the ledger has that domain's end, with the
 # reason the hypervisor gave: reboot.
 ledger_ended_by_reboot() {
-	wait_for 60 eval 'history_lines domain-end | grep -q "dom $1 "' ||
-		fail "the ledger has no end of domain $1: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
-	note "ledger: $(history_lines domain-end | grep "dom $1 " | tail -1)"
-	history_lines domain-end | grep "dom $1 " | grep -q reboot ||
-		fail "domain $1's end is not recorded as the hypervisor's reboot: $(history_lines domain-end | grep "dom $1 ")"
+	# A named local, not $1: the eval runs inside wait_for, where $1 is
+	# wait_for's own first argument.
+	local dom=$1
+	wait_for 60 eval 'history_lines domain-end | grep -q "dom $dom "' ||
+		fail "the ledger has no end of domain $dom: $(guardian-host history "$GUEST" 2>&1 | tail -5)"
+	note "ledger: $(history_lines domain-end | grep "dom $dom " | tail -1)"
+	history_lines domain-end | grep "dom $dom " | grep -q reboot ||
+		fail "domain $dom's end is not recorded as the hypervisor's reboot: $(history_lines domain-end | grep "dom $dom ")"
 }
 
 # ledger_incident_of DOMID: VERDICT and INCIDENT as the ledger recorded
