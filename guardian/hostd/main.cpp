@@ -26,6 +26,7 @@ struct Options {
     std::string xen_log_dir = "/var/log/xen";
     std::string console_log_dir; // "" = <xen_log_dir>/console
     bool foreground = false;
+    bool verbose = false;
     bool no_hypervisor = false;
     ledger::Limits limits;
 };
@@ -53,11 +54,12 @@ struct Connected {
 
 int run(const Options& o) {
     std::unique_ptr<Logger> log_ptr;
+    const Priority level = o.verbose ? Priority::debug : Priority::info;
     if (!o.foreground && (journal::stderr_is_journal() || ::isatty(2) == 0))
-        log_ptr = std::make_unique<journal::JournalLogger>(Priority::info, "guardian-hostd",
+        log_ptr = std::make_unique<journal::JournalLogger>(level, "guardian-hostd",
                                                            SystemRoot());
     else
-        log_ptr = std::make_unique<StderrLogger>(Priority::info, !o.foreground);
+        log_ptr = std::make_unique<StderrLogger>(level, !o.foreground);
     Logger& log = *log_ptr;
 
     std::error_code ec;
@@ -180,6 +182,9 @@ guardian-hostd.service; `guardian-host history DOMAIN` reads the ledger.)");
         ->capture_default_str()
         ->check(CLI::Range(100, 10000000));
     app.add_flag("--foreground", o.foreground, "log to stderr without syslog priority prefixes");
+    app.add_flag("-v,--verbose", o.verbose,
+                 "log every batch of xenstore watch events and every report read (debug "
+                 "priority): what to look at when a guest's reports do not reach the ledger");
     app.add_flag("--no-hypervisor", o.no_hypervisor,
                  "do not ask libxenctrl for shutdown reasons (tests)")
         ->group("");

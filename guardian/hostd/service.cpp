@@ -9,6 +9,7 @@
 #include "guardian/xen/subtree.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <fcntl.h>
@@ -127,6 +128,8 @@ Status Service::on_watch_events() {
             look = true;
         }
     }
+    m_log.debug(fmt::format("xenstore: {} watch event(s): {} domain look, reports of [{}]",
+                            events->size(), look ? "a" : "no", fmt::join(reports, " ")));
     if (look) {
         GUARDIAN_TRY(rescan());
     }
@@ -262,6 +265,8 @@ Status Service::read_report(std::int64_t domid) {
     const auto f = m_followed.find(domid);
     const auto d = m_known.find(domid);
     if (f == m_followed.end() || d == m_known.end()) {
+        m_log.debug(fmt::format("domain {}: report not read: {}", domid,
+                                f == m_followed.end() ? "not followed" : "not known"));
         return ok_status(); // gone meanwhile
     }
     Followed& w = f->second;
@@ -302,6 +307,9 @@ Status Service::read_report(std::int64_t domid) {
     }
     const contract::DecodedReport now_report = contract::decode_report(*nodes);
     const ReportChanges changes = report_changes(w.last, now_report);
+    m_log.debug(fmt::format("domain {}: report read: {} node(s), {} new event(s), kernel '{}'",
+                            domid, nodes->size(), changes.events.size(),
+                            for_terminal(changes.kernel.value_or(w.kernel), 64)));
     if (changes.kernel) {
         w.kernel = *changes.kernel;
     }

@@ -15,7 +15,8 @@ history_lines() {
 # and its ledger say (the service's journal, its state, the whole timeline).
 ledger_fail() {
 	note "guardian-hostd.service: $(systemctl is-active guardian-hostd.service 2>&1); its journal:"
-	journalctl -u guardian-hostd.service --no-pager -n 40 2>&1 | sed 's/^/hostd| /'
+	journalctl -u guardian-hostd.service --no-pager -n 150 2>&1 | sed 's/^/hostd| /'
+	note "the guest's report nodes now: $(xenstore-ls "$(dpath)/data/guardian" 2>&1 | cut -c1-100 | head -20 | tr '\n' ';')"
 	guardian-host history "$GUEST" 2>&1 | sed 's/^/ledger| /'
 	fail "$1"
 }
