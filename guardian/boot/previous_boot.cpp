@@ -141,17 +141,27 @@ PreviousBootEvidence gather_previous_boot(const BootEntry& previous, const Previ
         return out;
     }
 
+    // pstore and the journal may hold trouble guardiand never saw (a panic
+    // it could not record); their copy of a report guardiand did record may
+    // be cut short by the crash, so its own signature wins for that one.
+    const auto found = [&](std::vector<TroubleSeen> seen, const char* source) {
+        if (complete_from_own_record(seen, previous))
+            out.notes.push_back(std::string(source) + ": its copy of the " +
+                                previous.trouble_kind +
+                                " report differs from the one guardiand recorded whole; "
+                                "guardiand's signature is used");
+        out.source = source;
+        out.evidence.trouble = std::move(seen);
+    };
     auto seen = trouble_seen(pstore_records(o.root, previous.start_us, out.notes), o.table);
     if (!seen.empty()) {
-        out.source = "pstore";
-        out.evidence.trouble = std::move(seen);
+        found(std::move(seen), "pstore");
         return out;
     }
     if (o.journal && !previous.boot_id.empty()) {
         seen = trouble_seen(journal_records(previous, o, out.notes), o.table);
         if (!seen.empty()) {
-            out.source = "journal";
-            out.evidence.trouble = std::move(seen);
+            found(std::move(seen), "journal");
             return out;
         }
     }

@@ -291,6 +291,22 @@ Attribution attribute_end(const BootEntry& previous, const EndEvidence& ev) {
     return a;
 }
 
+bool complete_from_own_record(std::vector<TroubleSeen>& seen, const BootEntry& previous) {
+    if (previous.trouble_kind.empty() || previous.trouble_signature.empty())
+        return false;
+    const auto same = std::find_if(seen.rbegin(), seen.rend(), [&](const TroubleSeen& t) {
+        return t.kind == previous.trouble_kind &&
+               (t.function == previous.trouble_function || t.function.empty());
+    });
+    if (same == seen.rend() || same->signature == previous.trouble_signature)
+        return false;
+    same->signature = previous.trouble_signature;
+    same->function = previous.trouble_function;
+    if (!previous.known_bug.empty())
+        same->known_bug = previous.known_bug;
+    return true;
+}
+
 BootEntry with_attribution(BootEntry e, const Attribution& a) {
     e.end = a.end;
     if (a.trouble) {

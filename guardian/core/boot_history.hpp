@@ -100,6 +100,16 @@ struct TroubleSeen {
     std::int64_t at_us = 0; // CLOCK_REALTIME
 };
 
+// A crash cuts the journal's (or pstore's) copy of the last report short:
+// journald syncs right after a crit-or-higher line (an oops' first line) and
+// the call trace after it is lost with the page cache, so that copy hashes to
+// another signature. guardiand assembled the whole report live and recorded it
+// (`previous`'s trouble fields) before the boot ended. The last event of
+// `seen` of the same kind and faulting function is that report: it takes the
+// recorded signature, function and known bug. True when one was replaced.
+[[nodiscard]] bool complete_from_own_record(std::vector<TroubleSeen>& seen,
+                                            const BootEntry& previous);
+
 struct EndEvidence {
     bool orderly_shutdown = false; // guardiand recorded a shutdown/reboot
     bool emergency_reboot = false; // guardian recorded its emergency reboot

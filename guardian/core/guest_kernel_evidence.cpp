@@ -23,17 +23,19 @@ std::string_view to_string(VerdictSource s) noexcept {
 
 const std::vector<FrontendKeyEvidence>& frontend_key_evidence() {
     // docs/fleet-statistics.md, "Guests without guardian": each entry's
-    // commit and the releases checked before and after it. Only keys the
+    // commit and the source trees read on each side of it; the bound is the
+    // first release after the newest tree read without the key (the commit's
+    // own release may be later: a lower bound is only ever lowered). Only keys the
     // frontend writes unconditionally once it has the code, or whose absence
     // is never read as anything: an absent key proves nothing.
     static const std::vector<FrontendKeyEvidence> table = {
         {"vbd",
          "feature-persistent",
-         {3, 8, 0},
+         {3, 7, 0},
          "0a8704a51f38 xen/blkback: Persistent grant maps for xen blk drivers"},
         {"vbd",
          "multi-queue-num-queues",
-         {4, 6, 0},
+         {4, 5, 0},
          "28d949bcc28b xen/blkfront: negotiate number of queues/rings to be used with backend"},
     };
     return table;

@@ -570,5 +570,51 @@ TEST(PreviousBootJournal, KernelLinesAndGuardiansVerdictAttributeTheEnd) {
     EXPECT_EQ(judge(observe).second.end, BootEnd::no_trace);
 }
 
+// A crash cuts the journal's copy of the last report short (journald synced
+// after the oops' first line, the call trace went with the page cache): the
+// signature guardiand recorded from the whole report, live, wins for that
+// report; a recorded report of another function leaves the journal's alone.
+TEST(PreviousBootJournal, AReportTheCrashCutShortTakesGuardiansOwnSignature) {
+    SKIP_WITHOUT_JOURNAL_REMOTE();
+    TempDir tmp;
+    const std::int64_t t0 = 1'763'700'000'000'000;
+    const std::vector<std::pair<std::string, std::string>> kernel{
+        {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
+    write_journal(tmp.path() / "j",
+                  {{t0, k_boot_a, "", "BUG: kernel NULL pointer dereference, address: 0000000000000008",
+                    "", kernel},
+                   {t0 + 1, k_boot_a, "", "RIP: 0010:xennet_poll+0x676/0xb30 [xen_netfront]", "",
+                    kernel}});
+    PreviousBootOptions o;
+    o.root = SystemRoot(tmp.path().string());
+    o.journal_dir = (tmp.path() / "j").string();
+    BootEntry prev;
+    prev.boot_id = k_boot_a;
+    const auto journal_only = gather_previous_boot(prev, o);
+    ASSERT_EQ(journal_only.evidence.trouble.size(), 1u);
+    const std::string cut = journal_only.evidence.trouble[0].signature;
+
+    prev.trouble_kind = "oops";
+    prev.trouble_function = "xennet_poll";
+    prev.trouble_signature = "feedfacefeedface";
+    prev.known_bug = "netfront-null-sring";
+    ASSERT_NE(cut, prev.trouble_signature);
+    const auto found = gather_previous_boot(prev, o);
+    EXPECT_EQ(found.source, "journal");
+    const auto a = attribute_end(prev, found.evidence);
+    EXPECT_EQ(a.end, BootEnd::crash);
+    ASSERT_TRUE(a.trouble);
+    EXPECT_EQ(a.trouble->signature, "feedfacefeedface");
+    EXPECT_EQ(a.trouble->known_bug, "netfront-null-sring");
+    ASSERT_EQ(found.notes.size(), 1u);
+    EXPECT_NE(found.notes[0].find("guardiand's signature is used"), std::string::npos);
+
+    prev.trouble_function = "blkif_interrupt"; // another report than the journal's
+    const auto other = gather_previous_boot(prev, o);
+    ASSERT_EQ(other.evidence.trouble.size(), 1u);
+    EXPECT_EQ(other.evidence.trouble[0].signature, cut);
+    EXPECT_TRUE(other.notes.empty());
+}
+
 } // namespace
 } // namespace guardian::boot

@@ -95,12 +95,12 @@ TEST(GuestKernelEvidence, FrontendKeysGiveALowerBoundNeverASafeVerdict) {
     EXPECT_EQ(v.source, VerdictSource::key_evidence);
     EXPECT_FALSE(v.ok);
     EXPECT_EQ(v.safety, Safety::unknown);
-    EXPECT_EQ(v.kernel, "at least 4.6");
+    EXPECT_EQ(v.kernel, "at least 4.5");
     EXPECT_NE(v.reason.find("vbd/51728/multi-queue-num-queues"), std::string::npos) << v.reason;
     EXPECT_NE(v.reason.find("28d949bcc28b"), std::string::npos);
 
     e.frontend_nodes = {{"vbd/51712/feature-persistent", "0"}};
-    EXPECT_EQ(judge_preflight(domain("5"), e, &table).kernel, "at least 3.8");
+    EXPECT_EQ(judge_preflight(domain("5"), e, &table).kernel, "at least 3.7");
     // Keys that bound nothing, empty values and malformed paths: unknown.
     e.frontend_nodes = {{"vbd/51712/ring-ref", "8"},
                         {"vbd/51712/multi-queue-num-queues", ""},

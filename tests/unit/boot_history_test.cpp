@@ -272,5 +272,29 @@ TEST(BootHistory, EndNames) {
     EXPECT_FALSE(boot_end_from_string("exploded"));
 }
 
+// The last report of the recorded kind and function takes guardiand's own
+// signature (the crash cut the other copy short); an earlier one of the same
+// kind, another function, or no record at all leave `seen` as it is.
+TEST(BootHistory, CompleteFromOwnRecord) {
+    BootEntry prev;
+    std::vector<TroubleSeen> seen{{"oops", "1111111111111111", "f", "", 1},
+                                  {"warning", "2222222222222222", "g", "", 2},
+                                  {"oops", "3333333333333333", "f", "", 3}};
+    EXPECT_FALSE(complete_from_own_record(seen, prev)) << "no record";
+    prev.trouble_kind = "oops";
+    prev.trouble_function = "f";
+    prev.trouble_signature = "aaaaaaaaaaaaaaaa";
+    prev.known_bug = "bug-1";
+    EXPECT_TRUE(complete_from_own_record(seen, prev));
+    EXPECT_EQ(seen[0].signature, "1111111111111111");
+    EXPECT_EQ(seen[2].signature, "aaaaaaaaaaaaaaaa");
+    EXPECT_EQ(seen[2].known_bug, "bug-1");
+    EXPECT_FALSE(complete_from_own_record(seen, prev)) << "already the same";
+    prev.trouble_function = "h";
+    std::vector<TroubleSeen> other{{"oops", "1111111111111111", "f", "", 1}};
+    EXPECT_FALSE(complete_from_own_record(other, prev));
+    EXPECT_EQ(other[0].signature, "1111111111111111");
+}
+
 } // namespace
 } // namespace guardian

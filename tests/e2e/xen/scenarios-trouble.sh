@@ -119,6 +119,13 @@ scenario_kernel_trouble() {
 	previous_boot_is crash
 	grep -q "trouble=oops" <<<"$PREVIOUS_BOOT" ||
 		fail "the destroyed boot is not attributed to its oops: $PREVIOUS_BOOT"
+	# With the signature guardiand gave the oops live: the journal's copy of
+	# the report lost its call trace with the domain (journald synced after
+	# the oops' first line only), guardian's own record has it whole.
+	local oops_sig
+	oops_sig=$(awk '$2 == "oops" {print $3}' <<<"$last" | tail -1)
+	grep -q "signature=$oops_sig" <<<"$PREVIOUS_BOOT" ||
+		fail "the destroyed boot's oops has another signature than the live one ($oops_sig): $PREVIOUS_BOOT"
 
 	# An orderly reboot: recorded as such at the next boot.
 	trouble_cmd reboot
