@@ -146,8 +146,7 @@ PreviousBootEvidence gather_previous_boot(const BootEntry& previous, const Previ
     // be cut short by the crash, so its own signature wins for that one.
     const auto found = [&](std::vector<TroubleSeen> seen, const char* source) {
         if (complete_from_own_record(seen, previous))
-            out.notes.push_back(std::string(source) + ": its copy of the " +
-                                previous.trouble_kind +
+            out.notes.push_back(std::string(source) + ": its copy of the " + previous.trouble_kind +
                                 " report differs from the one guardiand recorded whole; "
                                 "guardiand's signature is used");
         out.source = source;

@@ -56,8 +56,7 @@ int run(const Options& o) {
     std::unique_ptr<Logger> log_ptr;
     const Priority level = o.verbose ? Priority::debug : Priority::info;
     if (!o.foreground && (journal::stderr_is_journal() || ::isatty(2) == 0))
-        log_ptr = std::make_unique<journal::JournalLogger>(level, "guardian-hostd",
-                                                           SystemRoot());
+        log_ptr = std::make_unique<journal::JournalLogger>(level, "guardian-hostd", SystemRoot());
     else
         log_ptr = std::make_unique<StderrLogger>(level, !o.foreground);
     Logger& log = *log_ptr;

@@ -329,7 +329,12 @@ Status Service::read_report(std::int64_t domid) {
         GUARDIAN_TRY(standing ? m_ledger.record_once(guest, domid, kind, now, w.boot_key, text)
                               : m_ledger.record(guest, domid, kind, now, w.boot_key, text));
     }
-    w.last = now_report;
+    // A report without `version` is not guardian's yet (guardian-boot writes
+    // the boot report before guardiand starts): what it holds is news once
+    // guardiand speaks, so it does not become the report compared against.
+    if (now_report.present) {
+        w.last = now_report;
+    }
     return ok_status();
 }
 

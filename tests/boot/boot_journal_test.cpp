@@ -580,11 +580,11 @@ TEST(PreviousBootJournal, AReportTheCrashCutShortTakesGuardiansOwnSignature) {
     const std::int64_t t0 = 1'763'700'000'000'000;
     const std::vector<std::pair<std::string, std::string>> kernel{
         {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
-    write_journal(tmp.path() / "j",
-                  {{t0, k_boot_a, "", "BUG: kernel NULL pointer dereference, address: 0000000000000008",
-                    "", kernel},
-                   {t0 + 1, k_boot_a, "", "RIP: 0010:xennet_poll+0x676/0xb30 [xen_netfront]", "",
-                    kernel}});
+    write_journal(
+        tmp.path() / "j",
+        {{t0, k_boot_a, "", "BUG: kernel NULL pointer dereference, address: 0000000000000008", "",
+          kernel},
+         {t0 + 1, k_boot_a, "", "RIP: 0010:xennet_poll+0x676/0xb30 [xen_netfront]", "", kernel}});
     PreviousBootOptions o;
     o.root = SystemRoot(tmp.path().string());
     o.journal_dir = (tmp.path() / "j").string();

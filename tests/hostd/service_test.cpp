@@ -360,6 +360,39 @@ TEST_F(HostdService, TheBootReportAfterAnIncidentAndTwoRestartsIsRecorded) {
         << said;
 }
 
+// guardian-boot.service writes the boot's report before guardiand starts and
+// writes `version`: the service reads those nodes while the report is not
+// yet guardian's (no version), and must still record them once it is. (On
+// the rig the boot report of every boot after an incident was lost so.)
+TEST_F(HostdService, NodesWrittenBeforeTheVersionAreRecordedOnceGuardiandSpeaks) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    hv.states[2] = {};
+    toolstack.create(2, Toolstack::uuid_of(5), "guest");
+    pump(*xs, s);
+    publish(*writer, 2,
+            {{"boot-report", "incident at the previous boot: fsck: / check forced"},
+             {"previous-boot", "end=emergency-reboot boot=49ea5d2eddc34b7a9e5a4b835ec6d642 "
+                               "release=6.1.0-57-amd64 uptime=40"},
+             {"kernel", "6.1.0-57-amd64"}});
+    pump(*xs, s);
+    EXPECT_EQ(kinds(l, "guest"), (std::vector<std::string>{"domain-start"}))
+        << "recorded before guardiand spoke";
+    clock += 5;
+    publish(*writer, 2, {{"version", "0.1.0"}, {"state", "watching"}});
+    pump(*xs, s);
+    const auto k = kinds(l, "guest");
+    for (const char* kind : {"boot-report", "previous-boot"})
+        EXPECT_NE(std::find(k.begin(), k.end(), kind), k.end())
+            << kind << " missing: " << ::testing::PrintToString(k);
+    const auto kernel = l.domain_kernel(2);
+    ASSERT_TRUE(kernel && kernel->has_value()) << "no boot with a kernel for domain 2";
+    EXPECT_EQ((*kernel)->kernel, "6.1.0-57-amd64");
+}
+
 // The same restarts with the guest writing its report through its own
 // connection (its permissions, as guardiand does), the domain's report
 // written only after the service has followed it for a while.
