@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -171,6 +172,46 @@ expect_found_if_flagged(const std::filesystem::path& image, const std::string& l
     EXPECT_TRUE(named) << "e2fsck -fn:\n" << oracle.out << "guardian:\n" << describe(f);
     EXPECT_TRUE(scan_image(image, CheckMode::live).ok());
     return f;
+}
+
+// One kind of seeded damage and the structures a finding may name.
+template <class Kind> struct OracleCase {
+    Kind kind;
+    std::string name;
+    std::vector<std::string> structures;
+};
+
+// Each case with seeds 1 and 2, each on a fresh copy of `pristine`:
+// `damage(image, kind, rng)` applies it (false: this shape has nothing to
+// damage that way), then the oracle judges it. `also` sees the stable
+// findings of each case e2fsck flagged. Returns how many it flagged.
+template <class Kind>
+int expect_flagged_cases_found(
+    const std::filesystem::path& pristine, const std::string& shape,
+    const std::vector<OracleCase<Kind>>& cases,
+    const std::function<bool(const std::filesystem::path&, Kind, std::mt19937&)>& damage,
+    const std::function<void(Kind, const std::vector<Finding>&)>& also = {}) {
+    const std::filesystem::path image = pristine.parent_path() / "damaged.img";
+    int flagged = 0;
+    for (const auto& c : cases) {
+        for (unsigned seed = 1; seed <= 2; ++seed) {
+            const std::string label = shape + " " + c.name + " seed " + std::to_string(seed);
+            SCOPED_TRACE(label);
+            std::filesystem::copy_file(pristine, image,
+                                       std::filesystem::copy_options::overwrite_existing);
+            std::mt19937 rng(seed * 7919u + static_cast<unsigned>(c.kind));
+            if (!damage(image, c.kind, rng))
+                continue;
+            const auto f = expect_found_if_flagged(image, label, c.structures);
+            if (!f)
+                continue; // e2fsck sees nothing wrong: nothing to find
+            ++flagged;
+            if (also)
+                also(c.kind, *f);
+        }
+    }
+    std::cout << "[ oracle ] " << shape << ": " << flagged << " cases flagged by e2fsck\n";
+    return flagged;
 }
 
 } // namespace guardian::test

@@ -95,49 +95,6 @@ enum class Kind {
     duplicate_name_htree
 };
 
-struct Case {
-    Kind kind;
-    std::vector<std::string> structures; // any of these, with a finding in stable mode
-};
-
-std::string name_of(Kind k) {
-    switch (k) {
-    case Kind::cross_link:
-        return "cross_link";
-    case Kind::block_free:
-        return "block_free";
-    case Kind::block_set:
-        return "block_set";
-    case Kind::inode_free:
-        return "inode_free";
-    case Kind::inode_set:
-        return "inode_set";
-    case Kind::block_uninit:
-        return "block_uninit";
-    case Kind::moved_bitmap:
-        return "moved_bitmap";
-    case Kind::xattr_refcount:
-        return "xattr_refcount";
-    case Kind::htree_order:
-        return "htree_order";
-    case Kind::htree_version:
-        return "htree_version";
-    case Kind::htree_depth:
-        return "htree_depth";
-    case Kind::htree_past_end:
-        return "htree_past_end";
-    case Kind::xattr_hash:
-        return "xattr_hash";
-    case Kind::inode_xattr_size:
-        return "inode_xattr_size";
-    case Kind::duplicate_name:
-        return "duplicate_name";
-    case Kind::duplicate_name_htree:
-        return "duplicate_name_htree";
-    }
-    return "?";
-}
-
 // Applies one seeded damage; false when the shape has nothing to damage that way.
 bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
@@ -246,25 +203,26 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
     return false;
 }
 
+using Case = OracleCase<Kind>;
 std::vector<Case> cases() {
     return {
-        {Kind::cross_link, {"inode", "extent_block", "indirect_block"}},
-        {Kind::block_free, {"block_bitmap"}},
-        {Kind::block_set, {"block_bitmap"}},
-        {Kind::inode_free, {"inode_bitmap"}},
-        {Kind::inode_set, {"inode_bitmap"}},
-        {Kind::block_uninit, {"block_bitmap"}},
+        {Kind::cross_link, "cross_link", {"inode", "extent_block", "indirect_block"}},
+        {Kind::block_free, "block_free", {"block_bitmap"}},
+        {Kind::block_set, "block_set", {"block_bitmap"}},
+        {Kind::inode_free, "inode_free", {"inode_bitmap"}},
+        {Kind::inode_set, "inode_set", {"inode_bitmap"}},
+        {Kind::block_uninit, "block_uninit", {"block_bitmap"}},
         // Without flex_bg a bitmap away from its group is a geometry finding.
-        {Kind::moved_bitmap, {"group_descriptor", "geometry"}},
-        {Kind::xattr_refcount, {"xattr_block"}},
-        {Kind::htree_order, {"htree_block"}},
-        {Kind::htree_version, {"htree_block"}},
-        {Kind::htree_depth, {"htree_block"}},
-        {Kind::htree_past_end, {"htree_block"}},
-        {Kind::xattr_hash, {"xattr_block"}},
-        {Kind::inode_xattr_size, {"inode"}},
-        {Kind::duplicate_name, {"directory_block"}},
-        {Kind::duplicate_name_htree, {"directory_block"}},
+        {Kind::moved_bitmap, "moved_bitmap", {"group_descriptor", "geometry"}},
+        {Kind::xattr_refcount, "xattr_refcount", {"xattr_block"}},
+        {Kind::htree_order, "htree_order", {"htree_block"}},
+        {Kind::htree_version, "htree_version", {"htree_block"}},
+        {Kind::htree_depth, "htree_depth", {"htree_block"}},
+        {Kind::htree_past_end, "htree_past_end", {"htree_block"}},
+        {Kind::xattr_hash, "xattr_hash", {"xattr_block"}},
+        {Kind::inode_xattr_size, "inode_xattr_size", {"inode"}},
+        {Kind::duplicate_name, "duplicate_name", {"directory_block"}},
+        {Kind::duplicate_name_htree, "duplicate_name_htree", {"directory_block"}},
     };
 }
 
@@ -297,34 +255,19 @@ TEST_P(Ownership, CleanAfterKernelMountHasNoFindings) {
 TEST_P(Ownership, EveryDamageE2fsckFlagsIsFound) {
     const Shape& s = GetParam();
     TempDir tmp;
-    const fs::path pristine = make_image(tmp, s);
-    const fs::path image = tmp.path() / "damaged.img";
-    int flagged = 0;
-    for (const Case& c : cases()) {
-        for (unsigned seed = 1; seed <= 2; ++seed) {
-            SCOPED_TRACE(s.name + " " + name_of(c.kind) + " seed " + std::to_string(seed));
-            fs::copy_file(pristine, image, fs::copy_options::overwrite_existing);
-            std::mt19937 rng(seed * 7919u + static_cast<unsigned>(c.kind));
-            if (!damage(image, s, c.kind, rng))
-                continue;
-            const auto f = expect_found_if_flagged(
-                image, s.name + " " + name_of(c.kind) + " seed " + std::to_string(seed),
-                c.structures);
-            if (!f)
-                continue; // e2fsck sees nothing wrong: nothing to find
-            ++flagged;
+    const int flagged = expect_flagged_cases_found<Kind>(
+        make_image(tmp, s), s.name, cases(),
+        [&](const fs::path& image, Kind k, std::mt19937& rng) { return damage(image, s, k, rng); },
+        [](Kind k, const std::vector<Finding>& f) {
             // The descriptor moved, not the file: no finding blames the file.
-            if (c.kind == Kind::moved_bitmap) {
-                for (const Finding& x : *f) {
-                    EXPECT_TRUE(x.structure != Structure::inode &&
-                                x.structure != Structure::extent_block &&
-                                x.structure != Structure::indirect_block)
-                        << describe(*f);
-                }
-            }
-        }
-    }
-    std::cout << "[ ownership ] " << s.name << ": " << flagged << " cases flagged by e2fsck\n";
+            if (k != Kind::moved_bitmap)
+                return;
+            for (const Finding& x : f)
+                EXPECT_TRUE(x.structure != Structure::inode &&
+                            x.structure != Structure::extent_block &&
+                            x.structure != Structure::indirect_block)
+                    << describe(f);
+        });
     EXPECT_GT(flagged, 0);
 }
 

@@ -87,14 +87,8 @@ enum class HtreeKind {
     leaf_duplicate,    // two equal names in a leaf
 };
 
-struct HtreeCase {
-    HtreeKind kind;
-    const char* name;
-    std::vector<std::string> structures;
-};
-
-const std::vector<HtreeCase>& htree_cases() {
-    static const std::vector<HtreeCase> c{
+const std::vector<OracleCase<HtreeKind>>& htree_cases() {
+    static const std::vector<OracleCase<HtreeKind>> c{
         {HtreeKind::node_order, "node_order", {"htree_block"}},
         {HtreeKind::node_past_end, "node_past_end", {"htree_block"}},
         {HtreeKind::node_at_index, "node_at_index", {"htree_block"}},
@@ -121,7 +115,7 @@ Node read_node(const fs::path& image, std::uint32_t logical) {
     return n;
 }
 
-void damage_htree(const fs::path& image, HtreeKind kind, std::mt19937& rng) {
+bool damage_htree(const fs::path& image, HtreeKind kind, std::mt19937& rng) {
     auto pick = [&](std::uint32_t lo, std::uint32_t hi) {
         return std::uniform_int_distribution<std::uint32_t>(lo, hi)(rng);
     };
@@ -140,27 +134,27 @@ void damage_htree(const fs::path& image, HtreeKind kind, std::mt19937& rng) {
     switch (kind) {
     case HtreeKind::node_order:
         write_bytes(image, at + 8 + 8 * k, le32_bytes(0));
-        return;
+        return true;
     case HtreeKind::node_past_end: // e2fsck 1.47.0 -n crashes on a far one (0x0E000000)
         write_bytes(image, at + 12 + 8 * k,
                     le32_bytes(static_cast<std::uint32_t>(dir_blocks + pick(0, 500))));
-        return;
+        return true;
     case HtreeKind::node_at_index:
         write_bytes(image, at + 12 + 8 * k, le32_bytes(children[(which + 1) % children.size()]));
-        return;
+        return true;
     case HtreeKind::depth_lowered:
         zap(image, block_of(image, k_huge, 0), 0x1E, 1, 1);
-        return;
+        return true;
     case HtreeKind::leaf_out_of_range: {
         // A byte of the leaf's first name (at 8): 'n' becomes 'o'.
         const std::uint64_t leaf = block_of(image, k_huge, node.child(k));
         write_bytes(image, leaf * 1024 + 8 + pick(0, 200), "o");
-        return;
+        return true;
     }
     case HtreeKind::leaf_duplicate:
-        ASSERT_TRUE(duplicate_a_name(image, block_of(image, k_huge, node.child(k)), rng));
-        return;
+        return duplicate_a_name(image, block_of(image, k_huge, node.child(k)), rng);
     }
+    return false;
 }
 
 class ThreeLevelHtree : public testing::Test {
@@ -181,23 +175,9 @@ TEST_F(ThreeLevelHtree, IsThreeLevelsDeepAndClean) {
 
 TEST_F(ThreeLevelHtree, EveryDamageE2fsckFlagsIsFound) {
     TempDir tmp;
-    const fs::path pristine = make_three_level_htree(tmp);
-    const fs::path image = tmp.path() / "damaged.img";
-    int flagged = 0;
-    for (const HtreeCase& c : htree_cases()) {
-        for (unsigned seed = 1; seed <= 2; ++seed) {
-            const std::string label =
-                std::string("largedir ") + c.name + " seed " + std::to_string(seed);
-            SCOPED_TRACE(label);
-            fs::copy_file(pristine, image, fs::copy_options::overwrite_existing);
-            std::mt19937 rng(seed * 104729u + static_cast<unsigned>(c.kind));
-            damage_htree(image, c.kind, rng);
-            if (expect_found_if_flagged(image, label, c.structures))
-                ++flagged;
-        }
-    }
-    std::cout << "[ tree shapes ] largedir: " << flagged << " cases flagged by e2fsck\n";
-    EXPECT_GE(flagged, 8);
+    EXPECT_GE(expect_flagged_cases_found<HtreeKind>(make_three_level_htree(tmp), "largedir",
+                                                    htree_cases(), damage_htree),
+              10);
 }
 
 // ---- A triple-indirect file ------------------------------------------------
@@ -259,14 +239,8 @@ enum class TindKind {
     data_past_end,   // the single-indirect block's data pointer past the filesystem
 };
 
-struct TindCase {
-    TindKind kind;
-    const char* name;
-    std::vector<std::string> structures;
-};
-
-const std::vector<TindCase>& tind_cases() {
-    static const std::vector<TindCase> c{
+const std::vector<OracleCase<TindKind>>& tind_cases() {
+    static const std::vector<OracleCase<TindKind>> c{
         {TindKind::tind_cross_link, "tind_cross_link", {"inode", "indirect_block"}},
         {TindKind::tind_free, "tind_free", {"block_bitmap"}},
         {TindKind::dind_past_end, "dind_past_end", {"indirect_block"}},
@@ -276,7 +250,7 @@ const std::vector<TindCase>& tind_cases() {
     return c;
 }
 
-void damage_tind(const fs::path& image, TindKind kind, std::mt19937& rng) {
+bool damage_tind(const fs::path& image, TindKind kind, std::mt19937& rng) {
     const TindChain c = tind_chain(image);
     const std::string other = "/f" + std::to_string(std::uniform_int_distribution<int>(6, 12)(rng));
     const std::uint64_t victim =
@@ -286,21 +260,22 @@ void damage_tind(const fs::path& image, TindKind kind, std::mt19937& rng) {
     switch (kind) {
     case TindKind::tind_cross_link:
         debugfs(image, "sif /tind block[TIND] " + std::to_string(victim), true);
-        return;
+        return true;
     case TindKind::tind_free:
         debugfs(image, "freeb " + std::to_string(c.tind), true);
-        return;
+        return true;
     case TindKind::dind_past_end:
         write_bytes(image, c.tind * 1024 + c.tind_slot, le32_bytes(beyond));
-        return;
+        return true;
     case TindKind::ind_cross_link:
         write_bytes(image, c.dind * 1024 + c.dind_slot,
                     le32_bytes(static_cast<std::uint32_t>(victim)));
-        return;
+        return true;
     case TindKind::data_past_end:
         write_bytes(image, c.ind * 1024 + c.ind_slot, le32_bytes(beyond));
-        return;
+        return true;
     }
+    return false;
 }
 
 class TripleIndirect : public testing::TestWithParam<TindShape> {};
@@ -318,24 +293,10 @@ TEST_P(TripleIndirect, TheFarBlockGoesThroughTheTripleIndirectBlockAndIsClean) {
 }
 
 TEST_P(TripleIndirect, EveryDamageE2fsckFlagsIsFound) {
-    const TindShape& s = GetParam();
     TempDir tmp;
-    const fs::path pristine = make_tind_image(tmp, s);
-    const fs::path image = tmp.path() / "damaged.img";
-    int flagged = 0;
-    for (const TindCase& c : tind_cases()) {
-        for (unsigned seed = 1; seed <= 2; ++seed) {
-            const std::string label = s.name + " " + c.name + " seed " + std::to_string(seed);
-            SCOPED_TRACE(label);
-            fs::copy_file(pristine, image, fs::copy_options::overwrite_existing);
-            std::mt19937 rng(seed * 7919u + static_cast<unsigned>(c.kind));
-            damage_tind(image, c.kind, rng);
-            if (expect_found_if_flagged(image, label, c.structures))
-                ++flagged;
-        }
-    }
-    std::cout << "[ tree shapes ] " << s.name << ": " << flagged << " cases flagged by e2fsck\n";
-    EXPECT_GE(flagged, 8);
+    EXPECT_GE(expect_flagged_cases_found<TindKind>(make_tind_image(tmp, GetParam()),
+                                                   GetParam().name, tind_cases(), damage_tind),
+              8);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, TripleIndirect,
