@@ -2,6 +2,7 @@
 
 #include "guardian/ext4/xattr_rules.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace guardian::ext4 {
@@ -18,6 +19,18 @@ std::size_t round4(std::size_t n) {
 }
 
 } // namespace
+
+std::string duplicate_name_problem(std::vector<NamedEntry>& names) {
+    std::sort(names.begin(), names.end());
+    const auto dup =
+        std::adjacent_find(names.begin(), names.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; });
+    if (dup == names.end())
+        return {};
+    return "entries at offsets " + std::to_string(dup->second) + " and " +
+           std::to_string(std::next(dup)->second) + " have the same name (" +
+           std::to_string(dup->first.size()) + " bytes)";
+}
 
 std::string dx_root_problem(Bytes b, const SuperInfo& sb, bool hash_in_dirent) {
     // dx_root_info follows '.' (12 bytes) and '..''s header and name (12).

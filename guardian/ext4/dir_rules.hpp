@@ -11,6 +11,9 @@
 #include "guardian/ext4/superblock.hpp"
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace guardian::ext4 {
 
@@ -36,6 +39,16 @@ inline constexpr std::uint8_t k_inode_unused = 8;
 // is unknown.
 [[nodiscard]] std::string entry_target_problem(std::uint8_t entry_type, std::uint32_t target,
                                                std::uint8_t seen);
+
+// A directory block's live entries as (name, offset): two with the same
+// name are e2fsck pass 2's "Duplicate entry", which it looks for within
+// each block. Stable mode only: a block read while the kernel rewrites it
+// can tear between an unlink and a create of the same name. Not judged in
+// casefolded directories (names equal once folded count there). Sorts
+// `names`; the problem names the two offsets (the name itself is the
+// guest's text), empty when every name is unique.
+using NamedEntry = std::pair<std::string_view, std::size_t>;
+[[nodiscard]] std::string duplicate_name_problem(std::vector<NamedEntry>& names);
 
 // The entries of an xattr block whose header is sound: each inside the
 // block, the list ending with four zero bytes, each value inside the block

@@ -109,6 +109,8 @@ void InodeWalker::check_dir_leaf(const DirRef& ref, Bytes data) {
     std::uint32_t min_hash = UINT32_MAX;
     std::uint32_t max_hash = 0;
     std::uint32_t names = 0;
+    const bool unique_names = m_ledger && !ref.owner.casefold; // stable mode
+    m_leaf_names.clear();
     for (std::size_t off = 0; off < end;) {
         std::size_t rec_len = le16(data, off + 4);
         if (bs == 65536 && (rec_len == 65535 || rec_len == 0))
@@ -138,6 +140,10 @@ void InodeWalker::check_dir_leaf(const DirRef& ref, Bytes data) {
         }
         if (ino != 0 && m_ledger)
             m_ledger->entry(ino);
+        if (ino != 0 && unique_names)
+            m_leaf_names.emplace_back(
+                std::string_view(reinterpret_cast<const char*>(data.data()) + off + 8, name_len),
+                off);
         if (ino != 0 && version) {
             if (const auto h = m_ctx.fs->dir_hash(*version, data.subspan(off + 8, name_len),
                                                   ref.owner.casefold)) {
@@ -159,6 +165,11 @@ void InodeWalker::check_dir_leaf(const DirRef& ref, Bytes data) {
     }
     if (version)
         m_htree->leaf(ref.owner.ino, ref.logical, ref.block, min_hash, max_hash, names);
+    if (auto p = duplicate_name_problem(m_leaf_names); !p.empty()) {
+        suspect(Structure::directory_block, ref.owner.ino, make_span(ref.block, data), ref.via,
+                std::move(p));
+        return;
+    }
     if (wrong_target) {
         check_entry_target(*wrong_target);
         return;

@@ -157,4 +157,37 @@ SuperblockHealth FsHandle::health() const {
     return h;
 }
 
+Result<FsLayout> FsHandle::layout() const {
+    ext2_super_block* sb = m_fs->super; // the feature tests take it non-const
+    FsLayout layout;
+    layout.blocksize = m_fs->blocksize;
+    layout.has_journal = ext2fs_has_feature_journal(sb) != 0;
+    layout.errors_behavior = sb->s_errors;
+    if (!layout.has_journal)
+        return layout;
+    if (sb->s_journal_inum == 0) {
+        layout.external_journal = true;
+        return layout;
+    }
+    blk64_t physical = 0;
+    const errcode_t err =
+        ext2fs_bmap2(m_fs, sb->s_journal_inum, nullptr, nullptr, 0, 0, nullptr, &physical);
+    if (err != 0)
+        return Error{std::string("map the journal inode: ") + error_message(err), 0};
+    if (physical == 0)
+        return Error{"the journal inode has no block 0", 0};
+    layout.journal_sb_block = physical;
+    return layout;
+}
+
+Result<FsLayout> read_fs_layout(const std::string& device) {
+    GUARDIAN_TRY_ASSIGN(auto opened, FsHandle::open(device));
+    if (!opened.fs)
+        return Error{device + ": libext2fs rejects it: " + opened.rejected, 0};
+    auto layout = opened.fs->layout();
+    if (!layout)
+        return Error{device + ": " + layout.error().message, layout.error().code};
+    return layout;
+}
+
 } // namespace guardian::ext4

@@ -1,7 +1,9 @@
 // The libext2fs adapter: an RAII owner for ext2_filsys, and the few things
 // guardian asks libext2fs for (opening with the format's own validation,
 // group descriptor block locations for meta_bg, block maps of block-mapped
-// inodes and of the journal). errcode_t values never leave this file pair.
+// inodes and of the journal, where the journal superblock lies for protect/).
+// errcode_t values never leave this file pair: it is guardian's one
+// libext2fs adapter.
 #pragma once
 
 #include "guardian/ext4/bytes.hpp"
@@ -41,6 +43,17 @@ struct SuperblockHealth {
     std::uint16_t mount_count = 0;
 };
 
+// What protect/ plans its fsck mark and write stop from (at baseline time).
+struct FsLayout {
+    bool has_journal = false;
+    bool external_journal = false;
+    std::uint32_t blocksize = 0;
+    std::uint64_t journal_sb_block = 0; // physical block of journal logical block 0
+    // s_errors: the default error behaviour (1 continue, 2 remount-ro, 3
+    // panic); a mount option `errors=` overrides it.
+    std::uint16_t errors_behavior = 1;
+};
+
 class FsHandle {
 public:
     // Opens read-only, ignoring checksum errors (damage is reported, not fatal).
@@ -63,6 +76,9 @@ public:
     // i_size of an inode as libext2fs reads it; 0 when it cannot be read.
     [[nodiscard]] std::uint64_t inode_size_bytes(std::uint32_t ino) const;
     [[nodiscard]] SuperblockHealth health() const;
+    // Where the journal superblock lies (an error when the journal inode
+    // cannot be mapped).
+    [[nodiscard]] Result<FsLayout> layout() const;
     // The major htree hash of a directory entry's name with the dx_root's
     // hash `version` (legacy, half_md4, tea; the unsigned variants when the
     // superblock says so) and the filesystem's seed; `casefold` folds the
@@ -79,5 +95,9 @@ struct FsHandle::OpenOutcome {
     std::unique_ptr<FsHandle> fs; // null when rejected
     std::string rejected;         // why libext2fs refused it
 };
+
+// Opens `device` read-only and reads its layout; a filesystem libext2fs
+// rejects is an error here (nothing can be planned on it).
+[[nodiscard]] Result<FsLayout> read_fs_layout(const std::string& device);
 
 } // namespace guardian::ext4

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "guardian/ext4/block_set.hpp"
+#include "guardian/ext4/dir_rules.hpp"
 #include "guardian/ext4/entry_rules.hpp"
 #include "guardian/ext4/htree_index.hpp"
 #include "guardian/ext4/link_ledger.hpp"
@@ -178,6 +179,7 @@ private:
     std::unordered_set<std::uint64_t> m_flagged_dirs; // one finding per directory block
     std::unique_ptr<LinkLedger> m_ledger;             // stable mode only
     std::unique_ptr<HtreeIndex> m_htree;              // stable mode only
+    std::vector<NamedEntry> m_leaf_names;             // scratch: one leaf's names (stable)
 };
 
 } // namespace guardian::ext4

@@ -189,6 +189,9 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
     if (m_opt.mode == CheckMode::live && (sb.feature_incompat & k_incompat_filetype))
         report.not_verified.push_back("directory_block: file types against inode modes, entries "
                                       "of unused inodes: not verified in live mode");
+    if (m_opt.mode == CheckMode::live)
+        report.not_verified.push_back("directory_block: duplicate names within a block: not "
+                                      "verified in live mode (a block read mid-rewrite can tear)");
     // The ledger's rules (link_ledger.hpp): stable mode, journal replayed.
     if (m_opt.mode == CheckMode::live)
         report.not_verified.push_back("inode: link counts, deletion times, regular-file sizes "

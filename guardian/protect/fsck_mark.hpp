@@ -10,6 +10,7 @@
 // exec, no path lookup on the suspect filesystem.
 #pragma once
 
+#include "guardian/ext4/fs_handle.hpp"
 #include "guardian/ondisk/fsck_marks.hpp"
 
 #include "guardian/util/fd.hpp"
@@ -62,7 +63,7 @@ struct PlanOptions {
     bool force_kernel_error_path = false;
 };
 
-// Reads the filesystem's layout (read-only, through libext2fs) and opens the
+// Reads the filesystem's layout (read-only, through ext4/'s adapter) and opens the
 // device for writing, or falls back to the kernel's error path when that
 // open is refused.
 [[nodiscard]] Result<FsckMarkPlan> plan_fsck_mark(const std::string& device,
@@ -78,17 +79,10 @@ struct PlanOptions {
 using ondisk::patch_fs_superblock;
 using ondisk::patch_journal_superblock;
 
-// Layout facts read through libext2fs (the only libext2fs use in protect/).
-struct FsLayout {
-    bool has_journal = false;
-    bool external_journal = false;
-    std::uint32_t blocksize = 0;
-    std::uint64_t journal_sb_block = 0; // physical block of journal logical block 0
-    // s_errors: the default error behaviour (1 continue, 2 remount-ro, 3
-    // panic); a mount option `errors=` overrides it.
-    std::uint16_t errors_behavior = 1;
-};
-[[nodiscard]] Result<FsLayout> read_fs_layout(const std::string& device);
+// The layout comes from ext4/'s libext2fs adapter (where the journal
+// superblock lies): protect/ holds no libext2fs code of its own.
+using ext4::FsLayout;
+using ext4::read_fs_layout;
 
 // The kernel's name for a block device ("loop3", "xvda1", "dm-0"), as used
 // under /sys/fs/ext4/: the target of /sys/dev/block/MAJ:MIN (under `root`).

@@ -1,14 +1,13 @@
 #include "guardian/sys/kmsg_reader.hpp"
 
+#include "guardian/ext4/block_reader.hpp"
 #include "guardian/ondisk/bytes.hpp"
 #include "guardian/ondisk/superblock_format.hpp"
 
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstdlib>
 #include <fcntl.h>
-#include <memory>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -105,41 +104,13 @@ Result<std::vector<KmsgRecord>> KmsgReader::drain() {
 
 namespace {
 
-// Aligned for O_DIRECT; covers the superblock (guardian/ondisk's offsets).
-constexpr std::size_t k_read = 4096;
-
+// Read as the scan reads (ext4's BlockReader: O_DIRECT, buffered with the
+// clean cached pages dropped where the device refuses it), at the offsets of
+// guardian/ondisk: one block-reading path, one superblock format.
 Result<unsigned long> superblock_error_count(const std::string& device) {
-    auto fd = open_fd(device, O_RDONLY | O_DIRECT);
-    const bool direct = fd.ok();
-    if (!fd.ok() && fd.error().code == EINVAL)
-        fd = open_fd(device, O_RDONLY);
-    if (!fd.ok())
-        return std::move(fd).error();
-    void* raw = std::aligned_alloc(k_read, k_read);
-    if (!raw)
-        return Error{"out of memory", ENOMEM};
-    const std::unique_ptr<unsigned char, decltype(&std::free)> buf(static_cast<unsigned char*>(raw),
-                                                                   &std::free);
-    if (!direct)
-        (void)::posix_fadvise(fd->get(), 0, k_read, POSIX_FADV_DONTNEED);
-    ssize_t n;
-    do
-        n = ::pread(fd->get(), buf.get(), k_read, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EINVAL && direct) {
-        // O_DIRECT refused at read time: read through the cache instead.
-        const int flags = ::fcntl(fd->get(), F_GETFL);
-        if (flags >= 0 && ::fcntl(fd->get(), F_SETFL, flags & ~O_DIRECT) == 0) {
-            (void)::posix_fadvise(fd->get(), 0, k_read, POSIX_FADV_DONTNEED);
-            n = ::pread(fd->get(), buf.get(), k_read, 0);
-        }
-    }
-    if (n < 0)
-        return Error::from_errno("read the superblock of " + device);
-    if (static_cast<std::size_t>(n) < ondisk::sb::k_offset + ondisk::sb::k_error_count + 4)
-        return Error{device + ": short superblock read", 0};
-    const ondisk::Bytes sb(reinterpret_cast<const std::byte*>(buf.get()) + ondisk::sb::k_offset,
-                           ondisk::sb::k_size);
+    GUARDIAN_TRY_ASSIGN(const auto reader, ext4::BlockReader::open(device, true, 1));
+    GUARDIAN_TRY_ASSIGN(const auto sb,
+                        reader->read_bytes(ondisk::sb::k_offset, ondisk::sb::k_size));
     return ondisk::le32(sb, ondisk::sb::k_error_count);
 }
 

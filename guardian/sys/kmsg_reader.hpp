@@ -64,9 +64,9 @@ struct Ext4ErrorCount {
 
 // `device`: the filesystem's block device (/dev/xvda1); its last name is the
 // directory under /sys/fs/ext4/. Without the sysfs node, the superblock's
-// s_error_count is read from the device with O_DIRECT (buffered where the
-// device refuses it): ext4 commits the count there when it records an error,
-// which is what the sysfs node shows.
+// s_error_count is read from the device through ext4's BlockReader (O_DIRECT,
+// buffered where the device refuses it): ext4 commits the count there when
+// it records an error, which is what the sysfs node shows.
 [[nodiscard]] Result<Ext4ErrorCount> ext4_errors_count(const SystemRoot& root,
                                                        const std::string& device);
 

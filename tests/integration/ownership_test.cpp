@@ -4,15 +4,14 @@
 // 1.42 made it, today's ext4) seeded damage that no checksum covers:
 // cross-linked blocks, bitmaps that disagree with what is in use in both
 // directions, BLOCK_UNINIT on a group holding data, a descriptor's bitmap
-// pointer moved onto a file. Every case e2fsck flags must come back with the
+// pointer moved onto a file; htree damage; xattrs; duplicate names in a
+// linear and an htree directory block. Every case e2fsck flags must come back with the
 // structure named; the undamaged images give no finding in either mode.
-#include "tests/integration/damage_matrix.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/integration/oracle.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
-#include <sstream>
 
 namespace guardian::test {
 namespace {
@@ -40,27 +39,6 @@ const std::vector<Shape>& shapes() {
     return s;
 }
 
-std::string sh(const std::string& cmd) {
-    const CommandResult r = run_command(cmd);
-    if (r.exit_code != 0)
-        throw std::runtime_error(cmd + ": " + r.err);
-    return r.out;
-}
-
-std::string debugfs(const fs::path& image, const std::string& req, bool write = false) {
-    // -n: the checksums debugfs would verify on open are what the damage breaks.
-    return run_command("debugfs -n " + std::string(write ? "-w " : "") + "-R '" + req + "' '" +
-                       image.string() + "' 2>/dev/null")
-        .out;
-}
-
-std::uint64_t number_after(const std::string& text, const std::string& key) {
-    const auto p = text.find(key);
-    if (p == std::string::npos)
-        throw std::runtime_error("no '" + key + "' in: " + text);
-    return std::stoull(text.substr(p + key.size()));
-}
-
 // 64 MiB, populated: small files, files past the direct blocks (indirect
 // maps on ext2/3), a directory of many entries.
 fs::path make_image(const TempDir& tmp, const Shape& s) {
@@ -80,11 +58,6 @@ fs::path make_image(const TempDir& tmp, const Shape& s) {
     // e2fsck -D indexes /many: on 1 KiB blocks its htree has two levels.
     run_command("e2fsck -fyD '" + image.string() + "'");
     return image;
-}
-
-std::uint64_t block_of(const fs::path& image, const std::string& file, std::uint64_t logical) {
-    const std::string out = debugfs(image, "bmap " + file + " " + std::to_string(logical));
-    return std::stoull(out);
 }
 
 struct Stats {
@@ -117,54 +90,10 @@ enum class Kind {
     htree_depth,
     htree_past_end,
     xattr_hash,
-    inode_xattr_size
+    inode_xattr_size,
+    duplicate_name,
+    duplicate_name_htree
 };
-
-struct Case {
-    Kind kind;
-    std::vector<std::string> structures; // any of these, with a finding in stable mode
-};
-
-std::string name_of(Kind k) {
-    switch (k) {
-    case Kind::cross_link:
-        return "cross_link";
-    case Kind::block_free:
-        return "block_free";
-    case Kind::block_set:
-        return "block_set";
-    case Kind::inode_free:
-        return "inode_free";
-    case Kind::inode_set:
-        return "inode_set";
-    case Kind::block_uninit:
-        return "block_uninit";
-    case Kind::moved_bitmap:
-        return "moved_bitmap";
-    case Kind::xattr_refcount:
-        return "xattr_refcount";
-    case Kind::htree_order:
-        return "htree_order";
-    case Kind::htree_version:
-        return "htree_version";
-    case Kind::htree_depth:
-        return "htree_depth";
-    case Kind::htree_past_end:
-        return "htree_past_end";
-    case Kind::xattr_hash:
-        return "xattr_hash";
-    case Kind::inode_xattr_size:
-        return "inode_xattr_size";
-    }
-    return "?";
-}
-
-void zap(const fs::path& image, std::uint64_t block, int offset, int length, int pattern) {
-    debugfs(image,
-            "zap_block -o " + std::to_string(offset) + " -l " + std::to_string(length) + " -p " +
-                std::to_string(pattern) + " " + std::to_string(block),
-            true);
-}
 
 // Applies one seeded damage; false when the shape has nothing to damage that way.
 bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
@@ -251,6 +180,17 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
         zap(image, blk, static_cast<int>(off) + 128 + 32 + 4 + 8 + 1, 1, 0x7F);
         return true;
     }
+    case Kind::duplicate_name: // two names alike in the root's (linear) first block
+        return duplicate_a_name(image, block_of(image, "/", 0), rng);
+    case Kind::duplicate_name_htree: { // ... in a leaf of /many
+        const auto leaves =
+            number_after(debugfs(image, "stat /many"), "Size: ") / block_size_of(image);
+        return duplicate_a_name(
+            image,
+            block_of(image, "/many",
+                     static_cast<std::uint64_t>(pick(1, static_cast<int>(leaves) - 1))),
+            rng);
+    }
     case Kind::xattr_refcount: {
         // h_refcount (le32 at 4) of /f5's xattr block.
         const auto acl = number_after(debugfs(image, "stat /f5"), "File ACL: ");
@@ -263,45 +203,30 @@ bool damage(const fs::path& image, const Shape& s, Kind k, std::mt19937& rng) {
     return false;
 }
 
+using Case = OracleCase<Kind>;
 std::vector<Case> cases() {
     return {
-        {Kind::cross_link, {"inode", "extent_block", "indirect_block"}},
-        {Kind::block_free, {"block_bitmap"}},
-        {Kind::block_set, {"block_bitmap"}},
-        {Kind::inode_free, {"inode_bitmap"}},
-        {Kind::inode_set, {"inode_bitmap"}},
-        {Kind::block_uninit, {"block_bitmap"}},
+        {Kind::cross_link, "cross_link", {"inode", "extent_block", "indirect_block"}},
+        {Kind::block_free, "block_free", {"block_bitmap"}},
+        {Kind::block_set, "block_set", {"block_bitmap"}},
+        {Kind::inode_free, "inode_free", {"inode_bitmap"}},
+        {Kind::inode_set, "inode_set", {"inode_bitmap"}},
+        {Kind::block_uninit, "block_uninit", {"block_bitmap"}},
         // Without flex_bg a bitmap away from its group is a geometry finding.
-        {Kind::moved_bitmap, {"group_descriptor", "geometry"}},
-        {Kind::xattr_refcount, {"xattr_block"}},
-        {Kind::htree_order, {"htree_block"}},
-        {Kind::htree_version, {"htree_block"}},
-        {Kind::htree_depth, {"htree_block"}},
-        {Kind::htree_past_end, {"htree_block"}},
-        {Kind::xattr_hash, {"xattr_block"}},
-        {Kind::inode_xattr_size, {"inode"}},
+        {Kind::moved_bitmap, "moved_bitmap", {"group_descriptor", "geometry"}},
+        {Kind::xattr_refcount, "xattr_refcount", {"xattr_block"}},
+        {Kind::htree_order, "htree_order", {"htree_block"}},
+        {Kind::htree_version, "htree_version", {"htree_block"}},
+        {Kind::htree_depth, "htree_depth", {"htree_block"}},
+        {Kind::htree_past_end, "htree_past_end", {"htree_block"}},
+        {Kind::xattr_hash, "xattr_hash", {"xattr_block"}},
+        {Kind::inode_xattr_size, "inode_xattr_size", {"inode"}},
+        {Kind::duplicate_name, "duplicate_name", {"directory_block"}},
+        {Kind::duplicate_name_htree, "duplicate_name_htree", {"directory_block"}},
     };
 }
 
-std::string describe(const std::vector<Finding>& fs_) {
-    std::ostringstream o;
-    for (const auto& f : fs_)
-        o << "  " << to_string(f.structure) << ": " << f.detail << "\n";
-    return o.str();
-}
-
 class Ownership : public testing::TestWithParam<Shape> {};
-
-// e2fsck -fn passes it, and so do both modes.
-void expect_clean(const fs::path& image) {
-    ASSERT_EQ(run_command("e2fsck -fn '" + image.string() + "'").exit_code, 0);
-    for (const CheckMode m : {CheckMode::live, CheckMode::stable}) {
-        const auto r = scan_image(image, m);
-        ASSERT_TRUE(r.ok()) << r.error().message;
-        EXPECT_TRUE(r->report.findings.empty()) << to_string(m) << ":\n"
-                                                << describe(r->report.findings);
-    }
-}
 
 TEST_P(Ownership, CleanImageHasNoFindings) {
     TempDir tmp;
@@ -330,44 +255,19 @@ TEST_P(Ownership, CleanAfterKernelMountHasNoFindings) {
 TEST_P(Ownership, EveryDamageE2fsckFlagsIsFound) {
     const Shape& s = GetParam();
     TempDir tmp;
-    const fs::path pristine = make_image(tmp, s);
-    const fs::path image = tmp.path() / "damaged.img";
-    int flagged = 0;
-    for (const Case& c : cases()) {
-        for (unsigned seed = 1; seed <= 2; ++seed) {
-            SCOPED_TRACE(s.name + " " + name_of(c.kind) + " seed " + std::to_string(seed));
-            fs::copy_file(pristine, image, fs::copy_options::overwrite_existing);
-            std::mt19937 rng(seed * 7919u + static_cast<unsigned>(c.kind));
-            if (!damage(image, s, c.kind, rng))
-                continue;
-            const CommandResult oracle = run_command("e2fsck -fn '" + image.string() + "'");
-            std::cout << "[ case ] " << s.name << " " << name_of(c.kind) << " seed " << seed
-                      << ": e2fsck -fn exit " << oracle.exit_code << "\n";
-            if (oracle.exit_code != 4)
-                continue; // e2fsck sees nothing wrong: nothing to find
-            ++flagged;
-            const auto r = scan_image(image, CheckMode::stable);
-            ASSERT_TRUE(r.ok()) << r.error().message;
-            const auto& f = r->report.findings;
-            const bool named = std::any_of(f.begin(), f.end(), [&](const Finding& x) {
-                return std::find(c.structures.begin(), c.structures.end(),
-                                 std::string(to_string(x.structure))) != c.structures.end();
-            });
-            EXPECT_TRUE(named) << "e2fsck -fn:\n" << oracle.out << "guardian:\n" << describe(f);
+    const int flagged = expect_flagged_cases_found<Kind>(
+        make_image(tmp, s), s.name, cases(),
+        [&](const fs::path& image, Kind k, std::mt19937& rng) { return damage(image, s, k, rng); },
+        [](Kind k, const std::vector<Finding>& f) {
             // The descriptor moved, not the file: no finding blames the file.
-            if (c.kind == Kind::moved_bitmap) {
-                for (const Finding& x : f) {
-                    EXPECT_TRUE(x.structure != Structure::inode &&
-                                x.structure != Structure::extent_block &&
-                                x.structure != Structure::indirect_block)
-                        << describe(f);
-                }
-            }
-            // Live mode runs the same image without crashing.
-            EXPECT_TRUE(scan_image(image, CheckMode::live).ok());
-        }
-    }
-    std::cout << "[ ownership ] " << s.name << ": " << flagged << " cases flagged by e2fsck\n";
+            if (k != Kind::moved_bitmap)
+                return;
+            for (const Finding& x : f)
+                EXPECT_TRUE(x.structure != Structure::inode &&
+                            x.structure != Structure::extent_block &&
+                            x.structure != Structure::indirect_block)
+                    << describe(f);
+        });
     EXPECT_GT(flagged, 0);
 }
 

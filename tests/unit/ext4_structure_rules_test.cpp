@@ -537,6 +537,16 @@ TEST(DirNameRules, SlashAndNul) {
     EXPECT_TRUE(name(std::string("a\0b", 3)));
 }
 
+TEST(DirNameRules, DuplicateNamesInOneBlock) {
+    std::vector<NamedEntry> names{{"b", 12}, {"a", 24}, {"ab", 40}, {"c", 60}};
+    EXPECT_EQ(duplicate_name_problem(names), "");
+    names = {{"b", 12}, {"a", 24}, {"ab", 40}, {"a", 60}};
+    EXPECT_EQ(duplicate_name_problem(names),
+              "entries at offsets 24 and 60 have the same name (1 bytes)");
+    names.clear();
+    EXPECT_EQ(duplicate_name_problem(names), "");
+}
+
 TEST(DirEntryTargetRules, FileTypeAgainstTheInode) {
     EXPECT_EQ(dirent_type_of_mode(0100644), 1);
     EXPECT_EQ(dirent_type_of_mode(040755), 2);
