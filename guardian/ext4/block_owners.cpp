@@ -112,10 +112,14 @@ void BlockOwners::claim(std::uint64_t first, std::uint64_t count, Claimant who) 
         if (m_doubles.size() < k_max_doubles)
             m_doubles.push_back({b, who});
     }
-    for (std::uint64_t b = first; b < end; b += UINT32_MAX)
-        m_log.push_back({b,
-                         static_cast<std::uint32_t>(std::min<std::uint64_t>(end - b, UINT32_MAX)),
-                         who.ino, who.via});
+    const auto via = static_cast<std::uint32_t>(who.via) << 24;
+    for (std::uint64_t b = first; b < end; b += k_log_max_count) {
+        if (m_log_size % k_log_chunk == 0)
+            m_log.push_back(std::make_unique_for_overwrite<LogEntry[]>(k_log_chunk));
+        m_log.back()[m_log_size++ % k_log_chunk] = {
+            b, static_cast<std::uint32_t>(std::min<std::uint64_t>(end - b, k_log_max_count)) | via,
+            who.ino};
+    }
 }
 
 void BlockOwners::claim_fixed(std::uint64_t first, std::uint64_t count) {
@@ -159,12 +163,13 @@ std::vector<std::optional<Claimant>> BlockOwners::first_owners() const {
     std::sort(blocks.begin(), blocks.end());
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     std::vector<std::optional<Claimant>> owner(blocks.size());
-    for (const LogEntry& e : m_log) {
+    for (std::size_t i = 0; i < m_log_size; ++i) {
+        const LogEntry& e = m_log[i / k_log_chunk][i % k_log_chunk];
         auto it = std::lower_bound(blocks.begin(), blocks.end(), e.first);
-        for (; it != blocks.end() && *it - e.first < e.count; ++it) {
+        for (; it != blocks.end() && *it - e.first < (e.count_via & k_log_max_count); ++it) {
             auto& o = owner[static_cast<std::size_t>(it - blocks.begin())];
             if (!o)
-                o = Claimant{e.ino, e.via};
+                o = Claimant{e.ino, static_cast<Structure>(e.count_via >> 24)};
         }
     }
     std::vector<std::optional<Claimant>> out;
