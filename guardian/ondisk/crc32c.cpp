@@ -28,12 +28,25 @@ crc32c_serial(std::uint32_t crc, const unsigned char* p, std::size_t n) {
         p += 8;
         n -= 8;
     }
+    // The tail in at most three steps: the 4-byte pieces (inode numbers,
+    // generations, block numbers) a checksum seed is made of are one.
     auto c32 = static_cast<std::uint32_t>(c);
-    while (n > 0) {
-        c32 = _mm_crc32_u8(c32, *p);
-        ++p;
-        --n;
+    if (n >= 4) {
+        std::uint32_t v;
+        std::memcpy(&v, p, 4);
+        c32 = _mm_crc32_u32(c32, v);
+        p += 4;
+        n -= 4;
     }
+    if (n >= 2) {
+        std::uint16_t v;
+        std::memcpy(&v, p, 2);
+        c32 = _mm_crc32_u16(c32, v);
+        p += 2;
+        n -= 2;
+    }
+    if (n > 0)
+        c32 = _mm_crc32_u8(c32, *p);
     return c32;
 }
 
