@@ -47,6 +47,8 @@ public:
     };
     void claim_displaced(const Displaced& d);
     [[nodiscard]] bool claimed(std::uint64_t block) const;
+    // Bit i: claimed(first + i), for i < 64 (blocks past the end: 0).
+    [[nodiscard]] std::uint64_t claimed_word(std::uint64_t first) const;
 
     // Inodes as the walk saw them (written from both inode-table threads,
     // each to its own inodes' bytes).
