@@ -112,10 +112,14 @@ void BlockOwners::claim(std::uint64_t first, std::uint64_t count, Claimant who) 
         if (m_doubles.size() < k_max_doubles)
             m_doubles.push_back({b, who});
     }
-    for (std::uint64_t b = first; b < end; b += UINT32_MAX)
-        m_log.push_back({b,
-                         static_cast<std::uint32_t>(std::min<std::uint64_t>(end - b, UINT32_MAX)),
-                         who.ino, who.via});
+    const auto via = static_cast<std::uint32_t>(who.via) << 24;
+    for (std::uint64_t b = first; b < end; b += k_log_max_count) {
+        if (m_log_size % k_log_chunk == 0)
+            m_log.push_back(std::make_unique_for_overwrite<LogEntry[]>(k_log_chunk));
+        m_log.back()[m_log_size++ % k_log_chunk] = {
+            b, static_cast<std::uint32_t>(std::min<std::uint64_t>(end - b, k_log_max_count)) | via,
+            who.ino};
+    }
 }
 
 void BlockOwners::claim_fixed(std::uint64_t first, std::uint64_t count) {
@@ -130,6 +134,19 @@ void BlockOwners::claim_fixed(std::uint64_t first, std::uint64_t count) {
 void BlockOwners::claim_displaced(const Displaced& d) {
     m_displaced.push_back(d);
     claim_fixed(d.extent.first, d.extent.count);
+}
+
+std::uint64_t BlockOwners::claimed_word(std::uint64_t first) const {
+    if (first % 64 != 0) { // not a page word: bit by bit
+        std::uint64_t w = 0;
+        for (unsigned i = 0; i < 64; ++i)
+            w |= std::uint64_t{claimed(first + i)} << i;
+        return w;
+    }
+    if (first >= m_sb.blocks_count)
+        return 0;
+    const auto& page = m_pages[first / k_page_bits];
+    return page ? (*page)[first % k_page_bits / 64] : 0;
 }
 
 bool BlockOwners::claimed(std::uint64_t block) const {
@@ -159,12 +176,13 @@ std::vector<std::optional<Claimant>> BlockOwners::first_owners() const {
     std::sort(blocks.begin(), blocks.end());
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     std::vector<std::optional<Claimant>> owner(blocks.size());
-    for (const LogEntry& e : m_log) {
+    for (std::size_t i = 0; i < m_log_size; ++i) {
+        const LogEntry& e = m_log[i / k_log_chunk][i % k_log_chunk];
         auto it = std::lower_bound(blocks.begin(), blocks.end(), e.first);
-        for (; it != blocks.end() && *it - e.first < e.count; ++it) {
+        for (; it != blocks.end() && *it - e.first < (e.count_via & k_log_max_count); ++it) {
             auto& o = owner[static_cast<std::size_t>(it - blocks.begin())];
             if (!o)
-                o = Claimant{e.ino, e.via};
+                o = Claimant{e.ino, static_cast<Structure>(e.count_via >> 24)};
         }
     }
     std::vector<std::optional<Claimant>> out;
@@ -269,6 +287,10 @@ void BlockOwners::judge_block_bitmap(const Inputs& in, std::uint32_t g,
         // Never initialised: only the group's own metadata may be in use
         // (libext2fs and the kernel derive its bitmap from that alone).
         for (std::uint64_t b = start; b < end; ++b) {
+            if ((b - start) % 64 == 0 && b + 64 <= end && claimed_word(b) == 0) {
+                b += 63;
+                continue;
+            }
             if (!claimed(b))
                 continue;
             const MetaExtent* m = in.fixed->overlap(b, 1);
@@ -285,6 +307,13 @@ void BlockOwners::judge_block_bitmap(const Inputs& in, std::uint32_t g,
     if (bytes.empty())
         return;
     for (std::uint64_t b = start; b < end; ++b) {
+        // 64 blocks at a time where claims and bitmap agree (nearly all).
+        if ((b - start) % 64 == 0 && b + 64 <= end && (b - start) / 8 + 8 <= bytes.size()) {
+            if (claimed_word(b) == le64(Bytes(bytes), (b - start) / 8)) {
+                b += 63;
+                continue;
+            }
+        }
         const bool used = claimed(b);
         const bool marked = bit(bytes, b - start);
         if (used && !marked)

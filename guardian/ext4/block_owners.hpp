@@ -47,6 +47,8 @@ public:
     };
     void claim_displaced(const Displaced& d);
     [[nodiscard]] bool claimed(std::uint64_t block) const;
+    // Bit i: claimed(first + i), for i < 64 (blocks past the end: 0).
+    [[nodiscard]] std::uint64_t claimed_word(std::uint64_t first) const;
 
     // Inodes as the walk saw them (written from both inode-table threads,
     // each to its own inodes' bytes).
@@ -89,13 +91,21 @@ private:
 
     const SuperInfo& m_sb;
     std::vector<std::unique_ptr<Page>> m_pages;
+    // 16 bytes: the structure rides in the top byte of the count (a claim
+    // longer than k_log_max_count is logged in pieces).
     struct LogEntry {
         std::uint64_t first;
-        std::uint32_t count;
+        std::uint32_t count_via;
         std::uint32_t ino;
-        Structure via;
     };
-    std::vector<LogEntry> m_log;
+    static constexpr std::uint32_t k_log_max_count = (1u << 24) - 1;
+    static_assert(sizeof(LogEntry) == 16);
+    // In fixed-size chunks rather than one vector: a 300,000-file walk logs
+    // a few hundred thousand claims, and regrowing a vector copied them into
+    // fresh pages at every doubling (a third of the scan's page faults).
+    static constexpr std::size_t k_log_chunk = 4096;
+    std::vector<std::unique_ptr<LogEntry[]>> m_log;
+    std::size_t m_log_size = 0; // entries in use, over all chunks
     struct Double {
         std::uint64_t block;
         Claimant second;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,8 +19,11 @@ namespace {
 // 4096 satisfies every device guardian meets, and 1 KiB ext4 blocks are read
 // as the enclosing aligned span.
 constexpr std::size_t k_align = 4096;
-// Long runs are split so several readers share one inode table.
-constexpr std::uint64_t k_max_run_bytes = 1u << 20;
+// Long runs are split so several readers share one inode table (a 2 MiB
+// chunk of inode tables is eight reads in flight).
+constexpr std::uint64_t k_max_run_bytes = 256u << 10;
+// Unwanted bytes a read from the disk may take in to join two runs.
+constexpr std::uint64_t k_max_gap_bytes = 32u << 10;
 
 std::uint64_t align_down(std::uint64_t v) {
     return v & ~std::uint64_t{k_align - 1};
@@ -193,13 +197,21 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
     std::sort(blocks.begin(), blocks.end());
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     const std::uint64_t max_blocks = std::max<std::uint64_t>(1, k_max_run_bytes / m_block_size);
+    // Reads that go to the disk also take in a small gap between two
+    // wanted blocks: a directory's blocks and its neighbours' lie a few
+    // blocks apart, and one read (one sleep in the kernel, one wake-up)
+    // costs more than 32 KiB more of transfer. From the page cache the gap
+    // would only be copied for nothing.
+    const bool disk = m_direct || m_slow_reads.load(std::memory_order_relaxed) > 0;
+    const std::uint64_t gap = disk ? k_max_gap_bytes / m_block_size : 0;
     for (std::size_t i = 0; i < blocks.size();) {
         std::size_t j = i + 1;
-        while (j < blocks.size() && blocks[j] == blocks[j - 1] + 1 && j - i < max_blocks)
+        while (j < blocks.size() && blocks[j] - blocks[j - 1] <= gap + 1 &&
+               blocks[j] - blocks[i] < max_blocks)
             ++j;
         ReadBatch::Run run;
         run.first = blocks[i];
-        run.count = j - i;
+        run.count = blocks[j - 1] - blocks[i] + 1;
         const std::uint64_t start = align_down(run.first * m_block_size);
         const std::uint64_t end = align_up((run.first + run.count) * m_block_size);
         run.buffer = take_buffer(static_cast<std::size_t>(end - start));
@@ -215,7 +227,16 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
         blocks_read += batch->m_blocks.size();
         bytes_read += batch->m_blocks.size() * m_block_size;
     }
-    m_cv.notify_all();
+    // Readers are there to keep reads in flight while the disk answers.
+    // When the reads come from the page cache (buffered, and the last reads
+    // were quick) a wake-up only costs a context switch, and on two CPUs
+    // woken readers crowd out the thread that verifies: the batch is left
+    // to wait(), which reads its runs itself. Else one reader per run.
+    if (m_direct || m_slow_reads.load(std::memory_order_relaxed) > 0) {
+        const std::size_t wake = std::min(batch->m_runs.size(), m_threads.size());
+        for (std::size_t i = 0; i < wake; ++i)
+            m_cv.notify_one();
+    }
     return batch;
 }
 
@@ -319,15 +340,31 @@ void BlockReader::worker() {
     }
 }
 
+void BlockReader::note_read_time(std::size_t bytes, std::chrono::nanoseconds took) {
+    // A copy from the page cache moves a GB/s and more; a disk read costs
+    // tens of microseconds before its first byte. Slower than that: the
+    // reads go to the disk, and the next batches wake readers again until
+    // k_slow_reads_kept reads in a row were quick.
+    constexpr std::int64_t k_disk_latency_ns = 40'000;
+    const bool slow = took.count() > k_disk_latency_ns + static_cast<std::int64_t>(bytes);
+    if (slow)
+        m_slow_reads.store(k_slow_reads_kept, std::memory_order_relaxed);
+    else if (m_slow_reads.load(std::memory_order_relaxed) > 0)
+        m_slow_reads.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void BlockReader::run_job(const Job& job) {
     auto& run = job.batch->m_runs[job.run];
     const std::uint64_t start = align_down(run.first * m_block_size);
     Status st = ok_status();
+    const auto t0 = std::chrono::steady_clock::now();
     try {
         st = read_run(run.buffer.span().data(), start, run.buffer.size());
     } catch (const std::exception& e) { // no exception may leave a thread
         st = Error{std::string("read: ") + e.what(), 0};
     }
+    if (!m_direct)
+        note_read_time(run.buffer.size(), std::chrono::steady_clock::now() - t0);
     std::lock_guard lock(job.batch->m_mutex);
     if (!st.ok())
         job.batch->m_errors.push_back(st.error().message);

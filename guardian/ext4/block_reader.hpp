@@ -15,6 +15,7 @@
 #include "guardian/util/result.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -131,9 +132,15 @@ private:
         std::size_t run;
     };
     void run_job(const Job& job); // reads one run and reports it to its batch
+    // Buffered reads: whether they come from the page cache (submit()).
+    void note_read_time(std::size_t bytes, std::chrono::nanoseconds took);
+    static constexpr int k_slow_reads_kept = 64;
     std::string m_path;
     Fd m_fd;
     std::atomic<bool> m_direct{false}; // cleared by the first read O_DIRECT refuses
+    // Buffered only: reads left before the readers stop being woken; a slow
+    // read (from the disk) sets it. Starts "slow": a first scan is cold.
+    std::atomic<int> m_slow_reads{k_slow_reads_kept};
     bool m_block_device = false;
     std::uint64_t m_device_bytes = 0;
     std::size_t m_block_size = 4096;

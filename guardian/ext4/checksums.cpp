@@ -86,7 +86,10 @@ CsumCheck group_desc_csum(Bytes desc, std::uint32_t group, std::uint32_t fs_seed
 }
 
 CsumCheck inode_csum(Bytes inode, std::uint32_t ino, std::uint32_t fs_seed) {
-    const std::uint32_t seed = inode_csum_seed(fs_seed, ino, le32(inode, k_inode_generation));
+    return inode_csum_seeded(inode, inode_csum_seed(fs_seed, ino, le32(inode, k_inode_generation)));
+}
+
+CsumCheck inode_csum_seeded(Bytes inode, std::uint32_t seed) {
     const bool has_hi = inode.size() > 128 && le16(inode, k_inode_extra_isize) >= 4;
     std::uint32_t stored = le16(inode, k_inode_csum_lo);
     std::uint32_t crc = 0;

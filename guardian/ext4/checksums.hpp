@@ -40,6 +40,9 @@ using ondisk::crc32c_portable;
 [[nodiscard]] CsumCheck group_desc_csum(Bytes desc, std::uint32_t group, std::uint32_t fs_seed,
                                         bool metadata_csum, Bytes uuid);
 [[nodiscard]] CsumCheck inode_csum(Bytes inode, std::uint32_t ino, std::uint32_t fs_seed);
+// The same with the inode's seed (inode_csum_seed) already computed: the
+// walk needs it again for the blocks the inode references.
+[[nodiscard]] CsumCheck inode_csum_seeded(Bytes inode, std::uint32_t inode_seed);
 // nullopt: the block has no room for the checksum tail (itself damage).
 [[nodiscard]] std::optional<CsumCheck> extent_block_csum(Bytes block, std::uint32_t inode_seed);
 [[nodiscard]] std::optional<CsumCheck> dir_leaf_csum(Bytes block, std::uint32_t inode_seed);

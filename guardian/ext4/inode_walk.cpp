@@ -215,8 +215,11 @@ void InodeWalker::verify_inode(std::uint64_t block, Bytes data, std::size_t off,
     // only needed for a finding or a reference: computed on demand.
     auto here = [&] { return make_span(block, data, off, isz); };
     ++r.checked;
+    // Only checksums use it: computed once, for the inode and what it references.
+    const std::uint32_t seed =
+        sb.metadata_csum() ? inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64)) : 0;
     if (sb.metadata_csum()) {
-        if (const auto c = inode_csum(inode, ino, sb.csum_seed); !c.ok()) {
+        if (const auto c = inode_csum_seeded(inode, seed); !c.ok()) {
             r.suspects.push_back(
                 make_suspect(Structure::inode, ino, here(), std::nullopt, c.describe()));
             return; // what a damaged inode references is not trustworthy either
@@ -265,7 +268,7 @@ void InodeWalker::verify_inode(std::uint64_t block, Bytes data, std::size_t off,
         r.skipped = true;
         return;
     }
-    follow_inode(block, data, off, ino, r);
+    follow_inode(block, data, off, ino, seed, r);
 }
 
 void InodeWalker::bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off,
@@ -286,7 +289,7 @@ void InodeWalker::bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t 
 }
 
 void InodeWalker::follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
-                               BlockResult& r) const {
+                               std::uint32_t seed, BlockResult& r) const {
     // An in-use inode whose own rules held: what its map references.
     const SuperInfo& sb = m_ctx.sb;
     const std::size_t isz = sb.inode_size;
@@ -298,7 +301,7 @@ void InodeWalker::follow_inode(std::uint64_t block, Bytes data, std::size_t off,
     LiveInode live;
     Owner& owner = live.owner;
     owner.ino = ino;
-    owner.seed = inode_csum_seed(sb.csum_seed, ino, le32(inode, 0x64));
+    owner.seed = seed;
     owner.dir = is_dir;
     owner.htree = owner.dir && (flags & k_fl_index);
     owner.encrypted = flags & k_fl_encrypt;

@@ -81,8 +81,9 @@ public:
     void verify_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
                       BlockResult& r) const;
     void bad_blocks_inode(std::uint64_t block, Bytes data, std::size_t off, BlockResult& r) const;
+    // `seed`: the inode's checksum seed (metadata_csum), for its blocks.
     void follow_inode(std::uint64_t block, Bytes data, std::size_t off, std::uint32_t ino,
-                      BlockResult& r) const;
+                      std::uint32_t seed, BlockResult& r) const;
     // verify_block + apply: one inode-table block holding inodes from `first_ino`.
     void inode_block(std::uint64_t block, Bytes data, std::uint32_t first_ino);
     // Starts reading what is queued and verifies the batches that were

@@ -71,7 +71,11 @@ public:
         m_ctx.fs = &fs;
         m_ctx.fingerprint = o.fingerprint;
         m_ctx.mode = o.mode;
-        m_ctx.batch_bytes = std::max<std::size_t>(o.memory_budget / 4, 1u << 20);
+        // Small chunks: each buffer page is faulted in (and cleared) once per
+        // scan, and the buffers in use at once are about four chunks (the one
+        // verified, the next in flight, two batches of references). 2 MiB
+        // cut into k_max_run_bytes runs keeps the disk as busy as 8 MiB did.
+        m_ctx.batch_bytes = std::max<std::size_t>(o.memory_budget / 16, 1u << 20);
         m_two_threads = std::thread::hardware_concurrency() > 1;
     }
 
