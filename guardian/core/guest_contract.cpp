@@ -325,9 +325,9 @@ const std::vector<std::string_view>& summary_nodes() {
 const std::vector<std::string_view>& ledger_nodes() {
     static const std::vector<std::string_view> n = [] {
         std::vector<std::string_view> all = summary_nodes();
-        all.insert(all.end(), {node::last_verdict_reason, node::last_restore_changes,
-                               node::boot_report, node::trouble_counts, node::trouble_last,
-                               node::previous_boot, node::known_bugs});
+        all.insert(all.end(), {node::distribution, node::last_verdict_reason,
+                               node::last_restore_changes, node::boot_report, node::trouble_counts,
+                               node::trouble_last, node::previous_boot, node::known_bugs});
         return all;
     }();
     return n;
@@ -340,6 +340,7 @@ DecodedReport decode_report(const std::map<std::string, std::string>& nodes) {
         {node::schema, &r.schema},
         {node::state, &r.state},
         {node::kernel, &r.kernel},
+        {node::distribution, &r.distribution},
         {node::suspend_safety, &r.suspend_safety},
         {node::suspend_safety_reason, &r.suspend_safety_reason},
         {node::last_restore, &r.last_restore},

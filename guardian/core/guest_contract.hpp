@@ -37,6 +37,7 @@ inline constexpr std::string_view base = "data/guardian";
 inline constexpr std::string_view version = "version";
 inline constexpr std::string_view state = "state";
 inline constexpr std::string_view kernel = "kernel";
+inline constexpr std::string_view distribution = "distribution"; // os-release's; absent: unknown
 inline constexpr std::string_view suspend_safety = "suspend-safety";
 inline constexpr std::string_view suspend_safety_reason = "suspend-safety-reason";
 inline constexpr std::string_view last_restore = "last-restore";
@@ -242,6 +243,7 @@ struct DecodedReport {
     std::string schema;
     std::string state; // a DaemonState word, or "unknown"
     std::string kernel;
+    std::string distribution;   // "" when absent: unknown, or a release before it
     std::string suspend_safety; // safe, unsafe, unknown
     std::string suspend_safety_reason;
     std::string last_restore;
@@ -268,8 +270,8 @@ struct DecodedReport {
 // (the metrics read only these, one request each, for thousands of domains).
 [[nodiscard]] const std::vector<std::string_view>& summary_nodes();
 // The summary plus what the provider's ledger keeps of a report
-// (guardian-hostd): the verdict's reason, what a restore changed, the boot
-// report.
+// (guardian-hostd): the distribution, the verdict's reason, what a restore
+// changed, the boot report, the kernel trouble.
 [[nodiscard]] const std::vector<std::string_view>& ledger_nodes();
 
 // From data/guardian/ as read ("name" or "vbd/<id>/name" -> value).

@@ -16,7 +16,8 @@ bool valid_vbd_id(const std::string& id) {
            std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-constexpr std::size_t k_fixed_nodes = 17; // the non-vbd nodes build_report writes (4 of trouble)
+// The most non-vbd nodes build_report writes (4 of trouble, 1 distribution).
+constexpr std::size_t k_fixed_nodes = 18;
 constexpr std::size_t k_nodes_per_vbd = 4;
 
 } // namespace
@@ -68,6 +69,11 @@ ReportNodes build_report(const ReportInput& in) {
     n[std::string(contract::node::version)] = bounded_value(in.version, 64);
     n[std::string(contract::node::state)] = std::string(contract::to_string(in.state));
     n[std::string(contract::node::kernel)] = bounded_value(in.kernel, 64);
+    // Absent when unknown, as in the reports of releases before it (the
+    // trouble nodes likewise): for the same input the report stays what
+    // they wrote (tests/fixtures/release-0.1).
+    if (!in.distribution.empty())
+        n[std::string(contract::node::distribution)] = bounded_value(in.distribution, 64);
     n[std::string(contract::node::suspend_safety)] = std::string(to_string(in.verdict.safety));
     n[std::string(contract::node::suspend_safety_reason)] = bounded_value(in.verdict.reason);
     if (in.last_restore) {

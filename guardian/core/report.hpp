@@ -64,6 +64,7 @@ struct ReportInput {
     std::string version;
     contract::DaemonState state = contract::DaemonState::starting;
     std::string kernel;
+    std::string distribution; // os-release PRETTY_NAME; "": unknown, the node is not written
     KernelVerdict verdict;
     std::vector<VbdCapture> vbds;
     std::optional<RestoreRecord> last_restore;

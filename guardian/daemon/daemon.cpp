@@ -137,6 +137,7 @@ ReportInput Daemon::report() const {
     in.version = m_settings.version;
     in.state = m_state;
     in.kernel = m_settings.kernel.release;
+    in.distribution = m_settings.distribution;
     in.verdict = m_settings.verdict;
     if (m_watch) {
         in.vbds = m_watch->baseline().vbds;

@@ -52,6 +52,7 @@ struct DaemonSettings {
     Config config;
     std::string version = GUARDIAN_VERSION;
     sys::KernelInfo kernel;
+    std::string distribution; // sys::read_distribution, once at start; "" when unknown
     KernelVerdict verdict;
     RestoreDetectorConfig detector;
     std::string guard_exe;                       // guardian-freeze-guard

@@ -172,6 +172,7 @@ int run(const Options& o) {
     daemon::DaemonSettings settings;
     settings.config = config->config;
     settings.kernel = *kernel;
+    settings.distribution = sys::read_distribution(root);
     settings.verdict = load_verdict(config->config.risk_table, *kernel, root, log);
     settings.guard_exe = o.guard_exe;
     log.info(fmt::format("kernel {}: suspend {} ({})", kernel->release,

@@ -50,6 +50,7 @@ void Daemon::start_trouble_watch(const std::vector<MountEntry>& mounts) {
     TroubleWatchSettings ts;
     ts.risk_table = m_settings.config.risk_table;
     ts.kernel_release = m_settings.kernel.release;
+    ts.distribution = m_settings.distribution;
     ts.previous_journal = m_settings.previous_journal;
     ts.journal_dir = m_settings.previous_journal_dir;
     m_trouble = std::make_unique<TroubleWatch>(*m_ports.log, *m_ports.clocks, m_ports.root, ts);

@@ -74,10 +74,7 @@ void TroubleWatch::start(const std::vector<std::string>& conditions) {
         m_history_error = "boot id: " + id.error().message;
     m_boot.kernel_release = m_settings.kernel_release;
     m_boot.kernel_version = first_line(read_text_file(m_root.path("/proc/sys/kernel/version")));
-    if (auto os = read_text_file(m_root.path("/etc/os-release"), 64 * 1024); os)
-        m_boot.distribution = distribution_from_os_release(*os);
-    else if (auto lib = read_text_file(m_root.path("/usr/lib/os-release"), 64 * 1024); lib)
-        m_boot.distribution = distribution_from_os_release(*lib);
+    m_boot.distribution = m_settings.distribution;
     m_boot.start_us = us(now.realtime) - (us(now.boottime));
     m_boot.last_alive_us = us(now.realtime);
     m_boot.uptime_us = us(now.boottime);

@@ -29,6 +29,7 @@ namespace guardian::daemon {
 struct TroubleWatchSettings {
     std::string risk_table; // path (Config::risk_table)
     std::string kernel_release;
+    std::string distribution;     // os-release's (sys::read_distribution), "" when unknown
     bool previous_journal = true; // read the previous boot's journal with journalctl
     std::string journal_dir;      // tests: journal files instead of the system's
 };

@@ -10,12 +10,15 @@ ReportChanges report_changes(const contract::DecodedReport& before,
     if (!after.present) {
         return out; // a restore dropped data/guardian/, or no guardian: nothing said
     }
-    if (!after.kernel.empty() && after.kernel != before.kernel) {
-        out.kernel = after.kernel;
-    }
     const auto changed = [](const std::string& was, const std::string& now) {
         return !now.empty() && now != was;
     };
+    if (changed(before.kernel, after.kernel)) {
+        out.kernel = after.kernel;
+    }
+    if (changed(before.distribution, after.distribution)) {
+        out.distribution = after.distribution;
+    }
     if (changed(before.last_verification, after.last_verification)) {
         out.events.emplace_back(ledger::EventKind::verdict,
                                 after.last_verdict_reason.empty()

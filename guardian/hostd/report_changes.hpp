@@ -1,7 +1,7 @@
 // What changed in a guest's data/guardian/ report since guardian-hostd last
 // read it, as the ledger records it: a verdict, an incident, a restore, a
 // boot report, new kernel trouble, the previous boot's end, and the kernel
-// the guest runs. Pure; the values are the
+// and distribution the guest runs. Pure; the values are the
 // guest's (the ledger bounds them, every output escapes them).
 #pragma once
 
@@ -16,7 +16,8 @@
 namespace guardian::hostd {
 
 struct ReportChanges {
-    std::optional<std::string> kernel; // first seen, or changed
+    std::optional<std::string> kernel;       // first seen, or changed
+    std::optional<std::string> distribution; // the same
     std::vector<std::pair<ledger::EventKind, std::string>> events;
 };
 

@@ -313,10 +313,14 @@ Status Service::read_report(std::int64_t domid) {
     if (changes.kernel) {
         w.kernel = *changes.kernel;
     }
+    if (changes.distribution) {
+        w.distribution = *changes.distribution;
+    }
     if (!w.kernel.empty()) {
-        // The boot's kernel, and that it is alive now.
+        // The boot's kernel and distribution, and that it is alive now.
         GUARDIAN_TRY(m_ledger.boot_seen(
-            guest, domid, {w.boot_key, w.kernel, "", "", w.boot_started > 0 ? w.boot_started : now},
+            guest, domid,
+            {w.boot_key, w.kernel, "", w.distribution, w.boot_started > 0 ? w.boot_started : now},
             now));
         w.boot_recorded = true;
         w.alive_marked = now;

@@ -109,6 +109,7 @@ private:
         std::string boot_key;     // the ledger's boot this domain runs
         double boot_started = 0;  // for a boot that began with this domain
         std::string kernel;       // as the guest reported it
+        std::string distribution; // the same; "" until reported
         std::deque<double> reads; // times of the last minute's reads
         bool held_back = false;   // an event came while over the budget
         bool flood_named = false;

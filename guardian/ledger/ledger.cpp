@@ -315,6 +315,12 @@ Status Ledger::boot_seen(const GuestKey& guest, std::int64_t domid, const BootSe
                          "distribution = ?4, kernel_source = ?5 WHERE id = ?1",
                          {known->front()[0], bounded(boot.kernel), bounded(boot.kernel_version),
                           bounded(boot.distribution), source}));
+        } else if (boot.source == KernelSource::guardian_report && !boot.distribution.empty()) {
+            // A report read before its distribution node was written (or
+            // from a release that had none) left it empty; filled once.
+            GUARDIAN_TRY(m_db.run("UPDATE boots SET distribution = ?2 WHERE id = ?1 AND "
+                                  "distribution = ''",
+                                  {known->front()[0], bounded(boot.distribution)}));
         }
         return tx.commit();
     }

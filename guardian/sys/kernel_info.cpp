@@ -1,5 +1,6 @@
 #include "guardian/sys/kernel_info.hpp"
 
+#include "guardian/core/boot_history.hpp"
 #include "guardian/core/kernel_version.hpp"
 #include "guardian/util/fd.hpp"
 
@@ -20,6 +21,13 @@ Result<KernelInfo> read_kernel_info(const SystemRoot& root) {
     if (auto version = read_text_file(root.path("/proc/version"), 4096); version)
         info.package_version = package_version_from_proc_version(*version);
     return info;
+}
+
+std::string read_distribution(const SystemRoot& root) {
+    for (const char* path : {"/etc/os-release", "/usr/lib/os-release"})
+        if (auto text = read_text_file(root.path(path), 64 * 1024); text)
+            return distribution_from_os_release(*text);
+    return {};
 }
 
 GuestShape read_guest_shape(const SystemRoot& root) {

@@ -20,6 +20,11 @@ struct KernelInfo {
 
 [[nodiscard]] Result<KernelInfo> read_kernel_info(const SystemRoot& root);
 
+// The distribution as os-release(5) names it (PRETTY_NAME, else NAME and
+// VERSION_ID: core/boot_history's distribution_from_os_release), from
+// /etc/os-release, else /usr/lib/os-release; "" when neither says.
+[[nodiscard]] std::string read_distribution(const SystemRoot& root);
+
 // The Xen frontends and guest type known bugs are conditional on
 // (core/trouble_sources.hpp): /sys/bus/xen/devices/vbd-* and vif-*, and
 // /sys/hypervisor/guest_type "PV" (Linux >= 4.15; older PV kernels: a

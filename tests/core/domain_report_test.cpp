@@ -1,8 +1,12 @@
 #include "guardian/core/domain_report.hpp"
 #include "guardian/sys/kernel_info.hpp"
+#include "tests/support/test_env.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
 
 namespace guardian {
 namespace {
@@ -75,6 +79,21 @@ TEST(KernelInfo, DebianPackageVersionFromProcVersion) {
               "3.16.43-2+deb8u5"); // not gcc's "Debian 4.8.4-1", which comes first
     EXPECT_FALSE(
         sys::package_version_from_proc_version("Linux version 6.18.44 #1 SMP").has_value());
+}
+
+// The data/guardian/distribution node's source (docs/xenstore-schema.md):
+// /etc/os-release under the system root, else /usr/lib/os-release.
+TEST(KernelInfo, DistributionFromOsReleaseUnderTheRoot) {
+    test::TempDir dir;
+    const SystemRoot root(dir.path().string());
+    EXPECT_EQ(sys::read_distribution(root), "");
+    std::filesystem::create_directories(dir.path() / "usr/lib");
+    std::ofstream(dir.path() / "usr/lib/os-release") << "NAME=\"AlmaLinux\"\nVERSION_ID=\"9.4\"\n";
+    EXPECT_EQ(sys::read_distribution(root), "AlmaLinux 9.4");
+    std::filesystem::create_directories(dir.path() / "etc");
+    std::ofstream(dir.path() / "etc/os-release")
+        << "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n";
+    EXPECT_EQ(sys::read_distribution(root), "Debian GNU/Linux 12 (bookworm)");
 }
 
 } // namespace

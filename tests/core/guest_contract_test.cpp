@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -197,6 +198,31 @@ TEST(ReportCodec, TheLastReleasesReportDecodesCompletely) {
     EXPECT_NEAR(*decode_verdict_delay(r.last_verification_timing), 0.412, 1e-9);
     EXPECT_NEAR(*decode_verdict_delay("verdict +9467.25 ms"), 9.46725, 1e-9);
     EXPECT_FALSE(decode_verdict_delay("verdict +12. ms"));
+}
+
+// The distribution (os-release's name) goes out as a node and comes back;
+// unknown, it is not written and reads back empty, never as missing (the
+// last release did not write it).
+TEST(ReportCodec, TheDistributionRoundTripsAndIsOptional) {
+    ReportInput in = fixture_input();
+    in.distribution = "Debian GNU/Linux 12 (bookworm)";
+    const ReportNodes nodes = build_report(in);
+    EXPECT_EQ(nodes.at(std::string(node::distribution)), "Debian GNU/Linux 12 (bookworm)");
+    const DecodedReport r = decode_report(nodes);
+    EXPECT_EQ(r.distribution, "Debian GNU/Linux 12 (bookworm)");
+    EXPECT_TRUE(r.missing.empty());
+    EXPECT_TRUE(r.unknown.empty());
+    const auto& ledger = ledger_nodes();
+    EXPECT_NE(std::find(ledger.begin(), ledger.end(), node::distribution), ledger.end());
+
+    in.distribution = std::string(300, 'd') + "\x1b[2J\n";
+    EXPECT_EQ(decode_report(build_report(in)).distribution.size(), 64u);
+
+    in.distribution.clear();
+    EXPECT_FALSE(build_report(in).contains(std::string(node::distribution)));
+    const DecodedReport old = decode_report(fixture_report());
+    EXPECT_EQ(old.distribution, "");
+    EXPECT_TRUE(old.missing.empty());
 }
 
 TEST(ReportCodec, UnknownNodesAreKeptMissingOnesNamedForeignStatesUnknown) {

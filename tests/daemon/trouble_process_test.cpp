@@ -147,6 +147,7 @@ TEST(TroubleProcess, BootsTroubleAndTheirEndsReachTheReportHistoryAndTextfile) {
                                std::chrono::seconds(20)));
         EXPECT_EQ(node(contract::node::trouble_counts), "none");
         EXPECT_EQ(node(contract::node::previous_boot), "none");
+        EXPECT_EQ(node(contract::node::distribution), "Debian GNU/Linux 12 (bookworm)");
         // Debian 6.1.112 has the livelock; no XFS mounted here: latent.
         EXPECT_NE(node(contract::node::known_bugs)
                       .find("mm-large-folio-pagecache-livelock=latent@6.1.113"),

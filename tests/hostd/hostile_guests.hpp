@@ -56,6 +56,7 @@ inline const std::vector<std::string>& report_fields() {
                                             "schema",
                                             "state",
                                             "kernel",
+                                            "distribution",
                                             "suspend-safety",
                                             "suspend-safety-reason",
                                             "last-restore",

@@ -12,6 +12,11 @@ TEST(ReportChanges, OnlyWhatChangedAndOnlyFromAReport) {
     a.last_verification = "2026-12-06T05:00:00Z healthy";
     auto c = hostd::report_changes(none, a);
     EXPECT_EQ(c.kernel, "5.10.0-28-amd64");
+    EXPECT_FALSE(c.distribution) << "not reported: nothing to say";
+    contract::DecodedReport named = a;
+    named.distribution = "Debian GNU/Linux 11 (bullseye)";
+    EXPECT_EQ(hostd::report_changes(a, named).distribution, "Debian GNU/Linux 11 (bullseye)");
+    EXPECT_FALSE(hostd::report_changes(named, named).distribution);
     ASSERT_EQ(c.events.size(), 1u);
     EXPECT_EQ(c.events[0].first, ledger::EventKind::verdict);
     // The same report again: nothing.

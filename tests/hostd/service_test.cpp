@@ -2,6 +2,9 @@
 // domains introduced and released as the toolstack does (toolstack.hpp),
 // and a hypervisor port that says what Xen would.
 #include "tests/hostd/service_fixture.hpp"
+#include "tests/support/test_env.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -420,4 +423,56 @@ TEST_F(HostdService, AGuestWrittenReportOfARestartedDomainIsRecorded) {
     const auto k = kinds(l, "guest");
     EXPECT_NE(std::find(k.begin(), k.end(), "boot-report"), k.end()) << ::testing::PrintToString(k);
     EXPECT_NE(std::find(k.begin(), k.end(), "boot"), k.end()) << ::testing::PrintToString(k);
+}
+
+// guardiand publishes the guest's distribution (os-release's name) beside
+// its kernel: the ledger's boot keeps it, and `guardian-host fleet` names
+// it, also for a guest whose node came after its kernel had been recorded
+// (a report read half-written; an older guardiand replaced by this one).
+TEST_F(HostdService, APublishedDistributionReachesTheBootAndTheFleet) {
+    auto l = open_ledger();
+    auto xs = xsd.dom0();
+    auto writer = xsd.dom0();
+    Service s(*xs, &hv, l, log, options(), [this] { return clock; });
+    ASSERT_TRUE(s.start());
+    hv.states[2] = {};
+    hv.states[3] = {};
+    toolstack.create(2, Toolstack::uuid_of(2), "bookworm");
+    toolstack.create(3, Toolstack::uuid_of(3), "late");
+    pump(*xs, s);
+    const std::string debian = "Debian GNU/Linux 12 (bookworm)";
+    publish(*writer, 2,
+            {{"version", "0.1.0"},
+             {"kernel", "6.1.0-57-amd64"},
+             {"distribution", debian},
+             {"state", "watching"}});
+    publish(*writer, 3,
+            {{"version", "0.1.0"}, {"kernel", "6.1.0-57-amd64"}, {"state", "watching"}});
+    pump(*xs, s);
+    clock += 86400;
+    publish(*writer, 3, {{"distribution", debian}});
+    pump(*xs, s);
+    clock += 86400;
+    ASSERT_TRUE(s.tick());
+    pump(*xs, s);
+
+    auto t = l.timeline("bookworm");
+    ASSERT_TRUE(t);
+    const auto boot = std::find_if(t->begin(), t->end(), [](auto& e) { return e.kind == "boot"; });
+    ASSERT_NE(boot, t->end());
+    EXPECT_EQ(boot->text, "6.1.0-57-amd64 " + debian);
+    auto obs = l.kernel_observations();
+    ASSERT_TRUE(obs) << obs.error().message;
+    ASSERT_EQ(obs->size(), 2u);
+    for (const auto& o : *obs)
+        EXPECT_EQ(o.distribution, debian) << o.guest;
+
+    const auto fleet = test::run_command(GUARDIAN_HOST " fleet --json --ledger " +
+                                         (dir.path() / "ledger.sqlite").string());
+    ASSERT_EQ(fleet.exit_code, 0) << fleet.err;
+    const auto j = nlohmann::json::parse(fleet.out);
+    ASSERT_EQ(j["kernels"].size(), 1u) << fleet.out;
+    EXPECT_EQ(j["kernels"][0]["kernel"], "6.1.0-57-amd64");
+    EXPECT_EQ(j["kernels"][0]["distribution"], debian) << fleet.out;
+    EXPECT_EQ(j["kernels"][0]["guests"], 2) << fleet.out;
 }

@@ -55,12 +55,14 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
     in.trouble = TroubleReport{};
     in.trouble->counts.kinds = {{"warning", 2}, {"oops", 1}};
     in.trouble->known_bugs = {{"xsa-396-netfront-grant", "affected", "5.17"}};
+    in.distribution = "Debian GNU/Linux 8 (jessie)";
     const ReportNodes n = build_report(in);
     const ReportNodes expected{
         {"version", "0.1.0"},
         {"schema", "1"},
         {"state", "watching"},
         {"kernel", "3.16.0-4-amd64"},
+        {"distribution", "Debian GNU/Linux 8 (jessie)"},
         {"suspend-safety", "unsafe"},
         {"suspend-safety-reason",
          "xen-blkfront-feature-reread: Linux 3.16 is before the fix in 4.2"},
@@ -81,7 +83,8 @@ TEST(ReportBuilder, BuildsTheDocumentedNodes) {
         {"updated", "2026-11-21T17:12:00Z"},
     };
     EXPECT_EQ(n, expected);
-    // Directories: data/guardian, vbd, vbd/51712.
+    // Directories: data/guardian, vbd, vbd/51712. Every optional node is
+    // here, so this is the most one vbd can make.
     EXPECT_EQ(n.size() + 3, max_report_nodes(1));
 }
 
@@ -111,6 +114,7 @@ TEST(ReportBuilder, EmptyRecordsAreEmptyNodes) {
 TEST(ReportBuilder, StaysWithinQuotaWhateverTheInput) {
     ReportInput in = input();
     in.kernel = std::string(500, 'k') + "\n\x01";
+    in.distribution = std::string(500, 'd') + "\x1b[2J";
     in.verdict.reason = std::string(5000, 'r');
     in.vbds.clear();
     for (int i = 0; i < 200; ++i)
@@ -132,6 +136,7 @@ TEST(ReportBuilder, StaysWithinQuotaWhateverTheInput) {
     EXPECT_EQ(n.at("vbd-count"), "32 (169 not reported)");
     EXPECT_TRUE(n.at("last-restore-changes").ends_with("...")) << n.at("last-restore-changes");
     EXPECT_EQ(n.at("kernel").size(), 64u);
+    EXPECT_EQ(n.at("distribution").size(), 64u);
 }
 
 TEST(ReportBuilder, BoundedValueMarksCuts) {
