@@ -168,4 +168,7 @@ scenario_kernel_trouble() {
 	note "RIG-FIGURE fleet: $(uname -r) unclean ends ${unclean:-?}"
 	[ "${unclean:-0}" -ge 2 ] ||
 		fail "guardian-host fleet does not count the destroy and the panic as unclean ends of $(uname -r): $(tr -d '\n' <<<"$fleet" | cut -c1-400)"
+	# The guest's distribution, as its guardian published it (os-release).
+	tr -d '\n' <<<"$fleet" | grep -q '"distribution": *"Debian GNU/Linux 12' ||
+		fail "guardian-host fleet has no Debian 12 distribution for the guest: $(tr -d '\n' <<<"$fleet" | cut -c1-400)"
 }
