@@ -50,6 +50,14 @@ struct HostdService : ::testing::Test {
             ASSERT_TRUE(st) << st.error().message;
         }
     }
+    // The toolstack makes domain `d` of VM `uuid_n` (Toolstack::uuid_of)
+    // named `name`, the hypervisor runs it, and the service looks.
+    void appear(xen::XenStore& xs, hostd::Service& s, std::int64_t d, int uuid_n,
+                const std::string& name) {
+        hv.states[d] = {};
+        toolstack.create(d, Toolstack::uuid_of(uuid_n), name);
+        pump(xs, s);
+    }
     // Domain `d` of guest `name` shuts down for `reason` (a SHUTDOWN_*
     // code) as the hypervisor and xl report it, then the toolstack
     // destroys it.

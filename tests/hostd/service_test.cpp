@@ -19,9 +19,7 @@ TEST_F(HostdService, RecordsADomainThatAppearsAndCrashesWithItsConsole) {
     Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
     pump(*xs, s);
-    hv.states[3] = {};
-    toolstack.create(3, Toolstack::uuid_of(3), "web1");
-    pump(*xs, s);
+    appear(*xs, s, 3, 3, "web1");
     ASSERT_EQ(s.known().count(3), 1u);
     toolstack.console("web1",
                       std::string(5000, '.') + "\nKernel panic - not syncing: Fatal exception\n");
@@ -90,16 +88,12 @@ TEST_F(HostdService, AReusedDomidIsANewDomainOfAnotherGuest) {
     auto xs = xsd.dom0();
     Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
-    hv.states[9] = {};
-    toolstack.create(9, Toolstack::uuid_of(9), "old");
-    pump(*xs, s);
+    appear(*xs, s, 9, 9, "old");
     hv.states[9] = {false, true, 0};
     toolstack.shutdown(9, "old", 0);
     pump(*xs, s);
     toolstack.destroy(9);
-    hv.states[9] = {};
-    toolstack.create(9, Toolstack::uuid_of(90), "new");
-    pump(*xs, s);
+    appear(*xs, s, 9, 90, "new");
     EXPECT_EQ(kinds(l, "old"), (std::vector<std::string>{"domain-start", "domain-end:poweroff"}));
     EXPECT_EQ(kinds(l, "new"), (std::vector<std::string>{"domain-start"}));
 }
@@ -131,9 +125,7 @@ TEST_F(HostdService, AGuestsIncidentOutlivesItsDomainAndTheRestart) {
     auto writer = xsd.dom0();
     Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
-    hv.states[3] = {};
-    toolstack.create(3, Toolstack::uuid_of(3), "web1");
-    pump(*xs, s);
+    appear(*xs, s, 3, 3, "web1");
     clock = 1010;
     publish(*writer, 3,
             {{"version", "0.1.0"},
@@ -149,9 +141,7 @@ TEST_F(HostdService, AGuestsIncidentOutlivesItsDomainAndTheRestart) {
     pump(*xs, s);
     toolstack.destroy(3);
     hv.states.erase(3);
-    hv.states[4] = {};
-    toolstack.create(4, Toolstack::uuid_of(3), "web1"); // xl restarts it
-    pump(*xs, s);
+    appear(*xs, s, 4, 3, "web1"); // xl restarts it
     clock = 1030;
     publish(*writer, 4,
             {{"version", "0.1.0"}, {"kernel", "3.16.0-4-amd64"}, {"state", "watching"}});
@@ -189,22 +179,16 @@ TEST_F(HostdService, ARestoredGuestContinuesItsBoot) {
         pump(*xs, s);
     };
     const auto end = [&](std::int64_t d, unsigned reason) { end_domain(*xs, s, d, "db1", reason); };
-    hv.states[5] = {};
-    toolstack.create(5, Toolstack::uuid_of(5), "db1");
-    pump(*xs, s);
+    appear(*xs, s, 5, 5, "db1");
     kernel(5);
-    end(5, 2); // SHUTDOWN_suspend: xl save
-    hv.states[6] = {};
-    toolstack.create(6, Toolstack::uuid_of(5), "db1"); // xl restore
-    pump(*xs, s);
+    end(5, 2);                   // SHUTDOWN_suspend: xl save
+    appear(*xs, s, 6, 5, "db1"); // xl restore
     kernel(6);
     auto t = l.timeline("db1");
     ASSERT_TRUE(t);
     EXPECT_EQ(count_kind(*t, "boot"), 1u) << "a restore is no new boot";
     end(6, 1); // a reboot
-    hv.states[7] = {};
-    toolstack.create(7, Toolstack::uuid_of(5), "db1");
-    pump(*xs, s);
+    appear(*xs, s, 7, 5, "db1");
     kernel(7);
     t = l.timeline("db1");
     ASSERT_TRUE(t);
@@ -281,24 +265,18 @@ TEST_F(HostdService, KernelTroubleAndThePreviousBootsEndAreRecordedOncePerBoot) 
                 out.push_back(e.text);
         return out;
     };
-    hv.states[5] = {};
-    toolstack.create(5, Toolstack::uuid_of(5), "db1");
-    pump(*xs, s);
+    appear(*xs, s, 5, 5, "db1");
     report(5, warn);
     report(5, warn + "; " + oops);
     EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops}));
     EXPECT_EQ(texts("previous-boot"), std::vector<std::string>{prev});
-    end(5, 2); // xl save
-    hv.states[6] = {};
-    toolstack.create(6, Toolstack::uuid_of(5), "db1"); // xl restore: the same boot
-    pump(*xs, s);
+    end(5, 2);                   // xl save
+    appear(*xs, s, 6, 5, "db1"); // xl restore: the same boot
     report(6, warn + "; " + oops);
     EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops}));
     EXPECT_EQ(texts("previous-boot"), std::vector<std::string>{prev});
     end(6, 1); // a reboot: the next boot reports the same old line anew
-    hv.states[7] = {};
-    toolstack.create(7, Toolstack::uuid_of(5), "db1");
-    pump(*xs, s);
+    appear(*xs, s, 7, 5, "db1");
     report(7, warn);
     EXPECT_EQ(texts("trouble"), (std::vector<std::string>{warn, oops, warn}));
     EXPECT_EQ(texts("previous-boot"), (std::vector<std::string>{prev, prev}));
@@ -373,9 +351,7 @@ TEST_F(HostdService, NodesWrittenBeforeTheVersionAreRecordedOnceGuardiandSpeaks)
     auto writer = xsd.dom0();
     Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
-    hv.states[2] = {};
-    toolstack.create(2, Toolstack::uuid_of(5), "guest");
-    pump(*xs, s);
+    appear(*xs, s, 2, 5, "guest");
     publish(*writer, 2,
             {{"boot-report", "incident at the previous boot: fsck: / check forced"},
              {"previous-boot", "end=emergency-reboot boot=49ea5d2eddc34b7a9e5a4b835ec6d642 "
@@ -404,9 +380,7 @@ TEST_F(HostdService, AGuestWrittenReportOfARestartedDomainIsRecorded) {
     auto xs = xsd.dom0();
     Service s(*xs, &hv, l, log, options(), [this] { return clock; });
     ASSERT_TRUE(s.start());
-    hv.states[7] = {};
-    toolstack.create(7, Toolstack::uuid_of(7), "guest");
-    pump(*xs, s);
+    appear(*xs, s, 7, 7, "guest");
     clock += 60;
     ASSERT_TRUE(s.tick());
     pump(*xs, s);
