@@ -34,6 +34,11 @@ const std::string k_boot_b(32, 'b'); // the previous boot: the incident
 const std::string k_boot_c(32, 'c'); // this boot: fsck ran
 const std::string k_pa(message_id::protective_action);
 const std::string k_crit(message_id::verification_critical);
+// A kernel line's journal fields (an alert, from the kernel itself) and a
+// time in the previous boots.
+const std::vector<std::pair<std::string, std::string>> k_kernel_fields{
+    {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
+constexpr std::int64_t k_t0 = 1'763'700'000'000'000;
 
 struct Entry {
     std::int64_t realtime_us;
@@ -530,9 +535,8 @@ TEST(BootRecordFile, OneLinePerBootWrittenOnce) {
 TEST(PreviousBootJournal, KernelLinesAndGuardiansVerdictAttributeTheEnd) {
     SKIP_WITHOUT_JOURNAL_REMOTE();
     TempDir tmp;
-    const std::int64_t t0 = 1'763'700'000'000'000;
-    const std::vector<std::pair<std::string, std::string>> kernel{
-        {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
+    const std::int64_t t0 = k_t0;
+    const auto& kernel = k_kernel_fields;
     const std::vector<std::pair<std::string, std::string>> forged{
         {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "1"}, {"PRIORITY", "4"}};
     const std::string observe(32, 'e');
@@ -577,9 +581,8 @@ TEST(PreviousBootJournal, KernelLinesAndGuardiansVerdictAttributeTheEnd) {
 TEST(PreviousBootJournal, AReportTheCrashCutShortTakesGuardiansOwnSignature) {
     SKIP_WITHOUT_JOURNAL_REMOTE();
     TempDir tmp;
-    const std::int64_t t0 = 1'763'700'000'000'000;
-    const std::vector<std::pair<std::string, std::string>> kernel{
-        {"_TRANSPORT", "kernel"}, {"SYSLOG_FACILITY", "0"}, {"PRIORITY", "1"}};
+    const std::int64_t t0 = k_t0;
+    const auto& kernel = k_kernel_fields;
     write_journal(
         tmp.path() / "j",
         {{t0, k_boot_a, "", "BUG: kernel NULL pointer dereference, address: 0000000000000008", "",
