@@ -197,11 +197,13 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
     std::sort(blocks.begin(), blocks.end());
     blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
     const std::uint64_t max_blocks = std::max<std::uint64_t>(1, k_max_run_bytes / m_block_size);
-    // Reads that go to the disk also take in a small gap between two
-    // wanted blocks: a directory's blocks and its neighbours' lie a few
-    // blocks apart, and one read (one sleep in the kernel, one wake-up)
-    // costs more than 32 KiB more of transfer. From the page cache the gap
-    // would only be copied for nothing.
+    // Whether this batch's reads go to the disk (O_DIRECT, or buffered
+    // reads that were lately slow), decided once for the batch. Such reads
+    // also take in a small gap between two wanted blocks: a directory's
+    // blocks and its neighbours' lie a few blocks apart, and one read (one
+    // sleep in the kernel, one wake-up) costs more than 32 KiB more of
+    // transfer. From the page cache the gap would only be copied for
+    // nothing. They also wake readers (below).
     const bool disk = m_direct || m_slow_reads.load(std::memory_order_relaxed) > 0;
     const std::uint64_t gap = disk ? k_max_gap_bytes / m_block_size : 0;
     for (std::size_t i = 0; i < blocks.size();) {
@@ -232,7 +234,7 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
     // were quick) a wake-up only costs a context switch, and on two CPUs
     // woken readers crowd out the thread that verifies: the batch is left
     // to wait(), which reads its runs itself. Else one reader per run.
-    if (m_direct || m_slow_reads.load(std::memory_order_relaxed) > 0) {
+    if (disk) {
         const std::size_t wake = std::min(batch->m_runs.size(), m_threads.size());
         for (std::size_t i = 0; i < wake; ++i)
             m_cv.notify_one();
