@@ -196,6 +196,14 @@ std::vector<std::string> changed_feature_keys(const std::vector<CaptureChange>& 
     return keys;
 }
 
+bool persistent_grants_newly_offered(const std::vector<CaptureChange>& changes) {
+    const auto on = [](const std::optional<std::string>& v) { return v && *v == "1"; };
+    return std::any_of(changes.begin(), changes.end(), [&](const CaptureChange& c) {
+        return c.kind == ChangeKind::backend_feature && c.key == "feature-persistent" &&
+               !on(c.before) && on(c.after);
+    });
+}
+
 std::string feature_summary(const VbdCapture& vbd) {
     // Values from xenstore are untrusted: cut each one, and replace anything
     // that would break the space-separated format.

@@ -85,6 +85,14 @@ struct CaptureChange {
 [[nodiscard]] std::vector<std::string>
 changed_feature_keys(const std::vector<CaptureChange>& changes);
 
+// Whether a vbd's backend now offers persistent grants where it did not
+// before (absent or "0" -> "1"). A frontend that does not re-read its
+// features at resume goes on without them while blkback keeps every grant
+// mapped; one older than Linux 5.17 (before the XSA-396 series) then hands
+// those still-mapped grants to new requests, so its writes carry other
+// pages' contents (docs/design.md, "Writing nothing").
+[[nodiscard]] bool persistent_grants_newly_offered(const std::vector<CaptureChange>& changes);
+
 // "feature-barrier=1 feature-flush-cache=1 feature-persistent=- ..." with
 // absent keys as "-", in blkfront_backend_keys() order; values are cut to
 // keep the string bounded.

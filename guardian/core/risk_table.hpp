@@ -148,6 +148,10 @@ struct FeatureChangeJudgement {
     FeatureChangeSeverity severity = FeatureChangeSeverity::none;
     std::vector<std::string> critical_keys; // changed keys the issue names
     std::string reason;
+    // Critical, and the change makes the frontend's writes carry wrong data
+    // (persistent_grants_newly_offered, blkfront.hpp): nothing more may be
+    // written through it. Set by the caller, which has the changes.
+    bool writes_unsafe = false;
 };
 
 [[nodiscard]] FeatureChangeJudgement

@@ -41,6 +41,7 @@ VerdictResult judge(const VerdictInput& in) {
         // The block protocol itself is suspect: every filesystem on it is.
         raise(Verdict::critical, "block protocol: " + in.features.reason);
         affect_all();
+        r.block_path_writes_unsafe = in.features.writes_unsafe;
         break;
     case FeatureChangeSeverity::warning:
         raise(Verdict::warning, "block protocol: " + in.features.reason);

@@ -41,6 +41,9 @@ struct VerdictResult {
     Verdict verdict = Verdict::healthy;
     std::vector<std::string> reasons;          // one line each; empty when healthy
     std::vector<std::string> affected_devices; // filesystems the policy must protect
+    // The block path writes wrong data (FeatureChangeJudgement::writes_unsafe):
+    // protecting must write nothing through it (docs/design.md, "Writing nothing").
+    bool block_path_writes_unsafe = false;
 
     [[nodiscard]] std::string summary() const; // first reason, or "no change found"
 };

@@ -84,7 +84,25 @@ void Daemon::protect(const VerdictResult& result) {
     }
     IncidentRecord record;
     record.reason = reason;
-    if (!unstoppable.empty()) {
+    // A block path that writes other pages' contents: ext4's shutdown (its
+    // journal abort writes the journal superblock) and the fsck mark would
+    // themselves go through it, and a garbled journal superblock leaves the
+    // guest unable to mount root (seen on the Xen rig). So nothing is
+    // written, and the provider, told first, runs the full check from
+    // outside. Needs a reboot: without one, stopping writes is the lesser harm.
+    plan.write_nothing =
+        result.block_path_writes_unsafe && plan.reboot != protect::RebootPolicy::none;
+    if (plan.write_nothing) {
+        std::string mounts;
+        for (const auto& fs : plan.filesystems)
+            mounts += (mounts.empty() ? "" : ", ") + fs.fsck_mark.mount_point;
+        plan.write_nothing_why = "block path unsafe: nothing written through it";
+        record.reason += "; nothing written to " + mounts +
+                         " after the verdict (the block path writes wrong data; no write stop, "
+                         "no fsck mark): rebooting at once; run e2fsck -f on them from outside "
+                         "before the next boot";
+    }
+    if (!plan.write_nothing && !unstoppable.empty()) {
         // Said before anything happens: with the immediate reboot that
         // follows, nothing after protect_now() gets logged.
         record.reason += "; writes to " + unstoppable +
@@ -106,7 +124,8 @@ void Daemon::protect(const VerdictResult& result) {
     ports.rebooter = m_ports.rebooter;
     ports.immediate_rebooter = m_ports.immediate_rebooter;
     ports.monotonic_ns = [] { return protect::monotonic_now_ns(); };
-    if (plan.reboot != protect::RebootPolicy::none)
+    // The boot history is a file: not through a block path that writes wrong data.
+    if (plan.reboot != protect::RebootPolicy::none && !plan.write_nothing)
         record_emergency_end(result);
     protect::protect_now(plan, ports, record);
     // Only reached when the reboot is off or failed. Report what was used, which may differ from

@@ -181,6 +181,8 @@ void RestoreWatch::finish_restore(bool forced) {
     m_pending.reset();
     ev.changes = compare(m_baseline, *cap);
     ev.judgement = judge_feature_change(m_settings.verdict, changed_feature_keys(ev.changes));
+    ev.judgement.writes_unsafe = ev.judgement.severity == FeatureChangeSeverity::critical &&
+                                 persistent_grants_newly_offered(ev.changes);
     ev.realtime = now.realtime;
     for (const auto& c : ev.changes)
         m_log.notice("across the restore: " + c.describe());

@@ -130,6 +130,45 @@ bool stop_one(const WriteStopPlan& stop, const EmergencyPorts& ports,
     return true;
 }
 
+// Step 1: the provider first, through channels that do not touch the disk.
+void tell_provider(const EmergencyPorts& ports, IncidentRecord& record, Recorder& rec) {
+    if (ports.notifier)
+        rec.add(IncidentStep::notify_provider, {}, ports.notifier->report_incident(record));
+    else
+        rec.skip(IncidentStep::notify_provider, {}, "no notifier");
+    if (ports.kmsg)
+        rec.add(
+            IncidentStep::kmsg_line, {},
+            ports.kmsg->write_line("critical verdict, protecting filesystems: " + record.reason));
+    else
+        rec.skip(IncidentStep::kmsg_line, {}, "no kmsg writer");
+}
+
+// Records the reboot step and reboots; false if the reboot failed.
+bool reboot_with(Rebooter& rebooter, std::string method, IncidentRecord& record, Recorder& rec) {
+    rec.add(IncidentStep::reboot, {}, ok_status(), method);
+    Status s = rebooter.reboot_now();
+    if (s.ok())
+        return true;
+    record.steps.back().outcome = StepOutcome::failed;
+    record.steps.back().detail = s.error().message;
+    return false;
+}
+
+// write_nothing: every disk step skipped, then reboot(2) at once. False if
+// the reboot failed (the caller then stops writes after all).
+bool reboot_writing_nothing(const EmergencyPlan& plan, const EmergencyPorts& ports,
+                            IncidentRecord& record, Recorder& rec) {
+    for (const auto& fs : plan.filesystems) {
+        rec.skip(IncidentStep::shutdown, fs.fsck_mark.mount_point, plan.write_nothing_why);
+        rec.skip(IncidentStep::fsck_mark, fs.fsck_mark.mount_point, plan.write_nothing_why);
+    }
+    Rebooter* rebooter = ports.immediate_rebooter ? ports.immediate_rebooter : ports.rebooter;
+    if (!rebooter)
+        return false;
+    return reboot_with(*rebooter, "reboot(2): nothing written", record, rec);
+}
+
 } // namespace
 
 Result<WriteStopMethod> RealFsActions::stop_writes(const WriteStopPlan& plan) {
@@ -144,21 +183,25 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
     record.reserve_for(plan.filesystems.size());
     Recorder rec(record, ports);
 
-    // 1. The provider first, through channels that do not touch the disk.
-    if (ports.notifier)
-        rec.add(IncidentStep::notify_provider, {}, ports.notifier->report_incident(record));
-    else
-        rec.skip(IncidentStep::notify_provider, {}, "no notifier");
-    if (ports.kmsg)
-        rec.add(
-            IncidentStep::kmsg_line, {},
-            ports.kmsg->write_line("critical verdict, protecting filesystems: " + record.reason));
-    else
-        rec.skip(IncidentStep::kmsg_line, {}, "no kmsg writer");
+    // 1. The provider first.
+    tell_provider(ports, record, rec);
 
     // Root last, like every other multi-filesystem action.
     std::stable_partition(plan.filesystems.begin(), plan.filesystems.end(),
                           [](const FsProtectionPlan& p) { return p.fsck_mark.mount_point != "/"; });
+
+    // A block path that writes wrong data: nothing more goes through it.
+    std::string_view no_mark_why = "disabled by configuration";
+    bool reboot_failed = false;
+    if (plan.write_nothing && plan.reboot != RebootPolicy::none) {
+        if (reboot_writing_nothing(plan, ports, record, rec))
+            return;
+        // reboot(2) failed: the lesser harm now is one write of ext4's
+        // journal abort (the shutdown) against every later write.
+        reboot_failed = true;
+        plan.fsck_mark = false;
+        no_mark_why = plan.write_nothing_why;
+    }
 
     // The kernel's error path needs a filesystem that is not shut down yet
     // (ext4 ignores errors after a shutdown), so those marks come first.
@@ -183,8 +226,7 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
     // 3. Force the full check at next boot.
     for (auto& fs : plan.filesystems) {
         if (!plan.fsck_mark)
-            rec.skip(IncidentStep::fsck_mark, fs.fsck_mark.mount_point,
-                     "disabled by configuration");
+            rec.skip(IncidentStep::fsck_mark, fs.fsck_mark.mount_point, no_mark_why);
         else if (fs.fsck_mark.method != FsckMarkMethod::kernel_error_path)
             mark_one(fs.fsck_mark, ports, plan.step_deadline, rec);
     }
@@ -203,6 +245,9 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
                     "steps timed out");
     }
 
+    if (reboot_failed)
+        return; // recorded with the skipped steps
+
     // 4. Go down without syncing. Writes that could not be stopped leave
     // only one safe end: reboot(2) now, before the cache is written back;
     // the same after a step timed out (an orderly reboot would sync and
@@ -218,16 +263,12 @@ void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecor
         rec.skip(IncidentStep::reboot, {}, "reboot = none");
         return;
     }
-    rec.add(IncidentStep::reboot, {}, ok_status(),
-            policy != RebootPolicy::immediate         ? "orderly"
-            : rec.any_hung() && policy != plan.reboot ? "reboot(2): a step timed out"
-            : policy != plan.reboot                   ? "reboot(2): writes could not be stopped"
-                                                      : "reboot(2)");
-    Status s = rebooter->reboot_now();
-    if (!s.ok()) {
-        record.steps.back().outcome = StepOutcome::failed;
-        record.steps.back().detail = s.error().message;
-    }
+    (void)reboot_with(*rebooter,
+                      policy != RebootPolicy::immediate         ? "orderly"
+                      : rec.any_hung() && policy != plan.reboot ? "reboot(2): a step timed out"
+                      : policy != plan.reboot ? "reboot(2): writes could not be stopped"
+                                              : "reboot(2)",
+                      record, rec);
 }
 
 } // namespace guardian::protect

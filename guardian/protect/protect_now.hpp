@@ -63,6 +63,15 @@ struct EmergencyPlan {
     bool shutdown = true;
     bool fsck_mark = true;
     RebootPolicy reboot = RebootPolicy::immediate;
+    // Nothing may be written to the affected filesystems, not even to stop
+    // writes or to mark them: the block path itself writes other pages'
+    // contents (a frontend reusing grants its backend still maps;
+    // docs/design.md, "Writing nothing"). The sequence skips the write stop
+    // and the fsck mark, saying `write_nothing_why`, and reboots with
+    // reboot(2) at once; only if that fails does it stop writes after all.
+    // The daemon sets it only with a reboot configured.
+    bool write_nothing = false;
+    std::string write_nothing_why;
     // Per step that does I/O to a suspect device (fsck mark, stop writes):
     // one that overruns is recorded as timed out and the sequence goes on.
     std::chrono::milliseconds step_deadline = default_step_deadline;
@@ -88,7 +97,7 @@ struct EmergencyPorts {
 // kmsg are told which steps timed out, and the reboot is reboot(2) without
 // sync whatever `reboot` says (anything else would wait on the dead disk).
 // With reboot == immediate (or writes that could not be stopped, or a step
-// that timed out) this returns only if reboot(2) failed.
+// that timed out, or write_nothing) this returns only if reboot(2) failed.
 void protect_now(EmergencyPlan& plan, const EmergencyPorts& ports, IncidentRecord& record);
 
 } // namespace guardian::protect

@@ -42,6 +42,22 @@ TEST(Verdict, CriticalFeatureChangeAffectsEveryFilesystem) {
     EXPECT_EQ(r.affected_devices, (std::vector<std::string>{"/dev/xvda1", "/dev/xvdb1"}));
 }
 
+TEST(Verdict, OnlyACriticalChangeThatGarblesWritesMakesTheBlockPathUnsafe) {
+    VerdictInput in;
+    in.features.severity = FeatureChangeSeverity::critical;
+    in.features.reason = "feature-persistent newly offered on an unsafe kernel";
+    in.features.writes_unsafe = true;
+    in.filesystems = {clean_fs("/dev/xvda1")};
+    EXPECT_TRUE(judge(in).block_path_writes_unsafe);
+    in.features.writes_unsafe = false;
+    EXPECT_FALSE(judge(in).block_path_writes_unsafe);
+    // A checksum finding alone: the disk changed, the path is sound.
+    VerdictInput found;
+    found.filesystems = {clean_fs("/dev/xvda1")};
+    found.filesystems[0].findings.push_back({Structure::inode, 0, 12, 1065, "checksum mismatch"});
+    EXPECT_FALSE(judge(found).block_path_writes_unsafe);
+}
+
 TEST(Verdict, FindingOnOneFilesystemAffectsOnlyIt) {
     VerdictInput in;
     in.filesystems = {clean_fs("/dev/xvda1"), clean_fs("/dev/xvdb1")};

@@ -268,6 +268,44 @@ TEST_F(DaemonScenario, FeatureChangeOnUnsafeKernelActsInOrder) {
     EXPECT_NE(fsck.out.find("check forced"), std::string::npos) << fsck.out;
 }
 
+// The 2021 incident's direction: qdisk -> blkback on a kernel without the
+// re-read fix. blkback newly offers persistent grants, the frontend goes on
+// without them, and one older than 5.17 reuses the grants blkback keeps
+// mapped: every write may carry another page. So nothing is written, not
+// even the shutdown's journal abort or the fsck mark; the provider is told
+// to check from outside and the reboot is immediate (docs/design.md,
+// "Writing nothing").
+TEST_F(DaemonScenario, PersistentGrantsNewlyOfferedOnAnUnsafeKernelWriteNothing) {
+    m_xsd->populate(7, "qdisk", TestXenstored::qdisk_features());
+    start(unsafe_kernel());
+    restore("vbd", TestXenstored::blkback_features());
+    const auto& v = m_daemon->verifications().back();
+    ASSERT_EQ(v.result.verdict, Verdict::critical) << v.result.summary();
+    EXPECT_TRUE(v.result.block_path_writes_unsafe);
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    std::vector<std::pair<IncidentStep, StepOutcome>> steps;
+    for (const auto& st : m_daemon->incident()->steps)
+        steps.emplace_back(st.step, st.outcome);
+    EXPECT_EQ(steps, (std::vector<std::pair<IncidentStep, StepOutcome>>{
+                         {IncidentStep::notify_provider, StepOutcome::done},
+                         {IncidentStep::kmsg_line, StepOutcome::done},
+                         {IncidentStep::shutdown, StepOutcome::skipped},
+                         {IncidentStep::fsck_mark, StepOutcome::skipped},
+                         {IncidentStep::reboot, StepOutcome::done}}));
+    EXPECT_EQ(m_daemon->incident()->steps.back().method, "reboot(2): nothing written");
+    EXPECT_EQ(m_rebooter.calls, 1);
+    const std::string incident = m_xsd->read("/local/domain/9/data/guardian/incident");
+    EXPECT_NE(incident.find("nothing written to " + m_fs->mount_point()), std::string::npos)
+        << incident;
+    EXPECT_NE(incident.find("run e2fsck -f on them from outside"), std::string::npos) << incident;
+    // Nothing was done to the filesystem: no shutdown, and no mark, so the
+    // next boot's preen alone would not force the check (the provider does).
+    EXPECT_TRUE(writable());
+    m_fs->umount();
+    const auto fsck = run_command("e2fsck -p " + m_fs->device() + " 2>&1");
+    EXPECT_EQ(fsck.out.find("check forced"), std::string::npos) << fsck.out;
+}
+
 TEST_F(DaemonScenario, VerdictAndEmergencyComeBeforeTheOldBackendIsUnwatched) {
     struct AtUnwatch {
         std::string path;

@@ -365,6 +365,89 @@ TEST(ProtectNow, RebootNoneAndDisabledStepsAreSkippedNotRun) {
         EXPECT_EQ(s.outcome, StepOutcome::skipped) << to_string(s.step);
 }
 
+// A block path that writes other pages' contents (docs/design.md, "Writing
+// nothing"): neither the shutdown (its journal abort writes) nor the mark
+// runs, a kernel-error-path mark neither, and the reboot is reboot(2) at
+// once whatever `reboot` says.
+TEST(ProtectNow, WriteNothingSkipsEveryDiskStepAndRebootsAtOnce) {
+    for (const auto policy : {gp::RebootPolicy::orderly, gp::RebootPolicy::immediate}) {
+        Log log;
+        Log immediate_log;
+        FakeFs fs(log);
+        FakeNotifier notifier(log);
+        FakeRebooter configured(log);
+        FakeRebooter immediate(immediate_log);
+        gp::EmergencyPlan plan;
+        plan.reboot = policy;
+        plan.write_nothing = true;
+        plan.write_nothing_why = "block path unsafe";
+        plan.filesystems.push_back(plan_for("/", gp::FsckMarkMethod::journal_errno));
+        plan.filesystems.push_back(plan_for("/srv", gp::FsckMarkMethod::kernel_error_path));
+        IncidentRecord record;
+        record.reason = "grants reused";
+        gp::EmergencyPorts ports{&notifier, nullptr, &fs, &configured, nullptr};
+        ports.immediate_rebooter = &immediate;
+        gp::protect_now(plan, ports, record);
+        EXPECT_EQ(log.calls, (std::vector<std::string>{"notify grants reused"}));
+        EXPECT_EQ(immediate_log.calls, (std::vector<std::string>{"reboot"}));
+        for (const auto step : {IncidentStep::shutdown, IncidentStep::fsck_mark}) {
+            const auto steps = record.of(step);
+            ASSERT_EQ(steps.size(), 2u) << to_string(step);
+            EXPECT_EQ(steps[0]->target, "/srv"); // root last, as everywhere
+            for (const auto* st : steps) {
+                EXPECT_EQ(st->outcome, StepOutcome::skipped);
+                EXPECT_EQ(st->detail, "block path unsafe");
+            }
+        }
+        const auto reboots = record.of(IncidentStep::reboot);
+        ASSERT_EQ(reboots.size(), 1u);
+        EXPECT_EQ(reboots[0]->outcome, StepOutcome::done);
+        EXPECT_EQ(reboots[0]->method, "reboot(2): nothing written");
+    }
+}
+
+// If reboot(2) itself fails, writes must still stop: the shutdown runs (its
+// one journal write is the lesser harm); the mark stays unwritten.
+class FailingRebooter final : public gp::Rebooter {
+public:
+    Status reboot_now() override { return Error{"reboot: injected", 1}; }
+};
+
+TEST(ProtectNow, WriteNothingWhoseRebootFailsStopsWritesAfterAll) {
+    Log log;
+    FakeFs fs(log);
+    FailingRebooter rebooter;
+    gp::EmergencyPlan plan;
+    plan.write_nothing = true;
+    plan.write_nothing_why = "block path unsafe";
+    plan.filesystems.push_back(plan_for("/", gp::FsckMarkMethod::journal_errno));
+    IncidentRecord record;
+    gp::protect_now(plan, {nullptr, nullptr, &fs, &rebooter, nullptr}, record);
+    EXPECT_EQ(log.calls, (std::vector<std::string>{"shutdown /"}));
+    const auto reboots = record.of(IncidentStep::reboot);
+    ASSERT_EQ(reboots.size(), 1u);
+    EXPECT_EQ(reboots[0]->outcome, StepOutcome::failed);
+    const auto shutdowns = record.of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 2u); // skipped, then run after the failed reboot
+    EXPECT_EQ(shutdowns[1]->outcome, StepOutcome::done);
+    for (const auto* m : record.of(IncidentStep::fsck_mark))
+        EXPECT_EQ(m->outcome, StepOutcome::skipped);
+}
+
+// With no reboot configured the flag changes nothing: the daemon never sets
+// it then, and the sequence would otherwise leave writes going.
+TEST(ProtectNow, WriteNothingWithoutARebootStopsWrites) {
+    Log log;
+    FakeFs fs(log);
+    gp::EmergencyPlan plan;
+    plan.write_nothing = true;
+    plan.reboot = gp::RebootPolicy::none;
+    plan.filesystems.push_back(plan_for("/", gp::FsckMarkMethod::journal_errno));
+    IncidentRecord record;
+    gp::protect_now(plan, {nullptr, nullptr, &fs, nullptr, nullptr}, record);
+    EXPECT_EQ(log.calls, (std::vector<std::string>{"shutdown /", "mark /"}));
+}
+
 TEST(OrderlyRebooter, RunsSystemctlRebootAndReportsItsFailure) {
     TempDir dir;
     const std::string log = (dir.path() / "args").string();

@@ -87,6 +87,25 @@ TEST(BlkfrontCompare, PhyToQdiskRestoreNamesEveryChange) {
     EXPECT_EQ(changes[0].compact(), "domid 1->2");
 }
 
+// Only the backend newly offering persistent grants (the incident's qdisk ->
+// blkback direction) makes a non-re-reading frontend reuse still-mapped
+// grants; the other direction, or any other key, does not.
+TEST(BlkfrontCompare, PersistentGrantsNewlyOfferedOnlyTowardsBlkback) {
+    const auto to_phy = compare(capture("1", qdisk_vbd("1")), capture("2", phy_vbd("2")));
+    EXPECT_TRUE(persistent_grants_newly_offered(to_phy));
+    const auto to_qdisk = compare(capture("1", phy_vbd("1")), capture("2", qdisk_vbd("2")));
+    EXPECT_FALSE(persistent_grants_newly_offered(to_qdisk));
+    VbdCapture zero = qdisk_vbd("1");
+    zero.backend_features["feature-persistent"] = "0";
+    EXPECT_TRUE(persistent_grants_newly_offered(
+        compare(capture("1", zero), capture("2", phy_vbd("2")))));
+    VbdCapture junk = phy_vbd("2");
+    junk.backend_features["feature-persistent"] = "yes";
+    EXPECT_FALSE(persistent_grants_newly_offered(
+        compare(capture("1", qdisk_vbd("1")), capture("2", junk))));
+    EXPECT_FALSE(persistent_grants_newly_offered({}));
+}
+
 TEST(BlkfrontCompare, AbsentIsNotZero) {
     VbdCapture a = phy_vbd("1");
     VbdCapture b = a;
