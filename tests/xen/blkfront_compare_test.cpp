@@ -97,12 +97,12 @@ TEST(BlkfrontCompare, PersistentGrantsNewlyOfferedOnlyTowardsBlkback) {
     EXPECT_FALSE(persistent_grants_newly_offered(to_qdisk));
     VbdCapture zero = qdisk_vbd("1");
     zero.backend_features["feature-persistent"] = "0";
-    EXPECT_TRUE(persistent_grants_newly_offered(
-        compare(capture("1", zero), capture("2", phy_vbd("2")))));
+    EXPECT_TRUE(
+        persistent_grants_newly_offered(compare(capture("1", zero), capture("2", phy_vbd("2")))));
     VbdCapture junk = phy_vbd("2");
     junk.backend_features["feature-persistent"] = "yes";
-    EXPECT_FALSE(persistent_grants_newly_offered(
-        compare(capture("1", qdisk_vbd("1")), capture("2", junk))));
+    EXPECT_FALSE(
+        persistent_grants_newly_offered(compare(capture("1", qdisk_vbd("1")), capture("2", junk))));
     EXPECT_FALSE(persistent_grants_newly_offered({}));
 }
 
