@@ -117,16 +117,24 @@ int Server::listen_on(const std::string& path) {
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path)
         throw std::runtime_error("socket path too long: " + path);
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    // Bound under a temporary name and renamed once listening: the harnesses
+    // wait for the path to exist, and a socket file that exists before
+    // listen() refuses connections (seen under load: ECONNREFUSED in SetUp).
+    const std::string bound = path + ".binding";
+    if (bound.size() >= sizeof addr.sun_path)
+        throw std::runtime_error("socket path too long: " + bound);
+    std::memcpy(addr.sun_path, bound.c_str(), bound.size() + 1);
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    ::unlink(bound.c_str());
     ::unlink(path.c_str());
     // The sockaddr API needs the cast; nothing else in this file does.
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd, 16) != 0) {
+        ::listen(fd, 16) != 0 || ::rename(bound.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::close(fd);
+        ::unlink(bound.c_str());
         throw std::runtime_error("bind/listen " + path + ": " + std::strerror(err));
     }
     return fd;
