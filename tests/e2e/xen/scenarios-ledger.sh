@@ -63,12 +63,8 @@ ledger_incident_of() {
 	[ "$(sed -n 's/^[^ ]* \([a-z]*\).*/\1/p' <<<"$VERDICT")" = critical ] ||
 		fail "the ledger's verdict for domain $1 is '$VERDICT', expected critical"
 	[ -n "$INCIDENT" ] || fail "the ledger has no incident of domain $1"
-	# These scenarios keep the block path sound (the stock frontend, no
-	# backend change that garbles its writes): guardian must mark the disk,
-	# never fall back to writing nothing (boot_after_incident, scenarios.sh).
-	if grep -q "nothing written to" <<<"$INCIDENT"; then
-		fail "guardian wrote nothing (block path unsafe) after a restore whose block path the rig keeps sound: $INCIDENT"
-	fi
+	# The ledger's incident as guardian's own (scenarios.sh).
+	check_write_nothing_claim
 }
 
 # ledger_kept_incident DOMID: after a scenario that kept the rebooted

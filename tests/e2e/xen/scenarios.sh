@@ -182,21 +182,10 @@ restore_ends_in_incident() {
 # incident runs without the writer load (rig.nowriter): files fsck removed
 # must stay missing for stale_disk_check, not be written again.
 boot_after_incident() {
-	local report dead nothing=0
+	local report dead
 	dead=$(scenario_console | grep -a -m1 -E "kernel BUG at|disabled for further use" || true)
-	# "Nothing written": the block path writes wrong data (docs/design.md,
-	# "Writing nothing"), so guardian skipped its write stop and fsck mark,
-	# rebooted at once and asks the provider for the full check. Only where
-	# the rig knows the path is broken (RIG_WRITE_NOTHING, set by
-	# stale_setup); and there it is required.
-	grep -q "nothing written to" <<<"$INCIDENT" && nothing=1
-	if [ "$nothing" = 1 ] && [ "${RIG_WRITE_NOTHING:-0}" != 1 ]; then
-		fail "guardian wrote nothing (block path unsafe) after a restore whose block path the rig keeps sound: $INCIDENT"
-	fi
-	if [ "$nothing" = 0 ] && [ "${RIG_WRITE_NOTHING:-0}" = 1 ]; then
-		fail "a non-re-reading frontend restored onto blkback, and guardian wrote through its block path (incident: $INCIDENT)"
-	fi
-	if [ "$nothing" = 1 ]; then
+	check_write_nothing_claim
+	if wrote_nothing; then
 		note "RIG-FIGURE guardian wrote nothing through the block path: $(grep -oE 'nothing written to [^;]*' <<<"$INCIDENT" | head -1)"
 		if scenario_console | grep -aqE "shut down requested|Aborting journal"; then
 			fail "the incident says nothing was written, but ext4 was shut down (its journal abort writes): $(scenario_console | grep -aE -m1 'shut down requested|Aborting journal')"
@@ -227,6 +216,25 @@ boot_after_incident() {
 	# is there only if journald synced it before the filesystem was shut down.
 	grep -q "incident at the previous boot" <<<"$report" ||
 		note "the boot report carries no incident record (journald did not sync it before the shutdown)"
+}
+
+# wrote_nothing: guardian's INCIDENT says it wrote nothing through the block
+# path: it writes wrong data (docs/design.md, "Writing nothing"), so guardian
+# skipped its write stop and fsck mark, rebooted at once and asks the
+# provider for the full check.
+wrote_nothing() { grep -q "nothing written to" <<<"$INCIDENT"; }
+
+# check_write_nothing_claim: INCIDENT may say "nothing written" only where
+# the rig knows the block path is broken (RIG_WRITE_NOTHING, set by
+# stale_setup), and there it must: the rule comes from the rig's own
+# evidence, never from guardian's text.
+check_write_nothing_claim() {
+	if wrote_nothing && [ "${RIG_WRITE_NOTHING:-0}" != 1 ]; then
+		fail "guardian wrote nothing (block path unsafe) after a restore whose block path the rig keeps sound: $INCIDENT"
+	fi
+	if ! wrote_nothing && [ "${RIG_WRITE_NOTHING:-0}" = 1 ]; then
+		fail "a non-re-reading frontend restored onto blkback, and guardian wrote through its block path (incident: $INCIDENT)"
+	fi
 }
 
 # provider_fsck_then_boot: what the incident asks of the provider when the
@@ -599,7 +607,7 @@ run_stale_frontend_protect() {
 	# once that guardian's incident names (boot_after_incident checks the
 	# rig's own evidence for it).
 	scenario_console | grep -aqE "shut down requested|disabled for further use|kernel BUG at" ||
-		grep -q "nothing written to" <<<"$INCIDENT" ||
+		wrote_nothing ||
 		fail "writes were not stopped: neither ext4's shutdown, nor a dead disk in the guest's log, nor guardian's reboot(2) at once"
 	stale_fault_happened
 	boot_after_incident
