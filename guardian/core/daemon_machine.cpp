@@ -36,6 +36,8 @@ std::string_view to_string(EventKind k) noexcept {
 
 std::string_view to_string(Action a) noexcept {
     switch (a) {
+    case Action::halt_processes:
+        return "halt-processes";
     case Action::verify:
         return "verify";
     case Action::judge_window:
@@ -142,6 +144,14 @@ Transition step(DaemonState s, const Facts& f, const Event& e) {
     case EventKind::restore_detected:
         if (s == DaemonState::starting)
             return stay(s); // the detector is not running yet
+        // A block path that writes wrong data: every writer stops before
+        // anything else happens, the verdict's own log line included (the
+        // journal is written through that path). Only when the emergency
+        // that follows reboots: with nothing to end it, the stop would hang
+        // the guest; observing, it is not ours to stop anything.
+        if (e.writes_unsafe && !f.observe_only && f.may_reboot)
+            return go(DaemonState::verifying,
+                      {halt_processes, forget_published, publish, persist, verify});
         return go(DaemonState::verifying, {forget_published, publish, persist, verify});
     case EventKind::verified:
         if (s == DaemonState::starting)

@@ -39,6 +39,9 @@ struct Event {
     EventKind kind = EventKind::started;
     Verdict verdict = Verdict::healthy; // verified
     bool coordinated = false;           // verified: the restore came during a freeze
+    // restore_detected: the block path now writes wrong data (the block
+    // protocol's judgement, FeatureChangeJudgement::writes_unsafe).
+    bool writes_unsafe = false;
 };
 
 // What else the decision depends on, besides the state.
@@ -48,9 +51,11 @@ struct Facts {
     bool incident = false;     // an incident was recorded this run
     bool observe_only = false; // policy observe: a critical verdict only reports
     bool filesystems = true;   // something is guarded
+    bool may_reboot = true;    // `reboot` is not `none`
 };
 
 enum class Action {
+    halt_processes,   // stop every other process (writes nothing)
     verify,           // the verification sequence (block protocol, geometry and checksums)
     judge_window,     // conclude again with what the kmsg window saw
     close_window,     // close the kmsg window (may conclude when ext4 errors grew)

@@ -5,8 +5,9 @@
 namespace guardian {
 
 void IncidentRecord::reserve_for(std::size_t filesystems) {
-    // Two whole-system notifications, a reboot, and two steps per filesystem.
-    steps.reserve(3 + 2 * filesystems);
+    // Stopping and continuing the other processes, two whole-system
+    // notifications, a reboot, and two steps per filesystem.
+    steps.reserve(5 + 2 * filesystems);
 }
 
 bool IncidentRecord::all_done() const noexcept {
@@ -24,6 +25,10 @@ std::vector<const IncidentStepRecord*> IncidentRecord::of(IncidentStep step) con
 
 std::string_view to_string(IncidentStep step) noexcept {
     switch (step) {
+    case IncidentStep::stop_processes:
+        return "stop-processes";
+    case IncidentStep::continue_processes:
+        return "continue-processes";
     case IncidentStep::notify_provider:
         return "notify-provider";
     case IncidentStep::kmsg_line:

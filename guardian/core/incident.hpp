@@ -13,11 +13,13 @@
 namespace guardian {
 
 enum class IncidentStep {
-    notify_provider, // xenstore data/guardian/incident
-    kmsg_line,       // one line on /dev/kmsg (reaches the Xen console)
-    shutdown,        // EXT4_IOC_SHUTDOWN, NOLOGFLUSH
-    fsck_mark,       // journal s_errno / superblock error flag / kernel error path
-    reboot,          // reboot(2) or the orderly request
+    stop_processes,     // SIGSTOP to every other process (a block path that garbles writes)
+    continue_processes, // SIGCONT to them again when the reboot failed
+    notify_provider,    // xenstore data/guardian/incident
+    kmsg_line,          // one line on /dev/kmsg (reaches the Xen console)
+    shutdown,           // EXT4_IOC_SHUTDOWN, NOLOGFLUSH
+    fsck_mark,          // journal s_errno / superblock error flag / kernel error path
+    reboot,             // reboot(2) or the orderly request
 };
 
 enum class StepOutcome { done, failed, skipped };

@@ -46,6 +46,10 @@ struct DaemonPorts {
     // reboot(2) without sync, used instead of `rebooter` when writes could
     // not be stopped (protect_now.hpp); null: `rebooter`.
     protect::Rebooter* immediate_rebooter = nullptr;
+    // Stops every other process before a block path that writes wrong data
+    // is written again (docs/design.md, "Writing nothing"); null: the step
+    // is recorded as skipped.
+    protect::ProcessHalter* halter = nullptr;
 };
 
 struct DaemonSettings {
@@ -204,6 +208,12 @@ private:
     // emergency.cpp
     void report_only(const VerdictResult& result); // policy observe
     void protect(const VerdictResult& result);     // the emergency
+    // Stops every other process (the machine asks at a restore that left
+    // the block path writing wrong data); the step goes into the incident.
+    void halt_processes();
+    // Continues them when no reboot followed (it failed, or the verdict
+    // did not call for one after all); the step goes into `record` if given.
+    void continue_processes(IncidentRecord* record);
 
     // methods.cpp
     void prepare_protection(GuardedFs& fs); // the plan and the methods it reports
@@ -228,6 +238,7 @@ private:
     std::vector<VerificationOutcome> m_verifications;
     std::optional<VerificationRecord> m_last_verification; // as published
     std::optional<IncidentRecord> m_incident;
+    std::optional<IncidentStepRecord> m_halted; // halt_processes ran, nothing continued them yet
     contract::DaemonState m_state = contract::DaemonState::starting;
     std::string m_methods; // last logged
 };

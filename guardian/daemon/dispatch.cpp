@@ -16,6 +16,7 @@ machine::Facts Daemon::facts() const noexcept {
     f.incident = m_incident.has_value();
     f.observe_only = m_settings.config.policy == Policy::observe;
     f.filesystems = !m_fs.empty();
+    f.may_reboot = m_settings.config.reboot != RebootMode::none;
     return f;
 }
 
@@ -40,6 +41,9 @@ void Daemon::run(machine::Action action, EventData& data) {
         (void)hooks::run_hooks(m_settings.config.hook_dir, event, ho, *m_ports.log);
     };
     switch (action) {
+    case Action::halt_processes:
+        halt_processes();
+        return;
     case Action::verify:
         if (data.restore != nullptr)
             verify(*data.restore);

@@ -45,6 +45,45 @@ protect::RebootPolicy reboot_policy(RebootMode m) {
 
 } // namespace
 
+void Daemon::halt_processes() {
+    IncidentStepRecord r;
+    r.step = IncidentStep::stop_processes;
+    r.method = "SIGSTOP to every other process";
+    if (!m_ports.halter) {
+        r.outcome = StepOutcome::skipped;
+        r.detail = "no process halter";
+    } else if (Status st = m_ports.halter->stop_others(); st.ok()) {
+        r.outcome = StepOutcome::done;
+    } else {
+        r.outcome = StepOutcome::failed;
+        r.detail = st.error().message;
+    }
+    r.monotonic_ns = protect::monotonic_now_ns();
+    m_halted = std::move(r);
+}
+
+void Daemon::continue_processes(IncidentRecord* record) {
+    const bool stopped = m_halted && m_halted->outcome == StepOutcome::done;
+    m_halted.reset();
+    if (!stopped)
+        return;
+    IncidentStepRecord r;
+    r.step = IncidentStep::continue_processes;
+    r.method = "SIGCONT to every other process";
+    r.outcome = StepOutcome::done;
+    if (Status st = m_ports.halter->continue_others(); !st.ok()) {
+        r.outcome = StepOutcome::failed;
+        r.detail = st.error().message;
+    }
+    r.monotonic_ns = protect::monotonic_now_ns();
+    m_ports.log->log(r.outcome == StepOutcome::done ? Priority::warning : Priority::crit,
+                     "processes stopped at the restore continued: no reboot followed" +
+                         (r.detail.empty() ? std::string() : " (" + r.detail + ")"),
+                     {{"MESSAGE_ID", std::string(message_id::protective_action)}});
+    if (record)
+        record->steps.push_back(std::move(r));
+}
+
 void Daemon::report_only(const VerdictResult& result) {
     m_ports.log->log(Priority::crit,
                      "policy observe: reporting only, no action: " + result.summary(),
@@ -84,6 +123,9 @@ void Daemon::protect(const VerdictResult& result) {
     }
     IncidentRecord record;
     record.reason = reason;
+    // Stopped at the restore, before anything else: the first step.
+    if (m_halted)
+        record.steps.push_back(*m_halted);
     // A block path that writes other pages' contents: ext4's shutdown (its
     // journal abort writes the journal superblock) and the fsck mark would
     // themselves go through it, and a garbled journal superblock leaves the
@@ -97,10 +139,12 @@ void Daemon::protect(const VerdictResult& result) {
         for (const auto& fs : plan.filesystems)
             mounts += (mounts.empty() ? "" : ", ") + fs.fsck_mark.mount_point;
         plan.write_nothing_why = "block path unsafe: nothing written through it";
+        const bool halted = m_halted && m_halted->outcome == StepOutcome::done;
         record.reason += "; nothing written to " + mounts +
-                         " after the verdict (the block path writes wrong data; no write stop, "
-                         "no fsck mark): rebooting at once; run e2fsck -f on them from outside "
-                         "before the next boot";
+                         " after the verdict (the block path writes wrong data; " +
+                         (halted ? "every other process stopped at the restore; " : "") +
+                         "no write stop, no fsck mark): rebooting at once; run e2fsck -f on "
+                         "them from outside before the next boot";
     }
     if (!plan.write_nothing && !unstoppable.empty()) {
         // Said before anything happens: with the immediate reboot that
@@ -128,6 +172,16 @@ void Daemon::protect(const VerdictResult& result) {
     if (plan.reboot != protect::RebootPolicy::none && !plan.write_nothing)
         record_emergency_end(result);
     protect::protect_now(plan, ports, record);
+    // Only reached when the reboot is off or failed (or, in tests, recorded):
+    // after a failed one the writes are stopped by now (protect_now), so the
+    // processes stopped at the restore go on.
+    const bool rebooting = std::any_of(record.steps.begin(), record.steps.end(), [](const auto& s) {
+        return s.step == IncidentStep::reboot && s.outcome == StepOutcome::done;
+    });
+    if (rebooting)
+        m_halted.reset();
+    else
+        continue_processes(&record);
     // Only reached when the reboot is off or failed. Report what was used, which may differ from
     // the plan (an ioctl the kernel refused after all, a mark that failed).
     for (const auto& step : record.steps)

@@ -194,6 +194,7 @@ int run(const Options& o) {
     protect::RealFsActions fs_actions;
     protect::ImmediateRebooter immediate;
     protect::OrderlyRebooter orderly;
+    protect::SignalProcessHalter halter;
     daemon::DaemonPorts ports{xs.get(),
                               &clocks,
                               &log,
@@ -203,7 +204,8 @@ int run(const Options& o) {
                                   : &immediate,
                               &fs_actions,
                               root,
-                              &immediate};
+                              &immediate,
+                              &halter};
     daemon::Daemon d(ports, settings);
     systemd::notify_status("taking the baseline");
     if (auto st = d.start(); !st) {

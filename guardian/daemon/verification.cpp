@@ -38,24 +38,28 @@ FsEvidence evidence_for(const GuardedFs& fs) {
 } // namespace
 
 void Daemon::on_restore(const RestoreEvent& ev) {
-    Logger& log = *m_ports.log;
-    const std::string signals =
-        ev.decision.signals.empty()
-            ? (ev.decision.evidence.empty() ? std::string("unknown") : ev.decision.evidence.front())
-            : ev.decision.signal_list();
-    log.log(
-        Priority::notice,
-        "restore detected: " + signals + "; verifying " + std::to_string(m_fs.size()) +
-            " filesystem(s)",
-        {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     // A restore does not carry data/ over: the machine has every node (the
     // methods too) written again before the verification starts.
     EventData d;
     d.restore = &ev;
-    dispatch(machine::Event{machine::EventKind::restore_detected, Verdict::healthy, false}, d);
+    machine::Event e{machine::EventKind::restore_detected, Verdict::healthy, false};
+    e.writes_unsafe = ev.judgement.writes_unsafe;
+    dispatch(e, d);
 }
 
 void Daemon::verify(const RestoreEvent& ev) {
+    // Logged here, not when the restore is noticed: after a restore that
+    // left the block path writing wrong data the machine stops every other
+    // process first, journald included, so this line is not written to disk.
+    const std::string signals =
+        ev.decision.signals.empty()
+            ? (ev.decision.evidence.empty() ? std::string("unknown") : ev.decision.evidence.front())
+            : ev.decision.signal_list();
+    m_ports.log->log(
+        Priority::notice,
+        "restore detected: " + signals + "; verifying " + std::to_string(m_fs.size()) +
+            " filesystem(s)",
+        {{"MESSAGE_ID", std::string(message_id::restore_detected)}, {"GUARDIAN_SIGNALS", signals}});
     const bool coordinated = m_freeze.has_value();
     m_detected_at = m_ports.clocks->now();
     m_timing = VerificationTiming{};
@@ -133,6 +137,10 @@ void Daemon::conclude(VerdictInput input, bool coordinated) {
     d.result = &out.result;
     d.thaw_outcome = to_string(out.result.verdict);
     dispatch(machine::Event{machine::EventKind::verified, out.result.verdict, coordinated}, d);
+    // Halted at the restore, and still here: the verdict did not end in a
+    // reboot (protect() continues them itself when its reboot failed).
+    if (m_halted)
+        continue_processes(nullptr);
 }
 
 void Daemon::open_kmsg_window(VerdictInput input) {

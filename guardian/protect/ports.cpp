@@ -1,6 +1,7 @@
 #include "guardian/protect/ports.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/reboot.h>
@@ -31,6 +32,26 @@ Status KmsgWriter::write_line(std::string_view line) {
     if (n < 0)
         return Error::from_errno("write " + m_path);
     return ok_status();
+}
+
+namespace {
+
+// kill(-1, sig): every process the caller may signal except init and the
+// caller's own thread group. ESRCH means there was no such process.
+Status signal_others(int sig, const char* what) {
+    if (::kill(-1, sig) != 0 && errno != ESRCH)
+        return Error::from_errno(what);
+    return ok_status();
+}
+
+} // namespace
+
+Status SignalProcessHalter::stop_others() {
+    return signal_others(SIGSTOP, "kill(-1, SIGSTOP)");
+}
+
+Status SignalProcessHalter::continue_others() {
+    return signal_others(SIGCONT, "kill(-1, SIGCONT)");
 }
 
 Status ImmediateRebooter::reboot_now() {

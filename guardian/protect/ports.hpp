@@ -37,6 +37,27 @@ private:
     std::string m_buffer; // reserved up front: the emergency does not allocate
 };
 
+// Stops every other process, and continues them again. For a block path
+// that writes wrong data (docs/design.md, "Writing nothing"): the writers
+// must stop before anything else happens, and stopping them writes nothing.
+// init (pid 1) and guardiand itself are not stopped; kernel threads ignore
+// the signal.
+class ProcessHalter {
+public:
+    virtual ~ProcessHalter() = default;
+    [[nodiscard]] virtual Status stop_others() = 0;
+    // Only after a reboot that failed: the writes are stopped by then.
+    [[nodiscard]] virtual Status continue_others() = 0;
+};
+
+// kill(-1, SIGSTOP) and kill(-1, SIGCONT): every kernel guardian runs on
+// has them. Needs CAP_KILL for processes of other users.
+class SignalProcessHalter final : public ProcessHalter {
+public:
+    [[nodiscard]] Status stop_others() override;
+    [[nodiscard]] Status continue_others() override;
+};
+
 // How the machine goes down after the filesystems are shut down.
 class Rebooter {
 public:

@@ -199,6 +199,28 @@ TEST(DaemonMachine, WhatDependsOnTheFacts) {
         check(r);
 }
 
+// A restore after which the block path writes wrong data: every other
+// process stops first, before the publish and the verification log anything,
+// but only when an emergency that reboots follows.
+TEST(DaemonMachine, ARestoreThatGarblesWritesHaltsProcessesFirstOnlyWhenARebootFollows) {
+    Event unsafe{E::restore_detected, Verdict::healthy, false};
+    unsafe.writes_unsafe = true;
+    for (S s : {S::watching, S::verifying, S::frozen, S::incident}) {
+        const Transition t = step(s, Facts{}, unsafe);
+        EXPECT_EQ(t.next, S::verifying);
+        EXPECT_EQ(names(t.actions), "halt-processes,forget-published,publish,persist,verify")
+            << contract::to_string(s);
+    }
+    Facts observe;
+    observe.observe_only = true;
+    Facts no_reboot;
+    no_reboot.may_reboot = false;
+    for (const Facts& f : {observe, no_reboot})
+        EXPECT_EQ(names(step(S::watching, f, unsafe).actions), names(k_restore));
+    EXPECT_TRUE(step(S::starting, Facts{}, unsafe).ignored);
+    EXPECT_TRUE(step(S::stopped, Facts{}, unsafe).ignored);
+}
+
 TEST(DaemonMachine, CalmOnlyWhenWatchingWithNothingPending) {
     EXPECT_TRUE(calm(S::watching, {}));
     for (S s : {S::starting, S::verifying, S::frozen, S::incident, S::stopped})

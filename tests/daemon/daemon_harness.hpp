@@ -126,9 +126,30 @@ class RecordingRebooter final : public protect::Rebooter {
 public:
     [[nodiscard]] Status reboot_now() override {
         ++calls;
+        if (fail)
+            return Error{"reboot(RB_AUTOBOOT): Operation not permitted"};
         return ok_status();
     }
     int calls = 0;
+    bool fail = false; // the reboot "did not start": the sequence goes on
+};
+
+// Counts the stops and continues; `on_stop` sees the world at the stop.
+class RecordingHalter final : public protect::ProcessHalter {
+public:
+    [[nodiscard]] Status stop_others() override {
+        ++stops;
+        if (on_stop)
+            on_stop();
+        return ok_status();
+    }
+    [[nodiscard]] Status continue_others() override {
+        ++continues;
+        return ok_status();
+    }
+    int stops = 0;
+    int continues = 0;
+    std::function<void()> on_stop;
 };
 
 // The real guardiand process (GUARDIAND) on a system root, talking to the

@@ -129,7 +129,9 @@ protected:
                                   &m_timers,
                                   &m_rebooter,
                                   &m_fs_actions,
-                                  SystemRoot(m_root.path())};
+                                  SystemRoot(m_root.path()),
+                                  nullptr,
+                                  &m_halter};
         m_daemon = std::make_unique<Daemon>(ports, s);
         const auto st = m_daemon->start();
         ASSERT_TRUE(st.ok()) << st.error().message;
@@ -181,6 +183,7 @@ protected:
     ManualClocks m_clocks;
     ManualTimers m_timers;
     RecordingRebooter m_rebooter;
+    RecordingHalter m_halter;
     protect::RealFsActions m_fs_actions;
     CapturingLogger m_log;
     std::unique_ptr<Daemon> m_daemon;
@@ -278,7 +281,28 @@ TEST_F(DaemonScenario, FeatureChangeOnUnsafeKernelActsInOrder) {
 TEST_F(DaemonScenario, PersistentGrantsNewlyOfferedOnAnUnsafeKernelWriteNothing) {
     m_xsd->populate(7, "qdisk", TestXenstored::qdisk_features());
     start(unsafe_kernel());
+    // What had happened when every other process was stopped: nothing.
+    std::size_t logged_at_stop = 0;
+    std::string state_at_stop = "?";
+    m_halter.on_stop = [&] {
+        logged_at_stop = m_log.entries().size();
+        state_at_stop = m_xsd->read("/local/domain/9/data/guardian/state");
+    };
+    const std::size_t logged_before = m_log.entries().size();
     restore("vbd", TestXenstored::blkback_features());
+    EXPECT_EQ(m_halter.stops, 1);
+    EXPECT_EQ(m_halter.continues, 0); // the reboot came
+    // Before the verdict was logged and before anything was published at
+    // the new home. What came before is the restore watch's notices (the
+    // restore noticed, what changed): journald syncs its files at once only
+    // for crit and above, so nothing of it is forced through the disk.
+    const auto entries = m_log.entries();
+    ASSERT_GT(logged_at_stop, logged_before);
+    for (std::size_t i = logged_before; i < logged_at_stop; ++i) {
+        EXPECT_GE(entries[i].priority, Priority::notice) << entries[i].message;
+        EXPECT_EQ(entries[i].message.find("verification"), std::string::npos) << entries[i].message;
+    }
+    EXPECT_EQ(state_at_stop.rfind("<absent", 0), 0u) << state_at_stop;
     const auto& v = m_daemon->verifications().back();
     ASSERT_EQ(v.result.verdict, Verdict::critical) << v.result.summary();
     EXPECT_TRUE(v.result.block_path_writes_unsafe);
@@ -287,6 +311,7 @@ TEST_F(DaemonScenario, PersistentGrantsNewlyOfferedOnAnUnsafeKernelWriteNothing)
     for (const auto& st : m_daemon->incident()->steps)
         steps.emplace_back(st.step, st.outcome);
     EXPECT_EQ(steps, (std::vector<std::pair<IncidentStep, StepOutcome>>{
+                         {IncidentStep::stop_processes, StepOutcome::done},
                          {IncidentStep::notify_provider, StepOutcome::done},
                          {IncidentStep::kmsg_line, StepOutcome::done},
                          {IncidentStep::shutdown, StepOutcome::skipped},
@@ -298,12 +323,62 @@ TEST_F(DaemonScenario, PersistentGrantsNewlyOfferedOnAnUnsafeKernelWriteNothing)
     EXPECT_NE(incident.find("nothing written to " + m_fs->mount_point()), std::string::npos)
         << incident;
     EXPECT_NE(incident.find("run e2fsck -f on them from outside"), std::string::npos) << incident;
+    EXPECT_NE(incident.find("every other process stopped at the restore"), std::string::npos)
+        << incident;
     // Nothing was done to the filesystem: no shutdown, and no mark, so the
     // next boot's preen alone would not force the check (the provider does).
     EXPECT_TRUE(writable());
     m_fs->umount();
     const auto fsck = run_command("e2fsck -p " + m_fs->device() + " 2>&1");
     EXPECT_EQ(fsck.out.find("check forced"), std::string::npos) << fsck.out;
+}
+
+// reboot(2) refused: the writes are stopped after all (ext4's shutdown), and
+// only then do the processes stopped at the restore go on.
+TEST_F(DaemonScenario, WriteNothingWhoseRebootFailsStopsWritesThenContinuesProcesses) {
+    // errors=remount-ro: below Linux 4.10 (the old-kernel variants of this
+    // file) ext4's error path is the one way to stop writes without a sync.
+    m_fs->umount();
+    m_fs->mount("errors=remount-ro");
+    m_xsd->populate(7, "qdisk", TestXenstored::qdisk_features());
+    start(unsafe_kernel());
+    m_rebooter.fail = true;
+    restore("vbd", TestXenstored::blkback_features());
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    const auto& steps = m_daemon->incident()->steps;
+    ASSERT_FALSE(steps.empty());
+    EXPECT_EQ(steps.front().step, IncidentStep::stop_processes);
+    EXPECT_EQ(steps.back().step, IncidentStep::continue_processes);
+    EXPECT_EQ(steps.back().outcome, StepOutcome::done);
+    const auto shutdowns = m_daemon->incident()->of(IncidentStep::shutdown);
+    ASSERT_EQ(shutdowns.size(), 2u); // skipped for the reboot, then done when it failed
+    EXPECT_EQ(shutdowns.back()->outcome, StepOutcome::done) << describe(*m_daemon->incident());
+    EXPECT_EQ(m_halter.stops, 1);
+    EXPECT_EQ(m_halter.continues, 1);
+    EXPECT_FALSE(writable());
+    EXPECT_TRUE(m_log.contains("processes stopped at the restore continued"));
+}
+
+// Observing, or with no reboot to end it, nothing is stopped: a stopped
+// guest that never reboots would be a hung guest.
+TEST_F(DaemonScenario, WriteNothingVerdictStopsNoProcessWhenObserving) {
+    m_xsd->populate(7, "qdisk", TestXenstored::qdisk_features());
+    start(unsafe_kernel(), Policy::observe);
+    restore("vbd", TestXenstored::blkback_features());
+    EXPECT_TRUE(m_daemon->verifications().back().result.block_path_writes_unsafe);
+    EXPECT_EQ(m_halter.stops, 0);
+}
+
+TEST_F(DaemonScenario, WriteNothingVerdictStopsNoProcessWithoutAReboot) {
+    m_fs->umount();
+    m_fs->mount("errors=remount-ro"); // writes stoppable on the old-kernel variants too
+    m_xsd->populate(7, "qdisk", TestXenstored::qdisk_features());
+    start(unsafe_kernel(), Policy::protect, [](Config& c) { c.reboot = RebootMode::none; });
+    restore("vbd", TestXenstored::blkback_features());
+    EXPECT_TRUE(m_daemon->verifications().back().result.block_path_writes_unsafe);
+    ASSERT_TRUE(m_daemon->incident().has_value());
+    EXPECT_EQ(m_halter.stops, 0);
+    EXPECT_EQ(m_rebooter.calls, 0);
 }
 
 TEST_F(DaemonScenario, VerdictAndEmergencyComeBeforeTheOldBackendIsUnwatched) {
