@@ -235,6 +235,11 @@ check_write_nothing_claim() {
 	if ! wrote_nothing && [ "${RIG_WRITE_NOTHING:-0}" = 1 ]; then
 		fail "a non-re-reading frontend restored onto blkback, and guardian wrote through its block path (incident: $INCIDENT)"
 	fi
+	# reboot(2) alone leaves the guest's writers running while the kernel's
+	# device shutdown waits for the backends: they must be stopped first.
+	if wrote_nothing && ! grep -q "every other process stopped at the restore" <<<"$INCIDENT"; then
+		fail "guardian wrote nothing but left the guest's processes running into the reboot (incident: $INCIDENT)"
+	fi
 }
 
 # provider_fsck_then_boot: what the incident asks of the provider when the
@@ -684,17 +689,26 @@ blkback_count() {
 # read the verdict, WR_LAST: the last before the disconnect (the reboot).
 # disk_writes is the never-reset cross-check: writes completed by the
 # disk's loop device (every backend writes through it), field 5 of
-# /sys/block/loopN/stat.
+# /sys/block/loopN/stat; the sampler records it beside wr_req, so that it
+# shows writes after the verdict also when the rings are gone before dom0
+# looks. DISK_VERDICT: the loop device's count half a second after the
+# verdict (the samples' 0.2 s and the writes in flight when every process
+# stopped), DISK_BEFORE: the last before the verdict.
 wr_sampler_start() {
 	rm -f /tmp/wr-samples /tmp/wr-dom0
+	local loop
+	loop=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
 	(
-		local w prev=""
+		local w d prev="" line prev_line=""
 		# At most ten minutes: a failing scenario leaves none running.
 		for _ in $(seq 3000); do
 			w=$(cat /sys/bus/xen-backend/devices/vbd-"$(domid)"-*/statistics/wr_req 2>/dev/null | head -1)
-			if [ -n "$w" ] && [ "$w" != 0 ] && [ "$w" != "$prev" ]; then
-				echo "$(date +%s.%N) $w" >>/tmp/wr-samples
-				prev=$w
+			[ -z "$w" ] || [ "$w" = 0 ] || prev=$w
+			d=$(awk '{print $5}' "/sys/block/${loop#/dev/}/stat" 2>/dev/null)
+			line="${prev:-0} ${d:-0}"
+			if [ "$line" != "$prev_line" ]; then
+				echo "$(date +%s.%N) $line" >>/tmp/wr-samples
+				prev_line=$line
 			fi
 			[ -e /tmp/wr-dom0 ] || [ -z "$(gread last-verification)" ] || echo "${prev:-0}" >/tmp/wr-dom0
 			sleep 0.2
@@ -710,10 +724,20 @@ wr_sampler_stop() {
 	WR_DOM0=$(cat /tmp/wr-dom0 2>/dev/null || echo "?")
 	WR_LAST=$(awk 'END {print $2 + 0}' /tmp/wr-samples)
 	WR_VERDICT="?"
+	DISK_VERDICT="?"
 	t=$(verdict_epoch) || return 0
 	WR_VERDICT=$(awk -v t="$t" -v last="$WR_LAST" '$1 > t {print $2; found = 1; exit} END {if (!found) print last}' /tmp/wr-samples)
 	WR_BEFORE=$(awk -v t="$t" '$1 <= t {w = $2} END {print w + 0}' /tmp/wr-samples)
+	DISK_VERDICT=$(awk -v t="$t" '$1 <= t + 0.5 {d = $3} END {print d + 0}' /tmp/wr-samples)
+	DISK_BEFORE=$(awk -v t="$t" '$1 <= t {d = $3} END {print d + 0}' /tmp/wr-samples)
 }
+disk_writes() {
+	local dev n=""
+	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
+	[ -z "$dev" ] || n=$(awk '{print $5}' "/sys/block/${dev#/dev/}/stat" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 # verdict_epoch: the guest's verdict moment (seconds since the epoch).
 verdict_epoch() {
 	local timing det ms
@@ -722,12 +746,6 @@ verdict_epoch() {
 	ms=$(sed -n 's/.* verdict +\([0-9.]*\) ms.*/\1/p' <<<"$timing")
 	[ -n "$det" ] && [ -n "$ms" ] || return 1
 	awk -v d="$(date -d "$det" +%s.%N)" -v m="$ms" 'BEGIN {printf "%.3f\n", d + m / 1000}'
-}
-disk_writes() {
-	local dev n=""
-	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
-	[ -z "$dev" ] || n=$(awk '{print $5}' "/sys/block/${dev#/dev/}/stat" 2>/dev/null)
-	echo "${n:-0}"
 }
 
 # grant_lines: the guest kernel's `backed has not unmapped grant` lines
@@ -869,6 +887,9 @@ scenario_grant_reuse_protect() {
 	note "RIG-FIGURE writes between the resume and the verdict beyond the recovery's: $((WR_VERDICT - wr_save - resub))"
 	[ "$WR_LAST" -le $((WR_VERDICT + EMERGENCY_WRITES)) ] ||
 		fail "blkback took writes after the verdict: wr_req $WR_VERDICT -> $WR_LAST at the reboot"
+	note "RIG-FIGURE the disk's loop device: $((DISK_BEFORE - DISK_SAVED)) writes from the save to the verdict, $((DISK_VERDICT - DISK_BEFORE)) in the half second after it, $((disk_reboot - DISK_VERDICT)) from then to the reboot"
+	[ "$disk_reboot" -le $((DISK_VERDICT + EMERGENCY_WRITES)) ] ||
+		fail "the disk took writes later than half a second after the verdict: loop device $DISK_VERDICT -> $disk_reboot at the reboot"
 	grant_no_damage_after_incident
 }
 
