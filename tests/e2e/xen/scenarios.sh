@@ -489,6 +489,7 @@ stale_setup() {
 stale_save_restore() {
 	WRITTEN=$(xs_read "$(dpath)/data/rig-writer")
 	domu_save
+	DISK_SAVED=$(disk_writes)
 	note "files completed before the save: 1..$WRITTEN"
 	NO_WAIT_ALIVE=1 domu_restore "$STALE_TO"
 	note "$STALE_TO features: $(backend_features "$VBD")"
@@ -572,13 +573,21 @@ run_stale_frontend_observe() {
 	[ "$CONTENT_BAD" = 0 ] || fail "$CONTENT_BAD of the files completed before the save are damaged or missing"
 }
 
-# stale_fault_happened: restored onto blkback, the stale frontend must have
-# met a grant blkback still maps (its XSA-396 line): the critical verdict
-# alone comes from the risk-table entry the rig itself installs.
+# stale_fault_happened [DISK_AT_REBOOT]: restored onto blkback, the stale
+# frontend must have met a grant blkback still maps (its XSA-396 line): the
+# critical verdict alone comes from the risk-table entry the rig itself
+# installs. Under protect (DISK_AT_REBOOT given) one more outcome counts:
+# no write at all reached the disk between the save and the reboot, because
+# guardian stopped the writers before their first write after the resume,
+# and the fault had no write to act on.
 stale_fault_happened() {
 	[ "$STALE_TO" = phy ] || return 0
-	scenario_console | grep -aq "backed has not unmapped grant" ||
-		fail "the fault did not happen: no 'backed has not unmapped grant' in the guest's log"
+	scenario_console | grep -aq "backed has not unmapped grant" && return 0
+	if [ -n "${1:-}" ] && [ "$1" -eq "$DISK_SAVED" ]; then
+		note "RIG-FIGURE no write reached the disk between the save and the reboot: guardian stopped the writers before the fault had a write to act on"
+		return 0
+	fi
+	fail "the fault did not happen: no 'backed has not unmapped grant' in the guest's log${1:+, yet $(($1 - DISK_SAVED)) writes reached the disk}"
 }
 
 # observe_took_no_action: the guest's console has no line of guardian's
@@ -597,7 +606,9 @@ run_stale_frontend_protect() {
 	stale_save_restore
 	stale_watch 300
 	domu_wait_reboot 300 || { stale_console_findings; fail "no reboot within 300 s of the restore (state '$(gread state)')"; }
-	note "RIG-FIGURE xl restore returned -> guest's reboot seen in dom0: $(since "$RESTORED_AT") s"
+	local disk_reboot
+	disk_reboot=$(disk_writes)
+	note "RIG-FIGURE xl restore returned -> guest's reboot seen in dom0: $(since "$RESTORED_AT") s; the disk's loop device completed $((disk_reboot - DISK_SAVED)) writes from the save to the reboot"
 	# The incident as the guest left it: rewritten before the reboot when
 	# a step timed out (the stale build's disk disabled by its XSA-396
 	# checks), which tells boot_after_incident what the provider must do.
@@ -614,7 +625,7 @@ run_stale_frontend_protect() {
 	scenario_console | grep -aqE "shut down requested|disabled for further use|kernel BUG at" ||
 		wrote_nothing ||
 		fail "writes were not stopped: neither ext4's shutdown, nor a dead disk in the guest's log, nor guardian's reboot(2) at once"
-	stale_fault_happened
+	stale_fault_happened "$disk_reboot"
 	boot_after_incident
 	domu_stop
 	stale_disk_check
@@ -882,15 +893,9 @@ scenario_grant_reuse_protect() {
 	note "RIG-FIGURE blkback wr_req at the save $wr_save, at the verdict $WR_VERDICT (last sample before it $WR_BEFORE; when dom0 read it $WR_DOM0), at the reboot $WR_LAST; recovery resubmitted ${resub:-?}; the disk's loop device completed $((disk_reboot - DISK_SAVED)) writes from the save to the reboot (when dom0 read the verdict: $([ "$DISK_DOM0" = "?" ] && echo "?" || echo $((DISK_DOM0 - DISK_SAVED)))); backed has not unmapped grant lines: $(grant_lines)"
 	[ "$(gread last-verification | awk '{print $NF}')" = critical ] || fail "verdict '$(gread last-verification)', expected critical"
 	[ -n "$resub" ] || fail "the grant-reuse build logged no recovery (not that build?)"
-	# The fault acts on writes: either one went through a reused grant, or
-	# guardian stopped every writer before its first write after the resume
-	# reached the disk (the loop device completed none from the save to the
-	# reboot), and there was nothing to garble.
-	if [ "$(grant_lines)" -eq 0 ]; then
-		[ "$disk_reboot" -eq "$DISK_SAVED" ] ||
-			fail "the fault did not happen: no 'backed has not unmapped grant' in the guest's log, yet $((disk_reboot - DISK_SAVED)) writes reached the disk"
-		note "RIG-FIGURE no write reached the disk between the save and the reboot: guardian stopped the writers before the fault had a write to act on"
-	fi
+	# The fault acts on writes: one went through a reused grant, or none
+	# reached the disk at all.
+	stale_fault_happened "$disk_reboot"
 	[ "$WR_VERDICT" != "?" ] || fail "rig: no verdict time in last-verification-timing ($(gread last-verification-timing))"
 	note "RIG-FIGURE writes between the resume and the verdict beyond the recovery's: $((WR_VERDICT - wr_save - resub))"
 	[ "$WR_LAST" -le $((WR_VERDICT + EMERGENCY_WRITES)) ] ||
