@@ -23,6 +23,19 @@ std::vector<const IncidentStepRecord*> IncidentRecord::of(IncidentStep step) con
     return out;
 }
 
+IncidentStepRecord step_record(IncidentStep step, std::string target, const Status& status,
+                               std::string_view method, std::int64_t monotonic_ns) {
+    IncidentStepRecord r;
+    r.step = step;
+    r.target = std::move(target);
+    r.method = std::string(method);
+    r.outcome = status.ok() ? StepOutcome::done : StepOutcome::failed;
+    if (!status.ok())
+        r.detail = status.error().message;
+    r.monotonic_ns = monotonic_ns;
+    return r;
+}
+
 std::string_view to_string(IncidentStep step) noexcept {
     switch (step) {
     case IncidentStep::stop_processes:

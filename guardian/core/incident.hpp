@@ -4,6 +4,8 @@
 // is written into memory that was reserved before the writes stopped.
 #pragma once
 
+#include "guardian/util/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -45,6 +47,11 @@ struct IncidentRecord {
     [[nodiscard]] bool all_done() const noexcept;
     [[nodiscard]] std::vector<const IncidentStepRecord*> of(IncidentStep step) const;
 };
+
+// A step that ran: done, or failed with the error's text.
+[[nodiscard]] IncidentStepRecord step_record(IncidentStep step, std::string target,
+                                             const Status& status, std::string_view method,
+                                             std::int64_t monotonic_ns);
 
 [[nodiscard]] std::string_view to_string(IncidentStep step) noexcept;
 [[nodiscard]] std::string_view to_string(StepOutcome outcome) noexcept;

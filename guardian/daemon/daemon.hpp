@@ -211,6 +211,7 @@ private:
     // Stops every other process (the machine asks at a restore that left
     // the block path writing wrong data); the step goes into the incident.
     void halt_processes();
+    [[nodiscard]] bool processes_stopped() const noexcept; // halted, not continued yet
     // Continues them when no reboot followed (it failed, or the verdict
     // did not call for one after all); the step goes into `record` if given.
     void continue_processes(IncidentRecord* record);

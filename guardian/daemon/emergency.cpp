@@ -46,36 +46,33 @@ protect::RebootPolicy reboot_policy(RebootMode m) {
 } // namespace
 
 void Daemon::halt_processes() {
+    constexpr std::string_view method = "SIGSTOP to every other process";
+    if (m_ports.halter) {
+        m_halted = step_record(IncidentStep::stop_processes, {}, m_ports.halter->stop_others(),
+                               method, protect::monotonic_now_ns());
+        return;
+    }
     IncidentStepRecord r;
     r.step = IncidentStep::stop_processes;
-    r.method = "SIGSTOP to every other process";
-    if (!m_ports.halter) {
-        r.outcome = StepOutcome::skipped;
-        r.detail = "no process halter";
-    } else if (Status st = m_ports.halter->stop_others(); st.ok()) {
-        r.outcome = StepOutcome::done;
-    } else {
-        r.outcome = StepOutcome::failed;
-        r.detail = st.error().message;
-    }
+    r.method = std::string(method);
+    r.outcome = StepOutcome::skipped;
+    r.detail = "no process halter";
     r.monotonic_ns = protect::monotonic_now_ns();
     m_halted = std::move(r);
 }
 
+bool Daemon::processes_stopped() const noexcept {
+    return m_halted && m_halted->outcome == StepOutcome::done;
+}
+
 void Daemon::continue_processes(IncidentRecord* record) {
-    const bool stopped = m_halted && m_halted->outcome == StepOutcome::done;
+    const bool stopped = processes_stopped();
     m_halted.reset();
     if (!stopped)
         return;
-    IncidentStepRecord r;
-    r.step = IncidentStep::continue_processes;
-    r.method = "SIGCONT to every other process";
-    r.outcome = StepOutcome::done;
-    if (Status st = m_ports.halter->continue_others(); !st.ok()) {
-        r.outcome = StepOutcome::failed;
-        r.detail = st.error().message;
-    }
-    r.monotonic_ns = protect::monotonic_now_ns();
+    IncidentStepRecord r =
+        step_record(IncidentStep::continue_processes, {}, m_ports.halter->continue_others(),
+                    "SIGCONT to every other process", protect::monotonic_now_ns());
     m_ports.log->log(r.outcome == StepOutcome::done ? Priority::warning : Priority::crit,
                      "processes stopped at the restore continued: no reboot followed" +
                          (r.detail.empty() ? std::string() : " (" + r.detail + ")"),
@@ -139,12 +136,12 @@ void Daemon::protect(const VerdictResult& result) {
         for (const auto& fs : plan.filesystems)
             mounts += (mounts.empty() ? "" : ", ") + fs.fsck_mark.mount_point;
         plan.write_nothing_why = "block path unsafe: nothing written through it";
-        const bool halted = m_halted && m_halted->outcome == StepOutcome::done;
-        record.reason += "; nothing written to " + mounts +
-                         " after the verdict (the block path writes wrong data; " +
-                         (halted ? "every other process stopped at the restore; " : "") +
-                         "no write stop, no fsck mark): rebooting at once; run e2fsck -f on "
-                         "them from outside before the next boot";
+        record.reason +=
+            "; nothing written to " + mounts +
+            " after the verdict (the block path writes wrong data; " +
+            (processes_stopped() ? "every other process stopped at the restore; " : "") +
+            "no write stop, no fsck mark): rebooting at once; run e2fsck -f on "
+            "them from outside before the next boot";
     }
     if (!plan.write_nothing && !unstoppable.empty()) {
         // Said before anything happens: with the immediate reboot that
@@ -172,8 +169,8 @@ void Daemon::protect(const VerdictResult& result) {
     if (plan.reboot != protect::RebootPolicy::none && !plan.write_nothing)
         record_emergency_end(result);
     protect::protect_now(plan, ports, record);
-    // Only reached when the reboot is off or failed (or, in tests, recorded):
-    // after a failed one the writes are stopped by now (protect_now), so the
+    // Only reached when the reboot is off or failed (or, in tests, recorded).
+    // After a failed one the writes are stopped by now (protect_now), so the
     // processes stopped at the restore go on.
     const bool rebooting = std::any_of(record.steps.begin(), record.steps.end(), [](const auto& s) {
         return s.step == IncidentStep::reboot && s.outcome == StepOutcome::done;
@@ -182,8 +179,8 @@ void Daemon::protect(const VerdictResult& result) {
         m_halted.reset();
     else
         continue_processes(&record);
-    // Only reached when the reboot is off or failed. Report what was used, which may differ from
-    // the plan (an ioctl the kernel refused after all, a mark that failed).
+    // Report what was used, which may differ from the plan (an ioctl the kernel refused after all,
+    // a mark that failed).
     for (const auto& step : record.steps)
         for (auto& fs : m_fs)
             if (fs.mount.mount_point == step.target && !step.method.empty()) {

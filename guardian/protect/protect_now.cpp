@@ -16,15 +16,8 @@ public:
 
     void add(IncidentStep step, const std::string& target, const Status& status,
              std::string_view method = {}) {
-        IncidentStepRecord r;
-        r.step = step;
-        r.target = target;
-        r.method = std::string(method);
-        r.outcome = status.ok() ? StepOutcome::done : StepOutcome::failed;
-        if (!status.ok())
-            r.detail = status.error().message;
-        r.monotonic_ns = m_ports.monotonic_ns ? m_ports.monotonic_ns() : 0;
-        m_record.steps.push_back(std::move(r));
+        m_record.steps.push_back(step_record(step, target, status, method,
+                                             m_ports.monotonic_ns ? m_ports.monotonic_ns() : 0));
     }
     void timed_out(IncidentStep step, const std::string& target, std::string_view method,
                    std::chrono::milliseconds deadline) {

@@ -708,15 +708,15 @@ blkback_count() {
 wr_sampler_start() {
 	rm -f /tmp/wr-samples /tmp/wr-dom0
 	local loop
-	loop=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
+	loop=$(disk_loop)
 	(
 		local w d prev="" line prev_line=""
 		# At most ten minutes: a failing scenario leaves none running.
 		for _ in $(seq 3000); do
 			w=$(cat /sys/bus/xen-backend/devices/vbd-"$(domid)"-*/statistics/wr_req 2>/dev/null | head -1)
 			[ -z "$w" ] || [ "$w" = 0 ] || prev=$w
-			d=$(awk '{print $5}' "/sys/block/${loop#/dev/}/stat" 2>/dev/null)
-			line="${prev:-0} ${d:-0}"
+			d=$(loop_writes "$loop")
+			line="${prev:-0} $d"
 			if [ "$line" != "$prev_line" ]; then
 				echo "$(date +%s.%N) $line" >>/tmp/wr-samples
 				prev_line=$line
@@ -742,12 +742,15 @@ wr_sampler_stop() {
 	WR_VERDICT=$(awk -v t="$t" -v last="$WR_LAST" '$1 > t {print $2; found = 1; exit} END {if (!found) print last}' /tmp/wr-samples)
 	WR_BEFORE=$(awk -v t="$t" '$1 <= t {w = $2} END {print w + 0}' /tmp/wr-samples)
 }
-disk_writes() {
-	local dev n=""
-	dev=$(losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1)
-	[ -z "$dev" ] || n=$(awk '{print $5}' "/sys/block/${dev#/dev/}/stat" 2>/dev/null)
+# disk_loop: the loop device under DOMU_DISK; loop_writes DEV: its
+# completed writes (0 without one).
+disk_loop() { losetup -j "$DOMU_DISK" | cut -d: -f1 | head -1; }
+loop_writes() {
+	local n=""
+	[ -z "$1" ] || n=$(awk '{print $5}' "/sys/block/${1#/dev/}/stat" 2>/dev/null)
 	echo "${n:-0}"
 }
+disk_writes() { loop_writes "$(disk_loop)"; }
 
 # verdict_epoch: the guest's verdict moment (seconds since the epoch).
 verdict_epoch() {
