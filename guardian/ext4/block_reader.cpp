@@ -93,8 +93,26 @@ void BlockReader::give_back(std::vector<ReadBatch::Run>& runs) {
 }
 
 ReadBatch::~ReadBatch() {
-    if (m_owner)
-        m_owner->give_back(m_runs);
+    if (!m_owner)
+        return;
+    // A batch dropped before wait() (an early return, an exception): its
+    // queued runs are withdrawn and those a reader holds finish first, since
+    // they write into its buffers.
+    m_owner->withdraw(*this);
+    m_owner->give_back(m_runs);
+}
+
+void BlockReader::withdraw(ReadBatch& batch) {
+    std::size_t withdrawn = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto n = m_jobs.size();
+        std::erase_if(m_jobs, [&](const Job& j) { return j.batch == &batch; });
+        withdrawn = n - m_jobs.size();
+    }
+    std::unique_lock lock(batch.m_mutex);
+    batch.m_pending -= withdrawn;
+    batch.m_done_cv.wait(lock, [&] { return batch.m_pending == 0; });
 }
 
 bool ReadBatch::has(std::uint64_t block) const {
@@ -222,6 +240,7 @@ std::unique_ptr<ReadBatch> BlockReader::submit(std::vector<std::uint64_t> blocks
     }
     batch->m_blocks = std::move(blocks);
     batch->m_pending = batch->m_runs.size();
+    batch->m_run_state.assign(batch->m_runs.size(), 0);
     {
         std::lock_guard lock(m_mutex);
         for (std::size_t i = 0; i < batch->m_runs.size(); ++i)
@@ -264,6 +283,59 @@ Status BlockReader::wait(ReadBatch& batch) {
     if (!batch.m_errors.empty())
         return Error{batch.m_errors.front(), 0};
     return ok_status();
+}
+
+bool BlockReader::ensure(ReadBatch& batch, std::uint64_t first, std::uint64_t count) {
+    if (count == 0)
+        return true;
+    const auto& runs = batch.m_runs;
+    // The runs that hold any of the blocks: from the last run starting at or
+    // before `first` to the last starting before first + count.
+    auto lo =
+        std::upper_bound(runs.begin(), runs.end(), first,
+                         [](std::uint64_t b, const ReadBatch::Run& r) { return b < r.first; });
+    if (lo != runs.begin())
+        --lo;
+    const auto hi =
+        std::lower_bound(lo, runs.end(), first + count,
+                         [](const ReadBatch::Run& r, std::uint64_t b) { return r.first < b; });
+    const auto from = static_cast<std::size_t>(lo - runs.begin());
+    const auto to = static_cast<std::size_t>(hi - runs.begin());
+    for (std::size_t i = from; i < to; ++i) {
+        bool mine = false;
+        {
+            std::lock_guard lock(m_mutex);
+            const auto it = std::find_if(m_jobs.begin(), m_jobs.end(), [&](const Job& j) {
+                return j.batch == &batch && j.run == i;
+            });
+            if (it != m_jobs.end()) {
+                m_jobs.erase(it);
+                mine = true;
+            }
+        }
+        if (mine)
+            run_job({&batch, i});
+    }
+    std::unique_lock lock(batch.m_mutex);
+    bool ok = true;
+    for (std::size_t i = from; i < to; ++i) {
+        batch.m_done_cv.wait(lock, [&] { return batch.m_run_state[i] != 0; });
+        ok = ok && batch.m_run_state[i] == 1;
+    }
+    return ok;
+}
+
+bool BlockReader::read_one_queued() {
+    Job job{};
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_jobs.empty())
+            return false;
+        job = m_jobs.front();
+        m_jobs.pop_front();
+    }
+    run_job(job);
+    return true;
 }
 
 Result<std::unique_ptr<ReadBatch>> BlockReader::read(std::vector<std::uint64_t> blocks) {
@@ -370,8 +442,10 @@ void BlockReader::run_job(const Job& job) {
     std::lock_guard lock(job.batch->m_mutex);
     if (!st.ok())
         job.batch->m_errors.push_back(st.error().message);
-    if (--job.batch->m_pending == 0)
-        job.batch->m_done_cv.notify_all();
+    job.batch->m_run_state[job.run] = st.ok() ? 1 : 2;
+    // ensure() waits for single runs; wait() for the last.
+    --job.batch->m_pending;
+    job.batch->m_done_cv.notify_all();
 }
 
 } // namespace guardian::ext4

@@ -82,6 +82,8 @@ private:
     std::condition_variable m_done_cv;
     std::size_t m_pending = 0;
     std::vector<std::string> m_errors;
+    // Per run: 0 pending, 1 read, 2 failed (under m_mutex; ensure()).
+    std::vector<std::uint8_t> m_run_state;
 };
 
 class BlockReader {
@@ -107,6 +109,17 @@ public:
     [[nodiscard]] std::unique_ptr<ReadBatch> submit(std::vector<std::uint64_t> blocks);
     // Waits for the batch; an error names the first failed read.
     [[nodiscard]] Status wait(ReadBatch& batch);
+    // Makes blocks [first, first + count) of `batch` readable: reads their
+    // queued runs on the calling thread, then waits for any a reader or
+    // another caller holds. False when one of those reads failed (wait()
+    // names the error). Lets the threads that verify a batch each read
+    // their own part right before using it: from the page cache, the copy
+    // is then shared by both CPUs and the bytes are still in their caches.
+    [[nodiscard]] bool ensure(ReadBatch& batch, std::uint64_t first, std::uint64_t count);
+    // Reads the oldest queued run of any batch on the calling thread; false
+    // when none is queued. A thread with nothing else to do lends a hand, so
+    // the copies from the page cache leave the thread that waits.
+    bool read_one_queued();
     // Convenience: submit + wait.
     [[nodiscard]] Result<std::unique_ptr<ReadBatch>> read(std::vector<std::uint64_t> blocks);
     // Reads `size` bytes at byte `offset` (aligned internally), synchronously.
@@ -123,6 +136,7 @@ private:
     // 4 KiB page, which was a third of a warm scan's CPU time.
     AlignedBuffer take_buffer(std::size_t size);
     void give_back(std::vector<ReadBatch::Run>& runs);
+    void withdraw(ReadBatch& batch); // ~ReadBatch: no read may outlive its buffers
     Status read_run(std::byte* dst, std::uint64_t offset, std::size_t size);
     // O_DIRECT refused at read time: clear it on the fd and go on buffered.
     [[nodiscard]] Status fall_back_to_buffered();

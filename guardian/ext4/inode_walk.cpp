@@ -25,8 +25,13 @@ constexpr std::uint32_t k_journal_ino = 8;
 constexpr std::uint32_t k_compat_ext_attr = 0x8;
 // A damaged dir inode can claim an absurd size; this caps the blocks read per inode.
 constexpr std::uint64_t k_max_dir_blocks = 1u << 21;
-// Batches of referenced blocks (extent, directory, xattr) read at once.
-constexpr std::size_t k_refs_in_flight = 2;
+// Batches of referenced blocks (extent, directory, xattr) read at once. Six
+// (at most 3 MiB of buffers): from the disk, a tree of small directories
+// was read 5-10 % faster than with two, from the page cache no slower.
+constexpr std::size_t k_refs_in_flight = 6;
+// At most this many reference batches checked per chunk (pump()) while
+// more are queued: about what the helper thread needs to verify a chunk.
+constexpr std::size_t k_batches_per_pump = 6;
 
 bool all_zero(Bytes b) {
     static constexpr std::array<std::byte, 1024> zeros{};
@@ -186,11 +191,13 @@ InodeWalker::BlockResult InodeWalker::verify_block(std::uint64_t block, Bytes da
     const SuperInfo& sb = m_ctx.sb;
     const std::size_t isz = sb.inode_size;
     BlockResult r;
+    r.first_ino = first_ino;
     for (std::size_t off = 0; off + isz <= data.size(); off += isz) {
         const std::uint64_t ino64 = first_ino + off / isz;
         if (ino64 > sb.inodes_count)
             break;
         verify_inode(block, data, off, static_cast<std::uint32_t>(ino64), r);
+        ++r.inodes;
     }
     return r;
 }
@@ -201,7 +208,7 @@ void InodeWalker::verify_inode(std::uint64_t block, Bytes data, std::size_t off,
     const std::size_t isz = sb.inode_size;
     const Bytes inode = data.subspan(off, isz);
     // Written from both threads, each to its own inodes' bytes.
-    std::uint8_t* seen = m_ctx.inode_types.empty() ? nullptr : &m_ctx.inode_types[ino];
+    std::uint8_t* seen = m_ctx.staged_types.empty() ? nullptr : &m_ctx.staged_types[ino];
     if (m_ledger)
         m_ledger->read(ino);
     if (all_zero(inode)) { // never used, or zeroed by mkfs: fine
@@ -372,6 +379,9 @@ void InodeWalker::follow_inode(std::uint64_t block, Bytes data, std::size_t off,
 
 void InodeWalker::apply(BlockResult& r, Bytes data) {
     const SuperInfo& sb = m_ctx.sb;
+    if (!m_ctx.inode_types.empty() && r.inodes != 0)
+        std::copy_n(m_ctx.staged_types.begin() + r.first_ino, r.inodes,
+                    m_ctx.inode_types.begin() + r.first_ino);
     m_ctx.inodes_checked += r.checked;
     m_ctx.walk_incomplete = m_ctx.walk_incomplete || r.skipped;
     m_ctx.maybe_orphans = m_ctx.maybe_orphans || r.maybe_orphan;
@@ -500,13 +510,6 @@ void InodeWalker::extent_entries(Bytes node, std::uint16_t depth, const Owner& o
     }
 }
 
-InodeWalker::~InodeWalker() {
-    // The readers write into these buffers: they must finish before the
-    // buffers go (only on an error path is anything still in flight).
-    for (auto& f : m_in_flight)
-        (void)m_ctx.reader->wait(*f.batch);
-}
-
 Status InodeWalker::submit() {
     BlockReader& reader = *m_ctx.reader;
     // Reference reads are bounded like the inode-table chunks: at most
@@ -575,9 +578,16 @@ Status InodeWalker::complete_oldest() {
 }
 
 Status InodeWalker::pump() {
-    std::size_t older = m_in_flight.size();
+    const std::size_t older = m_in_flight.size();
     GUARDIAN_TRY(submit());
-    for (; older > 0; --older) {
+    // The batches in flight before this chunk, and more while references
+    // wait their turn (a tree of many small directories queues more than
+    // two batches per chunk): left to drain(), they would all be checked at
+    // the end, on one thread, while pump() runs beside the next chunk's
+    // verification (scan.cpp).
+    for (std::size_t done = 0;
+         !m_in_flight.empty() && (done < older || (done < k_batches_per_pump && queued()));
+         ++done) {
         GUARDIAN_TRY(complete_oldest());
         GUARDIAN_TRY(submit()); // what that revealed (next tree level, dir blocks)
     }

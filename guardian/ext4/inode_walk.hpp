@@ -22,7 +22,8 @@ namespace guardian::ext4 {
 class InodeWalker {
 public:
     explicit InodeWalker(ScanContext& ctx);
-    ~InodeWalker();
+    // Batches still in flight are withdrawn by ~ReadBatch.
+    ~InodeWalker() = default;
     InodeWalker(const InodeWalker&) = delete;
     InodeWalker& operator=(const InodeWalker&) = delete;
 
@@ -63,6 +64,8 @@ public:
         Span here;
     };
     struct BlockResult {
+        std::uint32_t first_ino = 0; // the block's inodes (staged_types)
+        std::uint32_t inodes = 0;
         std::uint64_t checked = 0;
         std::vector<Suspect> suspects;
         std::vector<LiveInode> live;
@@ -141,6 +144,10 @@ private:
         std::vector<IndirectRef> indirects;
     };
     [[nodiscard]] Status submit();
+    // References queued and not yet submitted.
+    [[nodiscard]] bool queued() const {
+        return !m_trees.empty() || !m_dirs.empty() || !m_xattrs.empty() || !m_indirects.empty();
+    }
     [[nodiscard]] Status complete_oldest();
     void check_tree_block(const TreeRef& ref, Bytes data);
     void check_dir_block(const DirRef& ref, Bytes data);

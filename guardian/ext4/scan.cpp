@@ -1,10 +1,13 @@
 // Orchestration of one scan: superblock, group descriptors and journal first
-// (small, fixed places), then the inode tables chunk by chunk with the next
-// chunk's reads in flight while the current one is verified (on two threads,
-// merged in order), and what each chunk's inodes reference read while the
-// next chunk is verified. Findings are first collected as suspects; on a live
-// filesystem the confirmation pass (scan_confirm.cpp) keeps only damage that
-// is not explained by the journal and persists across a re-read.
+// (small, fixed places), then the inode tables chunk by chunk. A chunk is cut
+// into pieces of a group's table that two threads read and verify; the
+// results are applied in order on one thread. What the last chunk's inodes
+// reference (extent, directory, xattr blocks) is read and checked on this
+// thread while the helper verifies the next chunk, so neither the page
+// cache's copies nor the directory checks wait for each other. Findings are
+// first collected as suspects; on a live filesystem the confirmation pass
+// (scan_confirm.cpp) keeps only damage that is not explained by the journal
+// and persists across a re-read.
 #include "guardian/ext4/scan.hpp"
 
 #include "guardian/ext4/block_owners.hpp"
@@ -20,6 +23,7 @@
 #include <chrono>
 #include <ctime>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <tuple>
 
@@ -91,12 +95,22 @@ private:
     void judge_ownership(bool complete);
     Status scan_journal();
     Status scan_inode_tables();
-    [[nodiscard]] GroupWork verify_group(const GroupPlan& plan, const ReadBatch& batch,
-                                         const InodeWalker& walker) const;
+    // A piece of one group's work: its bitmaps (the piece at block 0) and
+    // inode-table blocks [first, first + count).
+    struct Piece {
+        std::size_t group; // index into the chunk
+        std::uint64_t first;
+        std::uint64_t count;
+    };
+    void verify_bitmaps(const GroupPlan& plan, ReadBatch& batch, GroupWork& w) const;
+    void verify_piece(const GroupPlan& plan, const Piece& piece, ReadBatch& batch,
+                      const InodeWalker& walker, GroupWork& w) const;
     void apply_group(const GroupPlan& plan, GroupWork& work, const ReadBatch& batch,
                      InodeWalker& walker);
-    void process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch& batch,
-                       InodeWalker& walker);
+    // `first`: work for this thread before it joins the verification (the
+    // last chunk's references); it must not touch what verification writes.
+    [[nodiscard]] Status process_chunk(const std::vector<GroupPlan>& chunk, ReadBatch& batch,
+                                       InodeWalker& walker, const std::function<Status()>& first);
     void add_suspect(Structure s, std::optional<std::uint32_t> group, const Span& at,
                      std::string detail) {
         Suspect x;
@@ -140,8 +154,10 @@ Result<ScanResult> Scanner::run(Bytes sb_bytes) {
         return std::move(m_out);
     }
     reader.set_block_size(sb.block_size);
-    if (m_opt.mode == CheckMode::stable && (sb.feature_incompat & k_incompat_filetype))
+    if (m_opt.mode == CheckMode::stable && (sb.feature_incompat & k_incompat_filetype)) {
         m_ctx.inode_types.assign(std::size_t{sb.inodes_count} + 1, k_inode_unknown);
+        m_ctx.staged_types.assign(std::size_t{sb.inodes_count} + 1, k_inode_unknown);
+    }
     if (sb.metadata_csum()) {
         const Bytes raw(sb.raw);
         if (u8(raw, 0x175) != 1)
@@ -522,22 +538,16 @@ Status Scanner::scan_inode_tables() {
         std::unique_ptr<ReadBatch> next;
         if (c + 1 < chunks.size())
             next = submit(chunks[c + 1]);
-        const Status st = reader.wait(*current);
-        if (!st.ok()) {
-            if (next)
-                (void)reader.wait(*next); // buffers must outlive the readers
-            return st;
-        }
-        process_chunk(chunks[c], *current, walker);
-        current.reset();
-        // What this chunk's inodes reference is read while the next chunk is
-        // verified.
-        const Status ds = walker.pump();
-        if (!ds.ok()) {
-            if (next)
-                (void)reader.wait(*next);
-            return ds;
-        }
+        // The chunk's reads are done by the threads that verify it, each
+        // piece's right before its verification (BlockReader::ensure). What
+        // the last chunk's inodes reference is read and checked (pump) on
+        // this thread while the helper verifies this chunk: the checks read
+        // no state that verification writes (scan_context.hpp, staged_types),
+        // and the order of everything applied stays that of one thread:
+        // chunk c-1 applied, its references, chunk c applied.
+        // On an error `next` is dropped unread (~ReadBatch withdraws it).
+        const std::function<Status()> refs = [&] { return c == 0 ? ok_status() : walker.pump(); };
+        GUARDIAN_TRY(process_chunk(chunks[c], *current, walker, refs));
         current = std::move(next);
     }
     GUARDIAN_TRY(walker.drain());
@@ -551,13 +561,15 @@ Status Scanner::scan_inode_tables() {
     return ok_status();
 }
 
-GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
-                                const InodeWalker& walker) const {
+void Scanner::verify_bitmaps(const GroupPlan& p, ReadBatch& batch, GroupWork& w) const {
     const SuperInfo& sb = m_ctx.sb;
     const GroupDesc& gd = m_ctx.groups[p.group];
-    GroupWork w;
+    BlockReader& reader = *m_ctx.reader;
+    if ((p.block_bitmap && !reader.ensure(batch, gd.block_bitmap, 1)) ||
+        (p.inode_bitmap && !reader.ensure(batch, gd.inode_bitmap, 1)))
+        return; // never applied: the chunk's wait() returns the failed read
     // Bitmap checksums cover the bits in use: clusters or inodes per group.
-    const bool verify_bitmaps = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
+    const bool verify = sb.metadata_csum() && m_opt.mode == CheckMode::stable;
     // True when the bitmap's checksum (if verified) holds: only then is it
     // compared with the claims (one finding per object).
     auto bitmap = [&](Structure s, std::uint64_t block, std::size_t n, std::uint32_t stored) {
@@ -567,7 +579,7 @@ GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
             sd.update(d);
             w.regions.push_back({s, 1, sd.hex()});
         }
-        if (verify_bitmaps && n <= d.size()) {
+        if (verify && n <= d.size()) {
             if (const auto c = bitmap_csum(d.first(n), sb.csum_seed, stored, gd.bitmap_csum_hi);
                 !c.ok()) {
                 Suspect x;
@@ -595,21 +607,23 @@ GroupWork Scanner::verify_group(const GroupPlan& p, const ReadBatch& batch,
                gd.inode_bitmap_csum) &&
         m_owners)
         w.inode_bitmap = keep(gd.inode_bitmap, sb.inodes_per_group);
-    StreamDigest itable;
+}
+
+void Scanner::verify_piece(const GroupPlan& p, const Piece& piece, ReadBatch& batch,
+                           const InodeWalker& walker, GroupWork& w) const {
+    if (piece.first == 0)
+        verify_bitmaps(p, batch, w);
+    const SuperInfo& sb = m_ctx.sb;
+    const GroupDesc& gd = m_ctx.groups[p.group];
+    if (!m_ctx.reader->ensure(batch, gd.inode_table + piece.first, piece.count))
+        return; // as above
     const std::uint64_t per_block = sb.block_size / sb.inode_size;
-    w.blocks.reserve(p.itable_blocks);
-    for (std::uint64_t b = 0; b < p.itable_blocks; ++b) {
-        const Bytes d = batch.data(gd.inode_table + b);
-        if (m_ctx.fingerprint)
-            itable.update(d);
+    for (std::uint64_t b = piece.first; b < piece.first + piece.count; ++b) {
         const std::uint64_t first =
             std::uint64_t{p.group} * sb.inodes_per_group + b * per_block + 1;
-        w.blocks.push_back(
-            walker.verify_block(gd.inode_table + b, d, static_cast<std::uint32_t>(first)));
+        w.blocks[b] = walker.verify_block(gd.inode_table + b, batch.data(gd.inode_table + b),
+                                          static_cast<std::uint32_t>(first));
     }
-    if (m_ctx.fingerprint)
-        w.regions.push_back({Structure::inode, p.itable_blocks, itable.hex()});
-    return w;
 }
 
 void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& batch,
@@ -617,6 +631,14 @@ void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& bat
     const GroupDesc& gd = m_ctx.groups[p.group];
     for (auto& r : w.regions)
         m_ctx.digests.add_region(r.structure, p.group, r.blocks, std::move(r.digest));
+    if (m_ctx.fingerprint) {
+        // One stream over the group's table, so hashed here, in order (the
+        // bytes were just verified and XXH3 is cheap beside the rules).
+        StreamDigest itable;
+        for (std::uint64_t b = 0; b < p.itable_blocks; ++b)
+            itable.update(batch.data(gd.inode_table + b));
+        m_ctx.digests.add_region(Structure::inode, p.group, p.itable_blocks, itable.hex());
+    }
     for (auto& x : w.suspects)
         m_ctx.suspects.push_back(std::move(x));
     if (m_owners) {
@@ -627,33 +649,58 @@ void Scanner::apply_group(const GroupPlan& p, GroupWork& w, const ReadBatch& bat
         walker.apply(w.blocks[b], batch.data(gd.inode_table + b));
 }
 
-void Scanner::process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch& batch,
-                            InodeWalker& walker) {
-    // Groups are verified by this thread and a helper, each taking the next
-    // unclaimed group, so a helper the scheduler is slow to run delays the
-    // chunk by at most the one group it holds. Results are applied in group
-    // order afterwards: the outcome is that of a single-threaded pass.
+Status Scanner::process_chunk(const std::vector<GroupPlan>& chunk, ReadBatch& batch,
+                              InodeWalker& walker, const std::function<Status()>& first) {
+    // Groups are cut into pieces of k_piece_blocks inode-table blocks
+    // (a group's table is often a whole chunk), verified by this thread and
+    // a helper, each taking the next unclaimed piece and reading it first
+    // (BlockReader::ensure), so a helper the scheduler is slow to run delays
+    // the chunk by at most the one piece it holds. Results are applied in
+    // group order afterwards: the outcome is that of a single-threaded pass.
+    constexpr std::uint64_t k_piece_blocks = 64;
     std::vector<GroupWork> work(chunk.size());
+    std::vector<Piece> pieces;
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        const std::uint64_t n = chunk[i].itable_blocks;
+        work[i].blocks.resize(n);
+        pieces.push_back({i, 0, std::min(n, k_piece_blocks)}); // with the bitmaps
+        for (std::uint64_t b = k_piece_blocks; b < n; b += k_piece_blocks)
+            pieces.push_back({i, b, std::min(n - b, k_piece_blocks)});
+    }
     std::atomic<std::size_t> next{0};
     auto verify_some = [&] {
-        for (std::size_t i = next++; i < chunk.size(); i = next++)
-            work[i] = verify_group(chunk[i], batch, walker);
+        for (std::size_t i = next++; i < pieces.size(); i = next++)
+            verify_piece(chunk[pieces[i].group], pieces[i], batch, walker, work[pieces[i].group]);
     };
     std::exception_ptr failed;
     std::thread helper;
-    if (m_two_threads && chunk.size() > 1) {
+    std::atomic<bool> main_done{false};
+    if (m_two_threads && !pieces.empty()) {
         helper = std::thread([&] {
             try { // no exception may leave a thread
                 verify_some();
+                // While this thread still verifies, the helper reads what is
+                // queued (the last chunk's references, the next chunk), reads
+                // this thread would otherwise do itself.
+                while (!main_done.load(std::memory_order_relaxed) &&
+                       m_ctx.reader->read_one_queued()) {
+                }
             } catch (...) {
                 failed = std::current_exception();
             }
         });
     }
+    Status first_status = ok_status();
     try {
-        verify_some();
+        first_status = first();
+        if (first_status.ok())
+            verify_some();
+        else
+            next = pieces.size(); // the scan ends: the helper stops after its piece
+        main_done = true;
     } catch (...) {
-        next = chunk.size(); // let the helper stop at its current group
+        next = pieces.size(); // let the helper stop at its current piece
+        main_done = true;
         if (helper.joinable())
             helper.join();
         throw;
@@ -662,8 +709,12 @@ void Scanner::process_chunk(const std::vector<GroupPlan>& chunk, const ReadBatch
         helper.join();
     if (failed)
         std::rethrow_exception(failed); // only bad_alloc: a broken invariant
+    GUARDIAN_TRY(first_status);
+    // Every run read (or failed): the first failed read ends the scan.
+    GUARDIAN_TRY(m_ctx.reader->wait(batch));
     for (std::size_t i = 0; i < chunk.size(); ++i)
         apply_group(chunk[i], work[i], batch, walker);
+    return ok_status();
 }
 
 } // namespace

@@ -55,6 +55,10 @@ struct ScanContext {
     // (dirent_type_of_mode, k_inode_unused or k_inode_unknown; dir_rules.hpp),
     // so directory entries can be judged against their inodes.
     std::vector<std::uint8_t> inode_types;
+    // The same, as the inode-table threads write it (verify_block); copied
+    // into inode_types by apply(), block by block in order. The directory
+    // checks read inode_types while those threads verify the next chunk.
+    std::vector<std::uint8_t> staged_types;
     // Stable mode, journal replayed, no bigalloc: who claims each block
     // (block_owners.hpp); null otherwise.
     BlockOwners* owners = nullptr;
