@@ -103,6 +103,12 @@ ReadBatch::~ReadBatch() {
 }
 
 void BlockReader::withdraw(ReadBatch& batch) {
+    {
+        // The usual case, a batch waited for: nothing is left to withdraw.
+        std::lock_guard lock(batch.m_mutex);
+        if (batch.m_pending == 0)
+            return;
+    }
     std::size_t withdrawn = 0;
     {
         std::lock_guard lock(m_mutex);
@@ -119,13 +125,17 @@ bool ReadBatch::has(std::uint64_t block) const {
     return std::binary_search(m_blocks.begin(), m_blocks.end(), block);
 }
 
+std::size_t ReadBatch::runs_from(std::uint64_t block) const {
+    const auto it = std::upper_bound(m_runs.begin(), m_runs.end(), block,
+                                     [](std::uint64_t b, const Run& r) { return b < r.first; });
+    return it == m_runs.begin() ? 0 : static_cast<std::size_t>(it - m_runs.begin()) - 1;
+}
+
 std::span<const std::byte> ReadBatch::data(std::uint64_t block) const {
-    auto it = std::upper_bound(m_runs.begin(), m_runs.end(), block,
-                               [](std::uint64_t b, const Run& r) { return b < r.first; });
-    if (it == m_runs.begin())
+    if (m_runs.empty())
         return {};
-    --it;
-    if (block >= it->first + it->count)
+    const Run* it = &m_runs[runs_from(block)];
+    if (block < it->first || block >= it->first + it->count)
         return {};
     // The run's buffer starts at the aligned byte offset below its first block.
     const std::uint64_t run_start = it->first * m_block_size;
@@ -288,19 +298,12 @@ Status BlockReader::wait(ReadBatch& batch) {
 bool BlockReader::ensure(ReadBatch& batch, std::uint64_t first, std::uint64_t count) {
     if (count == 0)
         return true;
-    const auto& runs = batch.m_runs;
-    // The runs that hold any of the blocks: from the last run starting at or
-    // before `first` to the last starting before first + count.
-    auto lo =
-        std::upper_bound(runs.begin(), runs.end(), first,
-                         [](std::uint64_t b, const ReadBatch::Run& r) { return b < r.first; });
-    if (lo != runs.begin())
-        --lo;
-    const auto hi =
-        std::lower_bound(lo, runs.end(), first + count,
-                         [](const ReadBatch::Run& r, std::uint64_t b) { return r.first < b; });
-    const auto from = static_cast<std::size_t>(lo - runs.begin());
-    const auto to = static_cast<std::size_t>(hi - runs.begin());
+    // The runs that hold any of the blocks: from the one at or before
+    // `first` to the last starting before first + count.
+    const std::uint64_t last = first + count - 1;
+    const std::size_t from = batch.runs_from(first);
+    const std::size_t r = batch.runs_from(last);
+    const std::size_t to = r < batch.m_runs.size() && batch.m_runs[r].first <= last ? r + 1 : r;
     for (std::size_t i = from; i < to; ++i) {
         bool mine = false;
         {

@@ -75,6 +75,9 @@ private:
     };
     std::vector<std::uint64_t> m_blocks; // sorted, unique
     std::vector<Run> m_runs;             // sorted by first
+    // The index of the last run starting at or before `block` (0 if none):
+    // the run that holds it, if any does (data(), ensure()).
+    [[nodiscard]] std::size_t runs_from(std::uint64_t block) const;
     std::size_t m_block_size = 0;
     BlockReader* m_owner = nullptr;
     // Completion: set by the pool.
